@@ -1,0 +1,1 @@
+"""Helpline: a secure, anonymous messaging helpline server."""

@@ -1,0 +1,30 @@
+"""Every action the audit log records, with a stable dotted name.
+
+An audit entry names the actor (a user id, or ``system``), the action, the object's opaque id and a few
+ids or codes as detail — never an address, a name given by a contact, or message text.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """The audited actions."""
+
+    SIGNED_IN = "auth.signed_in"
+    """A console user signed in."""
+    SIGN_IN_FAILED = "auth.sign_in_failed"
+    """A sign-in was refused (wrong password, unknown or disabled account)."""
+    SIGNED_OUT = "auth.signed_out"
+    """A console user signed out."""
+    USER_ADDED = "user.added"
+    """An account was created (detail: role)."""
+    CONVERSATION_OPENED = "conversation.opened"
+    """A contact started a new conversation (detail: channel)."""
+    CONVERSATION_CLAIMED = "conversation.claimed"
+    """A volunteer claimed a waiting conversation."""
+    CONVERSATION_CLOSED = "conversation.closed"
+    """A conversation was closed (detail: outcome)."""
+    CONVERSATION_VIEWED = "conversation.viewed"
+    """A supervisor read a conversation someone else holds."""

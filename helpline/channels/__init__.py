@@ -1,0 +1,1 @@
+"""Channel adapters: each normalises and verifies what its provider sends, and sends replies back."""

@@ -1,0 +1,1 @@
+"""SMS through Twilio: signed webhooks in, the REST API out."""

@@ -1,0 +1,124 @@
+"""Sending SMS through Twilio's REST API with the twilio SDK's async client.
+
+The SDK's ``AsyncTwilioHttpClient`` is subclassed for two reasons: its ``timeout`` setting never reaches
+aiohttp (a stalled API call would hang the worker), and it authenticates with aiohttp's deprecated
+``BasicAuth``. The subclass also logs nothing: the SDK's own request logging prints URLs and parameters.
+
+Twilio's error *messages* can contain the phone number, so only status and code travel onward, and
+every provider exception is raised ``from None`` so its text cannot reach a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from helpline.errors import PermanentProviderError, TransientProviderError, UnconfirmedSendError
+
+
+class _TwilioHttp(AsyncTwilioHttpClient):
+    """The SDK's async HTTP client on our own session, with a real timeout and no logging."""
+
+    def __init__(self, session: aiohttp.ClientSession, timeout: float) -> None:
+        super().__init__(pool_connections=False, timeout=timeout)
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0))
+
+    async def request(  # noqa: PLR0917 - the SDK calls it with this signature
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's signature; our timeout is set at construction
+        allow_redirects: bool = False,
+    ) -> Response:
+        sent_headers = dict(headers or {})
+        if auth is not None:
+            credentials = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            sent_headers["Authorization"] = f"Basic {credentials}"
+        request_args: dict[str, Any] = {"params": params, "data": data, "headers": sent_headers}
+        async with self._session.request(
+            method.upper(), url, timeout=self._timeout, allow_redirects=allow_redirects, **request_args
+        ) as response:
+            text = await response.text()
+            return Response(response.status, text, response.headers)
+
+    async def close(self) -> None:
+        """The session belongs to the sender, which closes it."""
+
+
+class TwilioSender:
+    """Implements ``core.ports.Sender`` for SMS."""
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        api_base_url: str,
+        status_callback_base: str,
+        timeout: float,
+    ) -> None:
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._from = from_number
+        self._api_base_url = api_base_url.rstrip("/")
+        self._callback_base = status_callback_base.rstrip("/")
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._client: Client | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._account_sid and self._auth_token and self._from)
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession()
+        # A non-empty environment: the SDK falls back to os.environ when given an empty one.
+        self._client = Client(
+            self._account_sid or "unset",
+            self._auth_token or "unset",
+            http_client=_TwilioHttp(self._session, self._timeout),
+            environment={"TWILIO_EDGE": "", "TWILIO_REGION": ""},
+        )
+        self._client.api.base_url = self._api_base_url
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(self, address: str, body: str, ref: str) -> str:
+        if not self.configured:
+            raise PermanentProviderError("sms_not_configured")
+        if self._client is None:
+            raise TransientProviderError("not_started")
+        try:
+            message = await self._client.messages.create_async(
+                to=address,
+                from_=self._from,
+                body=body,
+                status_callback=f"{self._callback_base}/webhooks/twilio/status?ref={ref}",
+            )
+        except TwilioRestException as exc:
+            code = str(exc.code or exc.status)
+            if exc.status >= 500 or exc.status in (401, 429):
+                raise TransientProviderError(code, status=exc.status) from None
+            raise PermanentProviderError(code, status=exc.status) from None
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):
+            # The request never reached Twilio: safe to send again.
+            raise TransientProviderError("connect") from None
+        except (TimeoutError, aiohttp.ClientError):
+            # It may have reached Twilio: the status callback will tell.
+            raise UnconfirmedSendError("no_answer") from None
+        return str(message.sid)

@@ -1,0 +1,189 @@
+"""The ``helpline`` command: init, serve, user add, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from helpline import log
+from helpline import settings as settings_module
+from helpline.app import build, build_app
+from helpline.clock import SystemClock
+from helpline.crypto.keyring import Keyring
+from helpline.errors import HelplineError, PublicError
+from helpline.settings import Settings
+from helpline.store.sqlite.database import SqliteStore
+
+DEFAULT_CONFIG = Path("var/helpline.toml")
+
+INSTANCE_TEMPLATE = """\
+# This helpline instance's settings. Every setting, with its meaning, is in config/default.toml;
+# what is set here overrides it. Paths are relative to this file.
+
+[storage]
+data_dir = "."
+database = "helpline.db"
+key_file = "master.key"
+
+[sms]
+# Replace with your Twilio account's values (see README). Until then, replies cannot be sent, and
+# this random token signs the webhooks that `helpline simulate sms` posts.
+account_sid = ""
+auth_token = "{demo_token}"
+from_number = ""
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+        return result
+    except PublicError as exc:
+        print(f"error: {exc.public_message}", file=sys.stderr)
+        return 2
+    except HelplineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helpline", description="An anonymous messaging helpline server.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create a data directory: database, master key, instance config")
+    init.add_argument("--data-dir", type=Path, required=True)
+    init.set_defaults(run=_init)
+
+    serve = commands.add_parser("serve", help="run the server")
+    _config_option(serve)
+    serve.set_defaults(run=_serve)
+
+    user = commands.add_parser("user", help="manage console accounts")
+    user_commands = user.add_subparsers(required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", choices=["volunteer", "supervisor", "admin"], required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _config_option(add)
+    add.set_defaults(run=_user_add)
+
+    simulate = commands.add_parser("simulate", help="act as a contact, for demos and load")
+    simulate_commands = simulate.add_subparsers(required=True, metavar="CHANNEL")
+    sms = simulate_commands.add_parser("sms", help="post a correctly signed Twilio SMS webhook to the server")
+    sms.add_argument("--from", dest="sender", required=True, help="the texter's number, e.g. +447700900123")
+    sms.add_argument("--body", required=True)
+    _config_option(sms)
+    sms.set_defaults(run=_simulate_sms)
+    return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="instance config (default: %(default)s)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return settings_module.load(args.config, os.environ)
+
+
+def _init(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data_dir
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    Keyring.generate().write_new(data_dir / "master.key")
+    config = data_dir / "helpline.toml"
+    if not config.exists():
+        config.write_text(INSTANCE_TEMPLATE.format(demo_token=secrets.token_hex(16)), encoding="utf-8")
+    settings = settings_module.load(config, os.environ)
+
+    async def create_database() -> None:
+        store = SqliteStore(settings.storage.database, SystemClock())
+        await store.open()
+        await store.close()
+
+    asyncio.run(create_database())
+    print(f"Created {data_dir}: database, master key (keep a copy somewhere safe), and {config}.")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    log.configure(settings.log.level)
+    helpline = build(settings)
+    app = build_app(helpline)
+    print(f"Helpline console: {settings.server.public_url.rstrip('/')}/console", flush=True)
+    web.run_app(app, host=settings.server.host, port=settings.server.port, access_log=None, print=None)
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    generated = not args.password_stdin
+    password = secrets.token_urlsafe(15) if generated else sys.stdin.readline().rstrip("\n")
+
+    async def add() -> None:
+        helpline = build(settings)
+        await helpline.store.open()
+        try:
+            await helpline.accounts.add_user(args.username, args.role, password)
+        finally:
+            await helpline.store.close()
+
+    asyncio.run(add())
+    if generated:
+        print(f"Created {args.role} '{args.username}' with password: {password}")
+        print("This password is shown once. Keep it somewhere safe or pass it on in person.")
+    else:
+        print(f"Created {args.role} '{args.username}'.")
+    return 0
+
+
+def _simulate_sms(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.sms.auth_token:
+        print("error: sms.auth_token is not set, so the webhook cannot be signed", file=sys.stderr)
+        return 2
+    path = "/webhooks/twilio/sms"
+    params = {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "AccountSid": settings.sms.account_sid or "AC" + "0" * 32,
+        "From": args.sender,
+        "To": settings.sms.from_number or "+15005550006",
+        "Body": args.body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
+    }
+    signature = RequestValidator(settings.sms.auth_token).compute_signature(
+        settings.sms.public_base_url.rstrip("/") + path, params
+    )
+    host = settings.server.host if settings.server.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+    url = f"http://{host}:{settings.server.port}{path}"
+
+    async def post() -> int:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=params, headers={"X-Twilio-Signature": signature}) as response,
+        ):
+            return response.status
+
+    try:
+        status = asyncio.run(post())
+    except aiohttp.ClientError:
+        print(f"error: no server answered at {url}; is `helpline serve` running?", file=sys.stderr)
+        return 1
+    print(f"Webhook posted: HTTP {status}")
+    return 0 if status == 200 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The domain: conversations, routing and the queue, delivery, accounts. No HTTP, SQL or provider code."""

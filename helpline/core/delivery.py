@@ -1,0 +1,208 @@
+"""Delivery: taking replies from the outbox, recording what the provider said, and status callbacks.
+
+A reply is sent at most once. Before each attempt the item is durably marked ``sending`` with its
+attempt counted. Then:
+
+- accepted: the message is ``sent``; the provider's id is kept sealed, for deletion at the provider;
+- a transient failure (5xx, 429, connection refused): retried with exponential backoff;
+- a permanent failure (e.g. 21610, opted out): ``failed`` with the code, shown to the volunteer;
+- no answer (the request may have been accepted): ``unknown``. The status callback URL carries the
+  outbox id, so if the provider did accept it, its callback confirms it. Only when no callback has come
+  after ``unconfirmed_wait`` is it sent again. A process that dies mid-send leaves the item ``sending``,
+  which is treated the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from helpline.clock import Clock
+from helpline.core.events import DeliveryChanged, Event
+from helpline.core.models import DELIVERY_ORDER, FINAL_DELIVERY, OutboxItem
+from helpline.core.ports import Cipher, Notifier, Store, Tx
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base: timedelta
+    maximum: timedelta
+    max_attempts: int
+    unconfirmed_wait: timedelta
+
+    def delay(self, attempts: int) -> timedelta:
+        """Exponential: base, 2×base, 4×base … capped at maximum."""
+        return min(self.base * (1 << min(max(attempts - 1, 0), 30)), self.maximum)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One send to make: opened only for the moment of sending."""
+
+    item: OutboxItem
+    address: str = field(repr=False)
+    body: str = field(repr=False)
+
+
+class Delivery:
+    """The outbox's state machine; the outbound worker drives it."""
+
+    def __init__(self, store: Store, cipher: Cipher, notifier: Notifier, clock: Clock, backoff: Backoff) -> None:
+        self._store = store
+        self._cipher = cipher
+        self._notifier = notifier
+        self._clock = clock
+        self._backoff = backoff
+
+    async def due(self, limit: int) -> list[OutboxItem]:
+        now = self._clock.now()
+        return await self._store.read(lambda tx: tx.outbox.due(now, limit))
+
+    async def start(self, item_id: str) -> Job | None:
+        """Mark an item ``sending`` (durably, before any network call) and open what it needs.
+
+        Returns None when there is nothing to send: it was done meanwhile, or the conversation's data
+        or vault entry is gone (then the item fails).
+        """
+        now = self._clock.now()
+        events: list[Event] = []
+
+        async def work(tx: Tx) -> Job | None:
+            item = await tx.outbox.get(item_id)
+            if item is None or item.state not in ("pending", "sending") or item.next_attempt_at > now:
+                return None
+            if item.attempts >= self._backoff.max_attempts:
+                await self._finish(tx, item, "failed", "too_many_attempts", events)
+                return None
+            conversation = await tx.conversations.get(item.conversation_id)
+            message = await tx.messages.get(item.message_id)
+            sealed_address = await tx.conversations.get_vault(item.conversation_id)
+            if conversation is None or conversation.key is None or message is None or sealed_address is None:
+                await self._finish(tx, item, "failed", "no_address", events)
+                return None
+            attempts = item.attempts + 1
+            # If we die before the answer, the item is retried only after the unconfirmed wait.
+            retry_at = now + self._backoff.unconfirmed_wait
+            await tx.outbox.update(item.id, "sending", attempts, retry_at)
+            await self._set_delivery(tx, item.message_id, "sending", None, events)
+            address = self._cipher.open(conversation.key, "vault", conversation.id, "address", sealed_address)
+            body = self._cipher.open(conversation.key, "messages", message.id, "body", message.body)
+            return Job(
+                OutboxItem(item.id, item.message_id, item.conversation_id, item.channel, "sending", attempts, retry_at),
+                address,
+                body,
+            )
+
+        job = await self._store.write(work)
+        self._publish(events)
+        return job
+
+    async def accepted(self, item: OutboxItem, provider_id: str) -> None:
+        """The provider accepted the message."""
+        events: list[Event] = []
+
+        async def work(tx: Tx) -> None:
+            conversation = await tx.conversations.get(item.conversation_id)
+            if conversation is not None and conversation.key is not None:
+                sealed = self._cipher.seal(conversation.key, "messages", item.message_id, "provider_id", provider_id)
+                await tx.messages.set_provider_id(item.message_id, sealed)
+            await self._finish(tx, item, "sent", None, events)
+
+        await self._store.write(work)
+        self._publish(events)
+
+    async def retry_later(self, item: OutboxItem, code: str) -> None:
+        """A transient failure: try again after the backoff, or give up after the last attempt."""
+        now = self._clock.now()
+        events: list[Event] = []
+
+        async def work(tx: Tx) -> None:
+            if item.attempts >= self._backoff.max_attempts:
+                await self._finish(tx, item, "failed", code, events)
+                return
+            await tx.outbox.update(item.id, "pending", item.attempts, now + self._backoff.delay(item.attempts))
+            await self._set_delivery(tx, item.message_id, "queued", None, events)
+
+        await self._store.write(work)
+        self._publish(events)
+
+    async def unconfirmed(self, item: OutboxItem) -> None:
+        """No answer: wait for a status callback before sending again (the item stays ``sending``)."""
+        events: list[Event] = []
+
+        async def work(tx: Tx) -> None:
+            await self._set_delivery(tx, item.message_id, "unknown", None, events)
+
+        await self._store.write(work)
+        self._publish(events)
+
+    async def failed(self, item: OutboxItem, code: str) -> None:
+        """A permanent failure, shown to the volunteer with the provider's code."""
+        events: list[Event] = []
+        await self._store.write(lambda tx: self._finish(tx, item, "failed", code, events))
+        self._publish(events)
+
+    async def status_callback(self, item_id: str, status: str, error_code: str | None) -> bool:
+        """The provider reported a delivery status for the outbox item ``item_id``; False if unknown."""
+        delivery = {
+            "accepted": "sent",
+            "queued": "sent",
+            "sending": "sent",
+            "sent": "sent",
+            "delivered": "delivered",
+            "undelivered": "undelivered",
+            "failed": "failed",
+            "read": "delivered",
+        }.get(status)
+        events: list[Event] = []
+
+        async def work(tx: Tx) -> bool:
+            item = await tx.outbox.get(item_id)
+            if item is None:
+                return False
+            if item.state in ("pending", "sending"):
+                # The provider has it: an unconfirmed send is confirmed, and never sent again.
+                await self._finish(tx, item, "sent", None, events)
+            if delivery is not None:
+                await self._set_delivery(tx, item.message_id, delivery, error_code, events)
+            return True
+
+        known = await self._store.write(work)
+        self._publish(events)
+        return known
+
+    async def _finish(self, tx: Tx, item: OutboxItem, delivery: str, code: str | None, events: list[Event]) -> None:
+        state = "failed" if delivery == "failed" else "done"
+        await tx.outbox.update(item.id, state, item.attempts, item.next_attempt_at)
+        await self._set_delivery(tx, item.message_id, delivery, code, events)
+        conversation = await tx.conversations.get(item.conversation_id)
+        closed = conversation is not None and conversation.status == "closed"
+        if closed and await tx.outbox.pending_for(item.conversation_id) == 0:
+            await tx.conversations.delete_vault(item.conversation_id)
+
+    async def _set_delivery(
+        self, tx: Tx, message_id: str, delivery: str, code: str | None, events: list[Event]
+    ) -> None:
+        message = await tx.messages.get(message_id)
+        if message is None or not _moves_forward(message.delivery, delivery):
+            return
+        await tx.messages.set_delivery(message_id, delivery, code)
+        events.append(DeliveryChanged(message.conversation_id, message_id, delivery))
+
+    def _publish(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self._notifier.publish(event)
+
+
+def _moves_forward(current: str | None, new: str) -> bool:
+    """Callbacks arrive out of order: never move back from a later state, and never leave a final one."""
+    if current == new:
+        return False
+    if current in FINAL_DELIVERY:
+        return False
+    if current is None:
+        return True
+    if new in ("queued", "sending", "unknown"):
+        return current in ("queued", "sending", "unknown")
+    return DELIVERY_ORDER.index(new) > DELIVERY_ORDER.index(current)

@@ -1,0 +1,65 @@
+"""Events published after a commit, for console sockets and workers.
+
+Events carry ids and sequence numbers only — never text or addresses — and the database stays the source
+of truth: a listener that missed events reads the current state again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something changed about one conversation."""
+
+    name: ClassVar[str] = "event"
+    conversation_id: str
+
+
+@dataclass(frozen=True)
+class ConversationOpened(Event):
+    """A new conversation is waiting in the queue."""
+
+    name: ClassVar[str] = "conversation.opened"
+
+
+@dataclass(frozen=True)
+class MessageAdded(Event):
+    """A message was added, inbound or outbound."""
+
+    name: ClassVar[str] = "message.added"
+    message_id: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class ConversationClaimed(Event):
+    """A volunteer took the conversation."""
+
+    name: ClassVar[str] = "conversation.claimed"
+    assignee: str
+
+
+@dataclass(frozen=True)
+class ConversationClosed(Event):
+    """The conversation was closed."""
+
+    name: ClassVar[str] = "conversation.closed"
+
+
+@dataclass(frozen=True)
+class DeliveryChanged(Event):
+    """An outbound message's delivery state changed."""
+
+    name: ClassVar[str] = "delivery.changed"
+    message_id: str
+    delivery: str
+
+
+@dataclass(frozen=True)
+class OutboxReady(Event):
+    """A reply was queued: the outbound worker should look."""
+
+    name: ClassVar[str] = "outbox.ready"

@@ -1,0 +1,1 @@
+"""Storage: numbered SQL migrations and the backends that implement ``core.ports.Store``."""

@@ -1,0 +1,43 @@
+"""Who is asking: the session cookie, and the CSRF token every state-changing request must carry."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from helpline.core.accounts import Accounts, SignedIn
+from helpline.core.models import Session
+from helpline.errors import Forbidden, NotSignedIn
+
+COOKIE = "helpline_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class SessionAuth:
+    """Reads and writes the session cookie; checks CSRF tokens."""
+
+    def __init__(self, accounts: Accounts, *, secure_cookies: bool) -> None:
+        self._accounts = accounts
+        self._secure = secure_cookies
+
+    async def session(self, request: web.Request) -> Session:
+        """The signed-in session, or NotSignedIn."""
+        token = request.cookies.get(COOKIE)
+        if not token or len(token) > 128:
+            raise NotSignedIn("Please sign in.")
+        return await self._accounts.session(token)
+
+    async def session_for_change(self, request: web.Request) -> Session:
+        """The session, for a request that changes something: the CSRF token must match too."""
+        session = await self.session(request)
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+            raise Forbidden("The page is out of date (missing or wrong CSRF token). Reload it and try again.")
+        return session
+
+    def set_cookie(self, response: web.StreamResponse, signed_in: SignedIn) -> None:
+        response.set_cookie(COOKIE, signed_in.token, httponly=True, samesite="Strict", secure=self._secure, path="/")
+
+    def clear_cookie(self, response: web.StreamResponse) -> None:
+        response.del_cookie(COOKIE, path="/")

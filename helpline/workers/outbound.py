@@ -1,0 +1,101 @@
+"""The outbound worker: takes due replies from the outbox and sends them through their channel.
+
+``run`` wakes when a reply is queued (an ``OutboxReady`` event) and otherwise every ``poll_seconds``,
+for retries whose time has come. Sends run concurrently, at most ``concurrency`` at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+
+from helpline.core.delivery import Delivery
+from helpline.core.events import OutboxReady
+from helpline.core.models import OutboxItem
+from helpline.core.ports import Notifier, Sender
+from helpline.errors import PermanentProviderError, TransientProviderError, UnconfirmedSendError
+from helpline.log import get_logger
+
+log = get_logger(__name__)
+
+
+class OutboundWorker:
+    """Drives ``Delivery`` for every due outbox item."""
+
+    def __init__(
+        self,
+        delivery: Delivery,
+        senders: Mapping[str, Sender],
+        notifier: Notifier,
+        *,
+        batch_size: int,
+        poll_seconds: float,
+        concurrency: int = 16,
+    ) -> None:
+        self._delivery = delivery
+        self._senders = senders
+        self._notifier = notifier
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def run_once(self) -> int:
+        """Send everything due now; returns how many items were taken."""
+        items = await self._delivery.due(self._batch_size)
+        await asyncio.gather(*(self._send(item) for item in items))
+        return len(items)
+
+    async def run(self) -> None:
+        """Until cancelled: send what is due, then wait for a wake-up or the poll interval."""
+        wake = asyncio.Event()
+        subscription = self._notifier.subscribe()
+
+        async def listen() -> None:
+            async for event in subscription:
+                if isinstance(event, OutboxReady):
+                    wake.set()
+
+        listener = asyncio.create_task(listen(), name="outbound-listener")
+        try:
+            while True:
+                wake.clear()
+                try:
+                    taken = await self.run_once()
+                except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad round
+                    log.error("outbound.round_failed", error=type(exc).__name__)
+                    taken = 0
+                if taken >= self._batch_size:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._poll_seconds)
+        finally:
+            listener.cancel()
+            subscription.close()
+
+    async def _send(self, item: OutboxItem) -> None:
+        async with self._slots:
+            job = await self._delivery.start(item.id)
+            if job is None:
+                return
+            sender = self._senders.get(job.item.channel)
+            if sender is None:
+                await self._delivery.failed(job.item, "channel_disabled")
+                return
+            try:
+                provider_id = await sender.send(job.address, job.body, job.item.id)
+            except TransientProviderError as exc:
+                log.warning("outbound.retry", outbox_id=job.item.id, code=exc.code, attempts=job.item.attempts)
+                await self._delivery.retry_later(job.item, exc.code)
+            except UnconfirmedSendError:
+                log.warning("outbound.unconfirmed", outbox_id=job.item.id, attempts=job.item.attempts)
+                await self._delivery.unconfirmed(job.item)
+            except PermanentProviderError as exc:
+                log.warning("outbound.failed", outbox_id=job.item.id, code=exc.code)
+                await self._delivery.failed(job.item, exc.code)
+            except Exception as exc:  # noqa: BLE001 - a sender bug must not lose the reply
+                log.error("outbound.sender_error", outbox_id=job.item.id, error=type(exc).__name__)
+                await self._delivery.retry_later(job.item, "internal")
+            else:
+                log.info("outbound.sent", outbox_id=job.item.id, channel=job.item.channel)
+                await self._delivery.accepted(job.item, provider_id)

@@ -1,0 +1,207 @@
+"""Shared test fixtures: a fake clock, a fresh instance in a temp dir, the fake Twilio API, a running server."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+
+from helpline import cli, log
+from helpline.app import Helpline, build, build_app
+from helpline.settings import Settings, load
+from tests.fakes.twilio_api import FakeTwilio
+
+ACCOUNT_SID = "AC" + "a1" * 16
+AUTH_TOKEN = "f" * 32
+HELPLINE_NUMBER = "+447700900001"
+PASSWORD = "correct horse battery staple"
+
+
+class FakeClock:
+    """A clock that moves only when a test moves it."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> None:
+        self._now += timedelta(**delta)
+
+
+class CapturedLog:
+    """Every log line written while a test runs."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stream.getvalue().splitlines()
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def captured_log() -> Iterator[CapturedLog]:
+    captured = CapturedLog()
+    log.configure("debug", captured.stream)
+    yield captured
+    logging.getLogger().handlers.clear()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "var"
+    assert cli.main(["init", "--data-dir", str(directory)]) == 0
+    return directory
+
+
+@pytest.fixture
+async def fake_twilio() -> AsyncIterator[FakeTwilio]:
+    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def port(unused_tcp_port: int) -> int:
+    return unused_tcp_port
+
+
+@pytest.fixture
+def settings(data_dir: Path, fake_twilio: FakeTwilio, port: int) -> Settings:
+    loaded = load(data_dir / "helpline.toml", environ={})
+    loaded = loaded.replace(
+        "sms",
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        from_number=HELPLINE_NUMBER,
+        api_base_url=fake_twilio.base_url,
+        public_base_url=f"http://127.0.0.1:{port}",
+        request_timeout_seconds=2.0,
+    )
+    loaded = loaded.replace("server", port=port, public_url=f"http://127.0.0.1:{port}")
+    # Cheap hashing keeps the suite fast; production costs are in config/default.toml.
+    return loaded.replace("auth", password_time_cost=1, password_memory_kib=1024)
+
+
+class Console:
+    """A browser-like console client: cookie jar, CSRF token, JSON."""
+
+    def __init__(self, client: TestClient[Any, Any]) -> None:
+        self.client = client
+        self.csrf = ""
+
+    async def login(self, username: str, password: str = PASSWORD) -> ClientResponse:
+        response = await self.client.post("/api/login", json={"username": username, "password": password})
+        if response.status == 200:
+            self.csrf = (await response.json())["csrf_token"]
+        return response
+
+    async def get(self, path: str) -> ClientResponse:
+        return await self.client.get(path)
+
+    async def post(self, path: str, payload: dict[str, Any] | None = None) -> ClientResponse:
+        return await self.client.post(path, json=payload or {}, headers={"X-CSRF-Token": self.csrf})
+
+    async def queue(self) -> list[dict[str, Any]]:
+        response = await self.get("/api/queue")
+        assert response.status == 200
+        conversations: list[dict[str, Any]] = (await response.json())["conversations"]
+        return conversations
+
+    async def conversation(self, conversation_id: str) -> dict[str, Any]:
+        response = await self.get(f"/api/conversations/{conversation_id}")
+        assert response.status == 200, await response.text()
+        data: dict[str, Any] = await response.json()
+        return data
+
+
+@dataclass
+class Harness:
+    """A running server over a fresh instance, with the fake Twilio API behind it."""
+
+    helpline: Helpline
+    server: TestServer
+    twilio: FakeTwilio
+    clock: FakeClock
+    data_dir: Path
+    _clients: list[TestClient[Any, Any]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.helpline.settings
+
+    async def console(self, username: str | None = None, role: str = "volunteer") -> Console:
+        """A new console client, signed in as a new user when ``username`` is given."""
+        client: TestClient[Any, Any] = TestClient(self.server)
+        await client.start_server()
+        self._clients.append(client)
+        console = Console(client)
+        if username is not None:
+            await self.helpline.accounts.add_user(username, role, PASSWORD)
+            response = await console.login(username)
+            assert response.status == 200
+        return console
+
+    async def text(self, sender: str, body: str, *, sid: str | None = None) -> ClientResponse:
+        """Post a correctly signed inbound SMS webhook, as Twilio would."""
+        params = self.twilio.inbound_sms_params(sender, HELPLINE_NUMBER, body)
+        if sid is not None:
+            params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"] = sid
+        return await self.post_webhook("/webhooks/twilio/sms", params)
+
+    async def post_webhook(self, path: str, params: dict[str, str], *, signature: str | None = None) -> ClientResponse:
+        url = self.settings.sms.public_base_url + path
+        signed = self.twilio.sign(url, params) if signature is None else signature
+        client = self._clients[0] if self._clients else await self._raw_client()
+        return await client.post(path, data=params, headers={"X-Twilio-Signature": signed} if signed else {})
+
+    async def _raw_client(self) -> TestClient[Any, Any]:
+        client: TestClient[Any, Any] = TestClient(self.server)
+        await client.start_server()
+        self._clients.append(client)
+        return client
+
+    async def send_outbox(self) -> int:
+        """Run the outbound worker once."""
+        return await self.helpline.outbound.run_once()
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read the database file directly, as an attacker with a copy would."""
+        with sqlite3.connect(self.settings.storage.database) as conn:
+            return list(conn.execute(sql, params))
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.close()
+        await self.server.close()
+
+
+@pytest.fixture
+async def harness(
+    settings: Settings, clock: FakeClock, fake_twilio: FakeTwilio, data_dir: Path, port: int
+) -> AsyncIterator[Harness]:
+    helpline = build(settings, clock)
+    server = TestServer(build_app(helpline, run_workers=False), port=port)
+    await server.start_server()
+    running = Harness(helpline, server, fake_twilio, clock, data_dir)
+    yield running
+    await running.close()

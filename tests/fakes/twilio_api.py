@@ -1,0 +1,554 @@
+"""A fake of Twilio's Programmable Messaging REST API, served by aiohttp on 127.0.0.1.
+
+The real ``twilio`` SDK is pointed at it (``client.api.base_url = fake.base_url``)
+so the project's tests exercise the same HTTP requests, authentication and
+error parsing as production, without reaching the internet.
+
+What is faithful (checked against the twilio 9.x SDK and Twilio's docs):
+
+* URL layout ``/2010-04-01/Accounts/{AccountSid}/Messages[/{Sid}].json``, HTTP
+  Basic authentication with the account SID and auth token, form-encoded
+  create requests, 201/200/204 success codes.
+* The JSON shape of the Message resource (RFC 2822 dates, string-typed
+  ``num_media``/``num_segments``, ``SM``/``MM`` + 32 hex digit SIDs, ``uri`` and
+  ``subresource_uris``), including ``date_sent`` being ``null`` until the
+  message has actually left Twilio.
+* Twilio's legacy error JSON (``code``, ``message``, ``more_info``,
+  ``status``), which the SDK turns into ``TwilioRestException`` carrying the
+  Twilio error code; the validation errors a messaging client usually meets
+  (20003, 20404, 21211, 21212, 21602, 21603, 21604, 21610, 21617) and 20009 for
+  deleting a message that is not final yet.
+* Webhooks (status callbacks, inbound SMS parameters) carry the form fields
+  Twilio sends and an ``X-Twilio-Signature`` computed by the SDK's own
+  ``RequestValidator``, so the project's signature check is tested for real.
+
+What is simplified: messages never progress by themselves (tests move them with
+``set_status``); there is no list/update endpoint, no Messaging Service sender
+pool, no pricing and no carrier lookup; anything unimplemented answers a
+Twilio-style 404 JSON so a test cannot silently depend on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import math
+import re
+import secrets
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from types import MappingProxyType, TracebackType
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+# The SDK ships without a py.typed marker; "unused-ignore" keeps this line
+# valid should the project's mypy configuration silence untyped imports itself.
+from twilio.request_validator import (  # type: ignore[import-untyped, unused-ignore]
+    RequestValidator,
+)
+
+API_VERSION: Final = "2010-04-01"
+
+# Statuses in which Twilio refuses DELETE with 20009: the message is still
+# being processed, or (for "sent") Twilio is still waiting for the carrier's
+# delivery receipt and has not finalised the record.
+_IN_PROGRESS: Final = frozenset({"accepted", "scheduled", "queued", "sending", "sent", "receiving"})
+_FAILED: Final = frozenset({"failed", "undelivered"})
+_LEFT_TWILIO: Final = frozenset({"sent", "delivered", "undelivered", "read"})
+
+# Default carrier errors attached to failed/undelivered messages, with the
+# descriptions Twilio puts in ``error_message``.
+_ERROR_MESSAGES: Final = MappingProxyType(
+    {
+        30003: "Unreachable destination handset",
+        30005: "Unknown destination handset",
+        30006: "Landline or unreachable carrier",
+        30007: "Message filtered",
+        30008: "Unknown error",
+    }
+)
+_DEFAULT_ERROR: Final = MappingProxyType({"failed": 30008, "undelivered": 30003})
+
+_E164: Final = re.compile(r"^\+[1-9]\d{6,14}$")
+# A From may be an E.164 number, a short code or an alphanumeric sender ID
+# (at most 11 characters, at least one letter).
+_SHORT_CODE: Final = re.compile(r"^\d{3,8}$")
+_ALPHANUMERIC_ID: Final = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+_MESSAGES_PATH: Final = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
+_MESSAGE_PATH: Final = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)\.json$")
+
+# GSM 03.38 alphabet, used to count segments the way carriers do: 160 GSM-7
+# characters in one SMS (153 per part when concatenated), else 70 UCS-2 code
+# units (67 per part). Extension characters cost two septets.
+_GSM7_BASIC: Final = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED: Final = frozenset("^{}\\[~]|€\f")
+
+# Country of the few prefixes the helpline meets, for the FromCountry/ToCountry
+# webhook fields; Twilio leaves geographic fields empty when it has no data.
+_COUNTRY_PREFIXES: Final = (("+44", "GB"), ("+353", "IE"), ("+1", "US"))
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """One queued injected error response."""
+
+    status: int
+    code: int
+    message: str
+
+
+def _rfc2822(moment: datetime) -> str:
+    """Format as the 2010-04-01 API does: "Thu, 24 Aug 2023 05:01:45 +0000"."""
+    return format_datetime(moment)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _num_segments(body: str) -> int:
+    """Count SMS segments for ``body`` (a media-only message is one segment)."""
+    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENDED for ch in body):
+        units = len(body) + sum(ch in _GSM7_EXTENDED for ch in body)
+        single, part = 160, 153
+    else:
+        units = len(body.encode("utf-16-le")) // 2
+        single, part = 70, 67
+    if units <= single:
+        return 1
+    return math.ceil(units / part)
+
+
+def _country(number: str) -> str:
+    for prefix, country in _COUNTRY_PREFIXES:
+        if number.startswith(prefix):
+            return country
+    return ""
+
+
+def _valid_sender(sender: str) -> bool:
+    return bool(_E164.match(sender) or _SHORT_CODE.match(sender) or _ALPHANUMERIC_ID.match(sender))
+
+
+class FakeTwilio:
+    """An in-process Twilio Messaging API for one account.
+
+    Recorded traffic (``created``, ``requests``, ``deleted``) and the stored
+    ``messages`` are plain attributes so tests can assert on them directly.
+    """
+
+    def __init__(self, account_sid: str, auth_token: str) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        # Form fields of each accepted create, in order. A repeated field
+        # (several MediaUrl) keeps its last value here; the resource counts all.
+        self.created: list[dict[str, str]] = []
+        # (method, path) of every request that reached the server.
+        self.requests: list[tuple[str, str]] = []
+        # SIDs successfully deleted, in order.
+        self.deleted: list[str] = []
+        # The stored Message resources, keyed by SID, exactly as served.
+        self.messages: dict[str, dict[str, Any]] = {}
+        # Recipients who texted STOP: creating a message to them gives 21610.
+        self.opted_out: set[str] = set()
+        self._status_callbacks: dict[str, str] = {}
+        self._failures: deque[_Failure] = deque()
+        self._stalls = 0
+        self._stalled = 0
+        # Notified whenever a request starts stalling, so tests can wait for
+        # "the request is now hanging" without polling.
+        self._stall_changed = asyncio.Condition()
+        # Stalled requests wait on this; close() sets it so nothing is left
+        # hanging and no timer is needed.
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Serve the API on an ephemeral port of 127.0.0.1."""
+        if self._runner is not None:
+            raise RuntimeError("FakeTwilio is already started")
+        app = web.Application()
+        # One catch-all route: every request is recorded and subject to the
+        # injected failures before routing, like an outage in front of the API.
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        self._runner = runner
+        self._base_url = f"http://{host}:{port}"
+
+    async def close(self) -> None:
+        """Release stalled requests and stop the server; safe to call twice."""
+        self._closing.set()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeTwilio:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        """Origin to assign to ``client.api.base_url``, e.g. ``http://127.0.0.1:PORT``."""
+        if self._base_url is None:
+            raise RuntimeError("FakeTwilio is not started")
+        return self._base_url
+
+    # -- test controls -----------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int,
+        code: int,
+        times: int = 1,
+        message: str = "Service unavailable",
+    ) -> None:
+        """Answer the next ``times`` requests with ``status`` and Twilio ``code``."""
+        self._failures.extend(_Failure(status, code, message) for _ in range(times))
+
+    def stall_next(self, times: int = 1) -> None:
+        """Leave the next ``times`` requests unanswered until ``close()``."""
+        self._stalls += times
+
+    async def stalled(self, count: int = 1) -> None:
+        """Wait until ``count`` requests in total have been stalled by stall_next."""
+        async with self._stall_changed:
+            await self._stall_changed.wait_for(lambda: self._stalled >= count)
+
+    def set_status(self, sid: str, status: str, *, error_code: int | None = None) -> None:
+        """Move message ``sid`` to ``status`` as Twilio's pipeline would.
+
+        failed/undelivered carry an error code (30008/30003 unless given).
+        """
+        message = self.messages[sid]
+        now = _rfc2822(_now())
+        message["status"] = status
+        message["date_updated"] = now
+        if status in _LEFT_TWILIO and message["date_sent"] is None:
+            message["date_sent"] = now
+        if status in _FAILED:
+            code = error_code if error_code is not None else _DEFAULT_ERROR[status]
+            message["error_code"] = code
+            message["error_message"] = _ERROR_MESSAGES.get(code)
+        else:
+            message["error_code"] = None
+            message["error_message"] = None
+
+    def add_inbound(self, from_number: str, to_number: str, body: str) -> str:
+        """Store a received SMS (inbound, status "received") and return its SID."""
+        sid = self._new_sid("SM")
+        now = _rfc2822(_now())
+        self.messages[sid] = self._resource(
+            sid,
+            to=to_number,
+            from_=from_number,
+            body=body,
+            messaging_service_sid=None,
+            num_media=0,
+            num_segments=_num_segments(body),
+            direction="inbound",
+            status="received",
+            created=now,
+            sent=now,
+        )
+        return sid
+
+    def inbound_sms_params(self, from_number: str, to_number: str, body: str) -> dict[str, str]:
+        """Form fields Twilio POSTs to an SMS webhook for a new inbound message.
+
+        The message is registered with ``add_inbound`` so a later DELETE of its
+        SID succeeds. Twilio sends empty strings for geography it does not know.
+        """
+        sid = self.add_inbound(from_number, to_number, body)
+        return {
+            "ToCountry": _country(to_number),
+            "ToState": "",
+            "SmsMessageSid": sid,
+            "NumMedia": "0",
+            "ToCity": "",
+            "FromZip": "",
+            "SmsSid": sid,
+            "FromState": "",
+            "SmsStatus": "received",
+            "FromCity": "",
+            "Body": body,
+            "FromCountry": _country(from_number),
+            "To": to_number,
+            "ToZip": "",
+            "NumSegments": str(_num_segments(body)),
+            "MessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": from_number,
+            "ApiVersion": API_VERSION,
+        }
+
+    def sign(self, url: str, params: dict[str, str]) -> str:
+        """The ``X-Twilio-Signature`` Twilio sends with ``params`` POSTed to ``url``."""
+        return str(RequestValidator(self.auth_token).compute_signature(url, params))
+
+    async def send_status_callback(
+        self,
+        session: aiohttp.ClientSession,
+        sid: str,
+        status: str,
+        url: str | None = None,
+        *,
+        error_code: int | None = None,
+    ) -> int:
+        """Move ``sid`` to ``status`` and POST Twilio's signed status callback for it.
+
+        ``url`` defaults to the StatusCallback given at create time. Returns the
+        HTTP status the receiving server answered.
+        """
+        target = url if url is not None else self._status_callbacks.get(sid)
+        if target is None:
+            raise ValueError(f"no StatusCallback URL for {sid}")
+        self.set_status(sid, status, error_code=error_code)
+        message = self.messages[sid]
+        params = {
+            "SmsSid": sid,
+            "SmsStatus": status,
+            "MessageStatus": status,
+            "To": message["to"],
+            "MessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": message["from"] or "",
+            "ApiVersion": API_VERSION,
+        }
+        if message["messaging_service_sid"] is not None:
+            params["MessagingServiceSid"] = message["messaging_service_sid"]
+        if status in _FAILED:
+            params["ErrorCode"] = str(message["error_code"])
+        if status in ("delivered", "undelivered"):
+            # The carrier's delivery-receipt time, as YYMMDDhhmm.
+            params["RawDlrDoneDate"] = _now().strftime("%y%m%d%H%M")
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+            "User-Agent": "TwilioProxy/1.1",
+            "I-Twilio-Idempotency-Token": secrets.token_hex(16),
+            "X-Twilio-Signature": self.sign(target, params),
+        }
+        async with session.post(target, data=urlencode(params), headers=headers) as response:
+            await response.read()
+            return response.status
+
+    # -- HTTP handling -----------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append((request.method, request.path))
+        if self._stalls > 0:
+            self._stalls -= 1
+            async with self._stall_changed:
+                self._stalled += 1
+                self._stall_changed.notify_all()
+            await self._closing.wait()
+            # Only reached at close(): the client has normally given up by now.
+            return self._error(503, 20503, "Service unavailable")
+        if self._failures:
+            failure = self._failures.popleft()
+            return self._error(failure.status, failure.code, failure.message)
+        if not self._authenticated(request):
+            response = self._error(401, 20003, "Authenticate")
+            response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+            return response
+
+        if match := _MESSAGES_PATH.match(request.path):
+            if match["account"] != self.account_sid:
+                return self._not_found(request.path)
+            if request.method != "POST":
+                return self._method_not_allowed()
+            return await self._create(request)
+        if match := _MESSAGE_PATH.match(request.path):
+            if match["account"] != self.account_sid:
+                return self._not_found(request.path)
+            if request.method == "GET":
+                return self._fetch(request.path, match["sid"])
+            if request.method == "DELETE":
+                return self._delete(request.path, match["sid"])
+            return self._method_not_allowed()
+        return self._not_found(request.path)
+
+    def _authenticated(self, request: web.Request) -> bool:
+        # Parsed by hand rather than with aiohttp.BasicAuth, which aiohttp
+        # deprecates (and will drop in 4.0).
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError included
+            return False
+        login, colon, password = decoded.partition(":")
+        # Constant-time comparisons, as any credential check should be; both
+        # run so the timing does not reveal which half was wrong.
+        login_ok = hmac.compare_digest(login.encode(), self.account_sid.encode())
+        password_ok = hmac.compare_digest(password.encode(), self.auth_token.encode())
+        return bool(colon) and login_ok and password_ok
+
+    async def _create(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        fields = {key: str(value) for key, value in form.items()}
+        media_urls = [str(url) for url in form.getall("MediaUrl", [])]
+        to = fields.get("To", "")
+        sender = fields.get("From", "")
+        service = fields.get("MessagingServiceSid", "")
+        body = fields.get("Body", "")
+
+        if not to:
+            return self._error(400, 21604, "A 'To' phone number is required.")
+        if not _E164.match(to):
+            return self._error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if not sender and not service:
+            return self._error(400, 21603, "A 'From' phone number is required.")
+        if sender and not _valid_sender(sender):
+            return self._error(
+                400,
+                21212,
+                f"The 'From' number {sender} is not a valid phone number, shortcode, or alphanumeric sender ID.",
+            )
+        if not body and not media_urls:
+            return self._error(400, 21602, "Message body is required.")
+        if len(body) > 1600:
+            return self._error(
+                400,
+                21617,
+                "The concatenated message body exceeds the 1600 character limit.",
+            )
+        if to in self.opted_out:
+            return self._error(400, 21610, "Attempt to send to unsubscribed recipient")
+
+        sid = self._new_sid("MM" if media_urls else "SM")
+        # Without a From, a Messaging Service picks the sender later: Twilio
+        # answers "accepted", a null from and zero segments until then.
+        pooled = not sender
+        resource = self._resource(
+            sid,
+            to=to,
+            from_=sender or None,
+            body=body,
+            messaging_service_sid=service or None,
+            num_media=len(media_urls),
+            num_segments=0 if pooled else _num_segments(body),
+            direction="outbound-api",
+            status="accepted" if pooled else "queued",
+            created=_rfc2822(_now()),
+            sent=None,
+        )
+        self.messages[sid] = resource
+        if "StatusCallback" in fields:
+            self._status_callbacks[sid] = fields["StatusCallback"]
+        self.created.append(fields)
+        return self._json(201, resource)
+
+    def _fetch(self, path: str, sid: str) -> web.Response:
+        message = self.messages.get(sid)
+        if message is None:
+            return self._not_found(path)
+        return self._json(200, message)
+
+    def _delete(self, path: str, sid: str) -> web.Response:
+        message = self.messages.get(sid)
+        if message is None:
+            return self._not_found(path)
+        if message["status"] in _IN_PROGRESS:
+            return self._error(409, 20009, "Cannot delete this resource before it is complete")
+        del self.messages[sid]
+        self._status_callbacks.pop(sid, None)
+        self.deleted.append(sid)
+        return web.Response(status=204, headers=self._headers())
+
+    # -- resource and response shapes -------------------------------------
+
+    def _resource(
+        self,
+        sid: str,
+        *,
+        to: str,
+        from_: str | None,
+        body: str,
+        messaging_service_sid: str | None,
+        num_media: int,
+        num_segments: int,
+        direction: str,
+        status: str,
+        created: str,
+        sent: str | None,
+    ) -> dict[str, Any]:
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": body,
+            "date_created": created,
+            "date_sent": sent,
+            "date_updated": created,
+            "direction": direction,
+            "error_code": None,
+            "error_message": None,
+            "from": from_,
+            "messaging_service_sid": messaging_service_sid,
+            "num_media": str(num_media),
+            "num_segments": str(num_segments),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": status,
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": to,
+            "uri": f"{uri}.json",
+        }
+
+    def _new_sid(self, prefix: str) -> str:
+        while True:
+            sid = prefix + secrets.token_hex(16)
+            if sid not in self.messages and sid not in self.deleted:
+                return sid
+
+    @staticmethod
+    def _headers() -> dict[str, str]:
+        # Every Twilio API response carries a request id.
+        return {"Twilio-Request-Id": "RQ" + secrets.token_hex(16)}
+
+    def _json(self, status: int, payload: dict[str, Any]) -> web.Response:
+        return web.json_response(payload, status=status, headers=self._headers())
+
+    def _error(self, status: int, code: int, message: str) -> web.Response:
+        return self._json(
+            status,
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
+        )
+
+    def _not_found(self, path: str) -> web.Response:
+        return self._error(404, 20404, f"The requested resource {path} was not found")
+
+    def _method_not_allowed(self) -> web.Response:
+        return self._error(405, 20004, "Method not allowed")
