@@ -2,7 +2,8 @@
 
 Loading order, later wins: ``config/default.toml`` → the instance file given with ``--config`` →
 environment variables ``HELPLINE_<SECTION>__<KEY>``. An environment value is read as TOML when it parses
-as a TOML value (``8080``, ``true``, ``["a@b.org"]``), otherwise as a plain string. A setting named
+as a TOML value (``8080``, ``true``, ``["a@b.org"]``), otherwise as a plain string; a text setting keeps
+its text even when it looks like a number (``+447700900001``). A setting named
 ``<key>_file`` names a file whose contents become ``<key>`` (for secrets kept out of config files).
 Relative paths are resolved against the directory of the file that set them. Unknown keys and values of
 the wrong type stop the start with a ``ConfigError`` naming the key.
@@ -212,15 +213,25 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         if not name.startswith(ENV_PREFIX) or "__" not in name or name == MASTER_KEY_ENV:
             continue
         section, _, key = name[len(ENV_PREFIX) :].partition("__")
-        layer.setdefault(section.lower(), {})[key.lower()] = _env_value(text)
+        section, key = section.lower(), key.lower()
+        layer.setdefault(section, {})[key] = _env_value(text, textual=_is_text(section, key))
     return layer
 
 
-def _env_value(text: str) -> Any:
+def _is_text(section: str, key: str) -> bool:
+    section_type = _hints(Settings).get(section)
+    if section_type is None:
+        return False
+    return key in _secret_companions(section) or _hints(section_type).get(key) in (str, Path)
+
+
+def _env_value(text: str, *, textual: bool) -> Any:
+    """TOML when it parses as TOML; but a text setting keeps its text (``+447700900001`` is not a number)."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    return text if textual and not isinstance(value, str) else value
 
 
 def _secret_companions(section: str) -> set[str]:

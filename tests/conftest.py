@@ -95,7 +95,7 @@ def settings(data_dir: Path, fake_twilio: FakeTwilio, port: int) -> Settings:
         from_number=HELPLINE_NUMBER,
         api_base_url=fake_twilio.base_url,
         public_base_url=f"http://127.0.0.1:{port}",
-        request_timeout_seconds=2.0,
+        request_timeout_seconds=1.0,  # the fake answers in milliseconds; stalls must end quickly
     )
     loaded = loaded.replace("server", port=port, public_url=f"http://127.0.0.1:{port}")
     # Cheap hashing keeps the suite fast; production costs are in config/default.toml.

@@ -38,7 +38,7 @@ pytestmark = [
 ]
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-AUTH_TOKEN = "fake-auth-token-for-tests"  # noqa: S105 - a test value, not a secret
+AUTH_TOKEN = "fake-auth-token-for-tests"
 HELPLINE = "+447700900001"
 TEXTER = "+447700900123"
 

@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from helpline.audit.events import AuditEntry
 from helpline.clock import to_text
-from helpline.core.models import AuditEntry
 
 GENESIS = bytes(32)
 

@@ -6,6 +6,8 @@ ids or codes as detail — never an address, a name given by a contact, or messa
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -28,3 +30,14 @@ class Action(StrEnum):
     """A conversation was closed (detail: outcome)."""
     CONVERSATION_VIEWED = "conversation.viewed"
     """A supervisor read a conversation someone else holds."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log: who did what to which object. Never an address or message text."""
+
+    at: datetime
+    actor: str
+    action: str
+    object_id: str | None
+    detail: dict[str, str] = field(default_factory=dict)

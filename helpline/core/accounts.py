@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from helpline.audit.events import Action
+from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.ids import new_id
-from helpline.core.models import ROLES, AuditEntry, Role, Session, User
+from helpline.core.models import ROLES, Role, Session, User
 from helpline.core.ports import PasswordHasher, Store, Tx
 from helpline.errors import Conflict, InvalidInput, NotSignedIn
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from helpline.audit.events import Action
+from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.events import (
     ConversationClaimed,
@@ -22,7 +22,6 @@ from helpline.core.events import (
 )
 from helpline.core.ids import new_id
 from helpline.core.models import (
-    AuditEntry,
     Conversation,
     Inbound,
     Message,
@@ -179,7 +178,9 @@ class Conversations:
         now = self._clock.now()
 
         async def work(tx: Tx) -> Conversation:
-            conversation = await self._visible(tx, user, conversation_id)
+            conversation = await tx.conversations.get(conversation_id)
+            if conversation is None:
+                raise NotFound("There is no such conversation.")
             if conversation.assignee_id == user.id and conversation.status == "active":
                 return conversation
             if conversation.status == "closed":

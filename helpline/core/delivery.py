@@ -22,6 +22,7 @@ from helpline.clock import Clock
 from helpline.core.events import DeliveryChanged, Event
 from helpline.core.models import DELIVERY_ORDER, FINAL_DELIVERY, OutboxItem
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.errors import DecryptionError
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,18 @@ class Delivery:
             if conversation is None or conversation.key is None or message is None or sealed_address is None:
                 await self._finish(tx, item, "failed", "no_address", events)
                 return None
+            try:
+                address = self._cipher.open(conversation.key, "vault", conversation.id, "address", sealed_address)
+                body = self._cipher.open(conversation.key, "messages", message.id, "body", message.body)
+            except DecryptionError:
+                # Altered or moved in the database: never send it, and say so.
+                await self._finish(tx, item, "failed", "unreadable", events)
+                return None
             attempts = item.attempts + 1
             # If we die before the answer, the item is retried only after the unconfirmed wait.
             retry_at = now + self._backoff.unconfirmed_wait
             await tx.outbox.update(item.id, "sending", attempts, retry_at)
             await self._set_delivery(tx, item.message_id, "sending", None, events)
-            address = self._cipher.open(conversation.key, "vault", conversation.id, "address", sealed_address)
-            body = self._cipher.open(conversation.key, "messages", message.id, "body", message.body)
             return Job(
                 OutboxItem(item.id, item.message_id, item.conversation_id, item.channel, "sending", attempts, retry_at),
                 address,

@@ -118,14 +118,3 @@ class OutboxItem:
     state: str
     attempts: int
     next_attempt_at: datetime
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One line of the audit log: who did what to which object. Never an address or message text."""
-
-    at: datetime
-    actor: str
-    action: str
-    object_id: str | None
-    detail: dict[str, str] = field(default_factory=dict)

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from helpline.audit.chain import StoredAuditRow
+from helpline.audit.events import AuditEntry
 from helpline.core.events import Event
 from helpline.core.models import (
-    AuditEntry,
     Conversation,
     KeyRef,
     OutboxItem,
@@ -87,6 +88,9 @@ class SessionRepo(Protocol):
 class AuditRepo(Protocol):
     async def append(self, entry: AuditEntry) -> None:
         """Add an entry to the end of the hash chain."""
+
+    async def rows(self) -> list[StoredAuditRow]:
+        """Every entry in order, with the hashes stored beside it."""
 
 
 class Tx(Protocol):

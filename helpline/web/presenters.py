@@ -25,6 +25,7 @@ _DELIVERY_ERRORS = {
     "channel_disabled": "This channel is turned off on this server",
     "no_address": "The contact's address is no longer held, so this reply cannot be sent",
     "too_many_attempts": "The provider could not be reached after several attempts",
+    "unreadable": "The stored reply or address failed its integrity check, so it was not sent",
 }
 
 
@@ -53,7 +54,7 @@ def message(item: Message) -> dict[str, Any]:
         "direction": item.direction,
         "body": item.body,
         "created_at": to_text(item.created_at),
-        "author": item.author,
+        "author": item.author if item.author or item.direction == "in" else "Automatic message",
         "delivery": item.delivery,
         "delivery_error": delivery_error(item.delivery_error),
     }

@@ -43,7 +43,10 @@ class OutboundWorker:
     async def run_once(self) -> int:
         """Send everything due now; returns how many items were taken."""
         items = await self._delivery.due(self._batch_size)
-        await asyncio.gather(*(self._send(item) for item in items))
+        results = await asyncio.gather(*(self._send(item) for item in items), return_exceptions=True)
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("outbound.item_failed", outbox_id=item.id, error=type(result).__name__)
         return len(items)
 
     async def run(self) -> None:

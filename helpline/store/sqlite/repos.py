@@ -9,9 +9,9 @@ from datetime import datetime
 import aiosqlite
 
 from helpline.audit.chain import GENESIS, StoredAuditRow, link
+from helpline.audit.events import AuditEntry
 from helpline.clock import from_text, to_text
 from helpline.core.models import (
-    AuditEntry,
     Conversation,
     KeyRef,
     OutboxItem,

@@ -1,0 +1,89 @@
+"""The promise, proven: after the whole SMS path, no identifier or message text is anywhere at rest or in logs.
+
+A texter's number goes in; a volunteer claims, reads, replies; Twilio delivers and calls back; the
+conversation closes. Then every byte of the data directory (database, WAL, shared memory — the key file
+excepted) and every log line is searched for the number in every common format and for the texts.
+"""
+
+from __future__ import annotations
+
+import base64
+import urllib.parse
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import CapturedLog, Harness
+
+NUMBER = "+447700900987"
+INBOUND_TEXT = "CANARY-INBOUND my sister Jo left at 3am"
+REPLY_TEXT = "CANARY-REPLY we can help you look for Jo"
+
+
+def number_forms(number: str) -> list[str]:
+    """The ways a phone number can be written: E.164, without '+', national, URL-encoded, base64."""
+    digits = number.lstrip("+")
+    national = "0" + digits[2:]
+    return [
+        number,
+        digits,
+        national,
+        national[:5] + " " + national[5:],
+        urllib.parse.quote(number),
+        urllib.parse.quote_plus(number),
+        base64.b64encode(number.encode()).decode(),
+        digits[-9:],
+    ]
+
+
+def text_forms(text: str) -> list[str]:
+    """The text as sent, form- and URL-encoded, base64, and a 16-character piece from its middle."""
+    middle = len(text) // 2
+    return [
+        text,
+        urllib.parse.quote_plus(text),
+        urllib.parse.quote(text),
+        base64.b64encode(text.encode()).decode(),
+        text[middle - 8 : middle + 8],
+    ]
+
+
+def data_files(data_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "master.key"}
+
+
+async def test_no_number_or_text_at_rest_or_in_logs(harness: Harness, captured_log: CapturedLog) -> None:
+    """After the whole path, the number (any format) and both texts appear in no file and no log line."""
+    provider_sid = "SM" + "c0ffee" * 5 + "00"
+    assert (await harness.text(NUMBER, INBOUND_TEXT, sid=provider_sid)).status == 200
+    volunteer = await harness.console("amira")
+    [waiting] = await volunteer.queue()
+    await volunteer.post(f"/api/conversations/{waiting['id']}/claim")
+    shown = await volunteer.conversation(waiting["id"])
+    assert INBOUND_TEXT in [m["body"] for m in shown["messages"]]
+    assert NUMBER not in str(shown)
+    await volunteer.post(f"/api/conversations/{waiting['id']}/messages", {"body": REPLY_TEXT})
+    await harness.send_outbox()
+    async with aiohttp.ClientSession() as session:
+        for sid in list(harness.twilio.messages):
+            if harness.twilio.messages[sid]["direction"] == "outbound-api":
+                assert await harness.twilio.send_status_callback(session, sid, "delivered") == 200
+    await volunteer.post(f"/api/conversations/{waiting['id']}/close", {"outcome": "support"})
+    outbound_sids = [s for s, m in harness.twilio.messages.items() if m["direction"] == "outbound-api"]
+    assert [m["To"] for m in harness.twilio.created] == [NUMBER, NUMBER]
+    needles = number_forms(NUMBER) + text_forms(INBOUND_TEXT) + text_forms(REPLY_TEXT)
+    needles += [provider_sid, *outbound_sids]
+
+    running = data_files(harness.data_dir)  # while serving: the WAL and shared memory hold recent writes
+    assert {"helpline.db", "helpline.db-wal", "helpline.db-shm", "helpline.toml"} <= set(running)
+    await harness.close()
+    stopped = data_files(harness.data_dir)  # after a clean stop: the WAL folded back into the database
+    for label, files in (("running", running), ("stopped", stopped)):
+        for name, content in files.items():
+            for needle in needles:
+                assert needle.encode() not in content, f"{needle!r} found in {name} ({label})"
+                assert needle.encode("utf-16-le") not in content, f"{needle!r} (UTF-16) found in {name} ({label})"
+    assert captured_log.lines, "the run logged nothing, so the log check would prove nothing"
+    for line in captured_log.lines:
+        for needle in needles:
+            assert needle not in line, f"{needle!r} found in a log line"

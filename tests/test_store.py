@@ -1,0 +1,101 @@
+"""The SQLite store: group commit, isolation between units of work, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from helpline.audit.chain import first_bad
+from helpline.audit.events import AuditEntry
+from helpline.core.ports import Tx
+from helpline.errors import StoreError
+from helpline.store.migrations import all_migrations
+from helpline.store.sqlite.database import SqliteStore
+from tests.conftest import FakeClock
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SqliteStore]:
+    opened = await SqliteStore(tmp_path / "h.db", clock).open()
+    yield opened
+    await opened.close()
+
+
+def appender(clock: FakeClock, n: int) -> Callable[[Tx], Awaitable[None]]:
+    return lambda tx: tx.audit.append(entry(clock, n))
+
+
+def entry(clock: FakeClock, n: int) -> AuditEntry:
+    return AuditEntry(clock.now(), "system", "test.entry", f"object-{n}")
+
+
+async def test_concurrent_writes_commit_in_groups(store: SqliteStore, clock: FakeClock, tmp_path: Path) -> None:
+    """Many writers at once share commits: fewer commits than units, and every unit is durable."""
+    await asyncio.gather(*(store.write(appender(clock, n)) for n in range(200)))
+    assert store.committed_units == 200
+    assert store.commits < 200
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 200
+
+
+async def test_a_failing_unit_leaves_its_group_intact(store: SqliteStore, clock: FakeClock) -> None:
+    """A unit that raises is rolled back alone; the others in its group commit."""
+
+    async def half_then_fail(tx: Tx) -> None:
+        await tx.audit.append(entry(clock, 999))
+        raise ValueError("boom")
+
+    results = await asyncio.gather(
+        store.write(lambda tx: tx.audit.append(entry(clock, 1))),
+        store.write(half_then_fail),
+        store.write(lambda tx: tx.audit.append(entry(clock, 2))),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], ValueError)
+    rows = await store.read(lambda tx: tx.audit.rows())
+    assert [r.entry.object_id for r in rows] == ["object-1", "object-2"]
+
+
+async def test_audit_chain_links_in_commit_order(store: SqliteStore, clock: FakeClock) -> None:
+    """Audit rows written in one group still form one unbroken chain."""
+    await asyncio.gather(*(store.write(appender(clock, n)) for n in range(20)))
+    rows = await store.read(lambda tx: tx.audit.rows())
+    assert first_bad(rows) is None
+
+
+async def test_writes_after_close_are_refused(tmp_path: Path, clock: FakeClock) -> None:
+    """A closed store refuses work clearly, and closing twice is harmless."""
+    store = await SqliteStore(tmp_path / "h.db", clock).open()
+    await store.close()
+    await store.close()
+    with pytest.raises(StoreError):
+        await store.write(lambda tx: tx.audit.append(entry(clock, 1)))
+
+
+async def test_migrations_apply_once(tmp_path: Path, clock: FakeClock) -> None:
+    """Opening an existing database applies nothing twice."""
+    path = tmp_path / "h.db"
+    await (await SqliteStore(path, clock).open()).close()
+    await (await SqliteStore(path, clock).open()).close()
+    with sqlite3.connect(path) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == [m.version for m in all_migrations()]
+
+
+async def test_durability_settings(store: SqliteStore) -> None:
+    """WAL, synchronous=FULL and secure_delete are on for the writer."""
+
+    async def pragmas(tx: Tx) -> tuple[object, ...]:
+        conn = tx.audit._conn  # type: ignore[attr-defined]
+        return tuple(
+            [
+                (await conn.execute_fetchall(f"PRAGMA {name}"))[0][0]
+                for name in ("journal_mode", "synchronous", "secure_delete")
+            ]
+        )
+
+    assert await store.write(pragmas) == ("wal", 2, 1)
