@@ -92,11 +92,16 @@ class Conversations:
                 return Received(None, None, duplicate=True)
             events: list[Event] = []
             conversation = await tx.conversations.find_by_route(route)
+            opened = conversation is None
             if conversation is None:
                 conversation = await self._open(tx, inbound, route, now, events)
             message_id = await self._add_message(
                 tx, conversation, direction="in", author_id=None, body=inbound.body, now=now, events=events
             )
+            if opened and self._greeting:
+                await self._add_message(
+                    tx, conversation, direction="out", author_id=None, body=self._greeting, now=now, events=events
+                )
             return Received(conversation.id, message_id, duplicate=False, events=events)
 
         received = await self._store.write(work)
@@ -128,10 +133,6 @@ class Conversations:
             AuditEntry(now, SYSTEM, Action.CONVERSATION_OPENED, conversation_id, {"channel": inbound.channel})
         )
         events.append(ConversationOpened(conversation_id))
-        if self._greeting:
-            await self._add_message(
-                tx, conversation, direction="out", author_id=None, body=self._greeting, now=now, events=events
-            )
         return conversation
 
     async def _add_message(

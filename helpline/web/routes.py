@@ -17,6 +17,7 @@ def add_routes(app: web.Application, *, api: ConsoleApi, pages: Pages, health: H
             web.get("/healthz", health.healthz, name="healthz"),
             web.get("/readyz", health.readyz, name="readyz"),
             web.get("/", pages.root, name="root"),
+            web.get("/favicon.ico", pages.favicon, name="favicon"),
             web.get("/login", pages.login, name="login"),
             web.get("/console", pages.queue, name="console"),
             web.get("/console/conversations/{conversation_id}", pages.conversation, name="console-conversation"),
