@@ -7,30 +7,50 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from aiohttp import web
 
 from helpline.bus import InProcessBus
+from helpline.channels.email.addresses import domain_of, normalise_address
+from helpline.channels.email.intake import EmailIntake
+from helpline.channels.email.relay import SmtpRelaySender
+from helpline.channels.email.server import SmtpHandler, SmtpServer, server_tls_context
 from helpline.channels.sms.gateway import TwilioSender
 from helpline.channels.sms.signature import SignedForms
 from helpline.channels.sms.webhook import SmsWebhooks
 from helpline.clock import Clock, SystemClock
-from helpline.core.accounts import Accounts
+from helpline.core.accounts import Accounts, SignInPolicy
+from helpline.core.blocks import Blocks
+from helpline.core.canned import Canned
+from helpline.core.closing import Closer
 from helpline.core.conversations import Conversations
 from helpline.core.delivery import Backoff, Delivery
+from helpline.core.floor import FloorView
+from helpline.core.hours import DAYS, HoursBook, OpeningHours
+from helpline.core.notes import Notes
 from helpline.core.ports import Sender
+from helpline.core.records import Records
+from helpline.core.routing import Routing
+from helpline.core.threads import Threads
 from helpline.crypto.datakeys import DataKeys
 from helpline.crypto.keyring import Keyring
 from helpline.crypto.passwords import Passwords
 from helpline.crypto.pseudonyms import Pseudonyms
+from helpline.crypto.secretbox import SecretBox
+from helpline.crypto.totp import TotpCodes
 from helpline.settings import Settings
 from helpline.store.sqlite.database import SqliteStore
-from helpline.web.api import ConsoleApi
+from helpline.web.api import SessionApi
+from helpline.web.api_admin import AdminApi
+from helpline.web.api_conversations import ConversationApi
+from helpline.web.api_oversight import OversightApi
 from helpline.web.auth import SessionAuth
 from helpline.web.health import Health
+from helpline.web.live import ConsoleLive
 from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
-from helpline.web.routes import add_routes
+from helpline.web.routes import Handlers, add_routes
 from helpline.workers.outbound import OutboundWorker
 
 
@@ -44,12 +64,22 @@ class Helpline:
     bus: InProcessBus
     accounts: Accounts
     conversations: Conversations
+    routing: Routing
+    notes: Notes
+    closer: Closer
+    records: Records
+    blocks: Blocks
+    canned: Canned
+    hours: HoursBook
+    floor: FloorView
     delivery: Delivery
     sms_sender: TwilioSender
     outbound: OutboundWorker
+    email_server: SmtpServer | None = None
 
     async def open(self) -> None:
         await self.store.open()
+        await self.hours.load()
         await self.sms_sender.start()
 
     async def close(self) -> None:
@@ -68,24 +98,58 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         settings.storage.database, clock, synchronous=settings.storage.synchronous, max_batch=settings.storage.max_batch
     )
     cipher = DataKeys(keyring)
+    pseudonyms = Pseudonyms(keyring)
     bus = InProcessBus()
+    auth = settings.auth
     accounts = Accounts(
         store,
-        Passwords(settings.auth.password_time_cost, settings.auth.password_memory_kib),
+        Passwords(auth.password_time_cost, auth.password_memory_kib),
+        SecretBox(keyring),
+        TotpCodes(),
+        bus,
         clock,
-        idle=timedelta(minutes=settings.auth.session_idle_minutes),
-        absolute=timedelta(hours=settings.auth.session_absolute_hours),
-        min_password_chars=settings.auth.min_password_chars,
+        SignInPolicy(
+            idle=timedelta(minutes=auth.session_idle_minutes),
+            absolute=timedelta(hours=auth.session_absolute_hours),
+            min_password_chars=auth.min_password_chars,
+            require_totp_for=auth.require_totp_for,
+            throttle_after=auth.throttle_after,
+            throttle_base=timedelta(seconds=auth.throttle_base_seconds),
+            lock_after=auth.lock_after,
+            issuer=settings.helpline.name,
+        ),
+    )
+    hours_settings = settings.hours
+    hours = HoursBook(
+        store,
+        clock,
+        OpeningHours.build(
+            hours_settings.timezone,
+            {day: getattr(hours_settings, day) for day in DAYS},
+            hours_settings.closed_message,
+        ),
     )
     conversations = Conversations(
         store,
         cipher,
-        Pseudonyms(keyring),
+        pseudonyms,
         bus,
         clock,
         greeting=settings.helpline.greeting,
-        outcomes=[o.code for o in settings.console.outcomes],
+        hours=hours,
         max_reply_chars=settings.console.max_reply_chars,
+    )
+    console = settings.console
+    records = Records(store, cipher, pseudonyms, clock)
+    closer = Closer(
+        store,
+        records,
+        bus,
+        clock,
+        outcomes=[o.code for o in console.outcomes],
+        contact_types=[o.code for o in console.contact_types],
+        missing_types=[o.code for o in console.missing_types],
+        consent_wording=console.consent_wording,
     )
     outbox = settings.outbox
     backoff = Backoff(
@@ -105,8 +169,61 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         timeout=sms.request_timeout_seconds,
     )
     senders: dict[str, Sender] = {"sms": sms_sender} if sms.enabled else {}
+    email_server = None
+    if settings.email.enabled:
+        senders["email"], email_server = _email(settings, Threads(store, cipher, pseudonyms), conversations, clock)
     outbound = OutboundWorker(delivery, senders, bus, batch_size=outbox.batch_size, poll_seconds=outbox.poll_seconds)
-    return Helpline(settings, clock, store, bus, accounts, conversations, delivery, sms_sender, outbound)
+    return Helpline(
+        settings=settings,
+        clock=clock,
+        store=store,
+        bus=bus,
+        accounts=accounts,
+        conversations=conversations,
+        routing=Routing(store, cipher, bus, clock, max_concurrent=settings.routing.max_concurrent),
+        notes=Notes(store, cipher, bus, clock),
+        closer=closer,
+        records=records,
+        blocks=Blocks(store, clock),
+        canned=Canned(store, clock),
+        hours=hours,
+        floor=FloorView(store, clock),
+        delivery=delivery,
+        sms_sender=sms_sender,
+        outbound=outbound,
+        email_server=email_server,
+    )
+
+
+def _email(
+    settings: Settings, threads: Threads, conversations: Conversations, clock: Clock
+) -> tuple[SmtpRelaySender, SmtpServer]:
+    """The email channel: the relay sender the outbox uses, and the inbound SMTP server."""
+    mail = settings.email
+    sender = SmtpRelaySender(
+        threads,
+        clock,
+        host=mail.relay_host,
+        port=mail.relay_port,
+        starttls=mail.relay_starttls,
+        username=mail.relay_username,
+        password=mail.relay_password,
+        from_address=mail.from_address,
+        default_subject=mail.default_subject,
+        timeout=mail.relay_timeout_seconds,
+        ca_file=None if mail.relay_ca_file == Path() else mail.relay_ca_file,
+    )
+    tls = None if mail.tls_cert_file == Path() else server_tls_context(mail.tls_cert_file, mail.tls_key_file)
+    addresses = frozenset(filter(None, (normalise_address(a) for a in mail.addresses)))
+    server = SmtpServer(
+        SmtpHandler(EmailIntake(conversations, max_body_chars=mail.max_body_chars), addresses),
+        host=mail.smtp_host,
+        port=mail.smtp_port,
+        hostname=domain_of(mail.addresses[0]),
+        max_message_bytes=mail.max_message_bytes,
+        tls_context=tls,
+    )
+    return sender, server
 
 
 def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Application:
@@ -121,19 +238,49 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         sms_hooks = SmsWebhooks(
             forms, helpline.conversations, helpline.delivery, max_body_chars=settings.sms.max_body_chars
         )
+    console = settings.console
+    session_api = SessionApi(
+        auth,
+        helpline.accounts,
+        outcomes=console.outcomes,
+        contact_types=console.contact_types,
+        missing_types=console.missing_types,
+        consent_wording=console.consent_wording,
+        max_concurrent=settings.routing.max_concurrent,
+        helpline_name=settings.helpline.name,
+    )
+    conversation_api = ConversationApi(
+        auth,
+        helpline.conversations,
+        helpline.routing,
+        helpline.notes,
+        helpline.closer,
+        helpline.blocks,
+        helpline.floor,
+    )
     add_routes(
         app,
-        api=ConsoleApi(auth, helpline.accounts, helpline.conversations, settings.console.outcomes),
-        pages=Pages(),
-        health=Health(helpline.store),
-        sms=sms_hooks,
+        Handlers(
+            pages=Pages(),
+            health=Health(helpline.store),
+            session=session_api,
+            conversations=conversation_api,
+            oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
+            admin=AdminApi(auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock),
+            live=ConsoleLive(auth, helpline.bus, settings.server.public_url),
+            sms=sms_hooks,
+        ),
     )
     app.on_response_prepare.append(security_headers(settings.server.tls))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await helpline.open()
+        if helpline.email_server is not None:
+            await helpline.email_server.start()
         worker = asyncio.create_task(helpline.outbound.run(), name="outbound") if run_workers else None
         yield
+        if helpline.email_server is not None:
+            await helpline.email_server.stop()
         if worker is not None:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

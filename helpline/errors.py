@@ -18,6 +18,7 @@ Every error the server raises on purpose is a ``HelplineError``::
         ├── Forbidden            403
         ├── NotFound             404
         ├── Conflict             409
+        ├── Locked               423
         └── TooManyRequests      429
 
 Only ``PublicError`` messages are shown to users, so only they may be written for users. No error message
@@ -78,9 +79,10 @@ class PublicError(HelplineError):
 
     status = 400
 
-    def __init__(self, public_message: str) -> None:
+    def __init__(self, public_message: str, **details: object) -> None:
         super().__init__(public_message)
         self.public_message = public_message
+        self.details = details
 
 
 class InvalidInput(PublicError):
@@ -111,6 +113,12 @@ class Conflict(PublicError):
     """The thing changed under the user: claimed by someone else, already closed."""
 
     status = 409
+
+
+class Locked(PublicError):
+    """The account is locked until an admin unlocks it."""
+
+    status = 423
 
 
 class TooManyRequests(PublicError):

@@ -12,12 +12,14 @@ the wrong type stop the start with a ``ConfigError`` naming the key.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpline.errors import ConfigError
 
@@ -57,7 +59,28 @@ class HelplineSettings:
 @dataclass(frozen=True)
 class ConsoleSettings:
     outcomes: tuple[Outcome, ...] = ()
+    contact_types: tuple[Outcome, ...] = ()
+    missing_types: tuple[Outcome, ...] = ()
+    consent_wording: str = ""
     max_reply_chars: int = 1600
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    max_concurrent: int = 3
+
+
+@dataclass(frozen=True)
+class HoursSettings:
+    timezone: str = "Europe/London"
+    mon: tuple[str, ...] = ()
+    tue: tuple[str, ...] = ()
+    wed: tuple[str, ...] = ()
+    thu: tuple[str, ...] = ()
+    fri: tuple[str, ...] = ()
+    sat: tuple[str, ...] = ()
+    sun: tuple[str, ...] = ()
+    closed_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +90,10 @@ class AuthSettings:
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     min_password_chars: int = 12
+    require_totp_for: tuple[str, ...] = ("supervisor", "admin")
+    throttle_after: int = 3
+    throttle_base_seconds: float = 5.0
+    lock_after: int = 10
 
 
 @dataclass(frozen=True)
@@ -97,15 +124,62 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class WebchatSettings:
+    enabled: bool = True
+    page_title: str = "Chat"
+    exit_url: str = "https://www.bbc.co.uk/weather"
+    frame_ancestors: tuple[str, ...] = ()
+    max_message_chars: int = 2000
+    max_concurrent: int = 50
+    session_messages_per_minute: int = 20
+    network_messages_per_minute: int = 120
+    network_chats_per_hour: int = 30
+    network_connections: int = 30
+    idle_timeout_seconds: float = 1200.0
+    idle_warning_seconds: float = 120.0
+    heartbeat_seconds: float = 25.0
+    session_max_hours: float = 12.0
+    trusted_proxy_hops: int = 0
+    out_of_hours_message: str = ""
+    signposting: tuple[str, ...] = ()
+    minutes_per_place: float = 5.0
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    enabled: bool = False
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    addresses: tuple[str, ...] = ()
+    max_message_bytes: int = 10 * 1024 * 1024
+    max_body_chars: int = 20000
+    tls_cert_file: Path = Path()
+    tls_key_file: Path = Path()
+    relay_host: str = ""
+    relay_port: int = 587
+    relay_starttls: bool = True
+    relay_ca_file: Path = Path()
+    relay_username: str = ""
+    relay_password: str = field(default="", repr=False)
+    relay_timeout_seconds: float = 30.0
+    from_address: str = ""
+    default_subject: str = "Your message"
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
     helpline: HelplineSettings = HelplineSettings()
     console: ConsoleSettings = ConsoleSettings()
+    routing: RoutingSettings = RoutingSettings()
+    hours: HoursSettings = HoursSettings()
     auth: AuthSettings = AuthSettings()
     sms: SmsSettings = SmsSettings()
     outbox: OutboxSettings = OutboxSettings()
     log: LogSettings = LogSettings()
+    webchat: WebchatSettings = WebchatSettings()
+    email: EmailSettings = EmailSettings()
     master_key: str = field(default="", repr=False)
 
     def replace(self, section: str, **values: Any) -> Settings:
@@ -167,9 +241,66 @@ def _check(settings: Settings) -> None:
         raise ConfigError("sms.max_body_chars: must be at least 1")
     if settings.outbox.max_attempts < 1:
         raise ConfigError("outbox.max_attempts: must be at least 1")
-    codes = [outcome.code for outcome in settings.console.outcomes]
-    if len(codes) != len(set(codes)):
-        raise ConfigError("console.outcomes: outcome codes must be unique")
+    for name in ("outcomes", "contact_types", "missing_types"):
+        codes = [item.code for item in getattr(settings.console, name)]
+        if len(codes) != len(set(codes)):
+            raise ConfigError(f"console.{name}: codes must be unique")
+    if settings.routing.max_concurrent < 1:
+        raise ConfigError("routing.max_concurrent: must be at least 1")
+    if any(role not in ("volunteer", "supervisor", "admin") for role in settings.auth.require_totp_for):
+        raise ConfigError("auth.require_totp_for: roles are volunteer, supervisor and admin")
+    try:
+        ZoneInfo(settings.hours.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("hours.timezone: not a known time zone (e.g. Europe/London)") from None
+    _check_webchat(settings.webchat)
+    _check_email(settings.email)
+
+
+def _check_email(mail: EmailSettings) -> None:
+    mailbox = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+    if not 0 <= mail.smtp_port <= 65535:
+        raise ConfigError("email.smtp_port: must be between 0 and 65535")
+    if not 0 < mail.relay_port <= 65535:
+        raise ConfigError("email.relay_port: must be between 1 and 65535")
+    if mail.max_message_bytes < 1024:
+        raise ConfigError("email.max_message_bytes: must be at least 1024")
+    if mail.max_body_chars < 1:
+        raise ConfigError("email.max_body_chars: must be at least 1")
+    if mail.relay_timeout_seconds <= 0:
+        raise ConfigError("email.relay_timeout_seconds: must be above 0")
+    if (mail.tls_cert_file == Path()) != (mail.tls_key_file == Path()):
+        raise ConfigError("email.tls_cert_file: set it and email.tls_key_file together, or neither")
+    for address in mail.addresses:
+        if not mailbox.match(address):
+            raise ConfigError(f"email.addresses: {address!r} is not an email address")
+    if mail.from_address and not (mailbox.match(mail.from_address) and mail.from_address.isascii()):
+        raise ConfigError("email.from_address: must be a plain ASCII email address such as help@example.org")
+    if mail.enabled and not mail.addresses:
+        raise ConfigError("email.addresses: list at least one address when email is enabled")
+
+
+def _check_webchat(chat: WebchatSettings) -> None:
+    if not re.match(r"^https?://[^\s/]+", chat.exit_url):
+        raise ConfigError("webchat.exit_url: must be an http(s) URL")
+    for origin in chat.frame_ancestors:
+        if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?$", origin):
+            raise ConfigError(f"webchat.frame_ancestors: {origin!r} is not an origin like https://www.example.org")
+    limits = (
+        "max_message_chars",
+        "max_concurrent",
+        "session_messages_per_minute",
+        "network_messages_per_minute",
+        "network_chats_per_hour",
+        "network_connections",
+    )
+    for name in limits:
+        if getattr(chat, name) < 1:
+            raise ConfigError(f"webchat.{name}: must be at least 1")
+    if not 0 < chat.idle_warning_seconds < chat.idle_timeout_seconds:
+        raise ConfigError("webchat.idle_warning_seconds: must be above 0 and below idle_timeout_seconds")
+    if chat.heartbeat_seconds < 1 or chat.session_max_hours <= 0 or chat.trusted_proxy_hops < 0:
+        raise ConfigError("webchat.heartbeat_seconds, session_max_hours, trusted_proxy_hops: out of range")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -13,26 +13,33 @@ from datetime import datetime
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.events import (
-    ConversationClaimed,
-    ConversationClosed,
+    ContactLeft,
+    ContactTyping,
     ConversationOpened,
     Event,
     MessageAdded,
     OutboxReady,
+    VolunteerTyping,
 )
+from helpline.core.hours import HoursBook
 from helpline.core.ids import new_id
 from helpline.core.models import (
     Conversation,
     Inbound,
     Message,
+    Note,
     OutboxItem,
     StoredMessage,
+    StoredNote,
     User,
 )
 from helpline.core.ports import Cipher, Notifier, Pseudonymizer, Store, Tx
+from helpline.core.threads import keep_reply_context, thread_keys
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 SYSTEM = "system"
+# Why a contact left a live chat: they ended it, used quick exit, or let it time out.
+CONTACT_LEFT_REASONS = ("ended", "quick_exit", "idle")
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Received:
     message_id: str | None
     duplicate: bool
     events: list[Event] = field(default_factory=list)
+    blocked: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,8 @@ class ConversationView:
 
     conversation: Conversation
     messages: list[Message]
+    notes: list[Note] = field(default_factory=list)
+    blocked: bool = False
 
 
 class Conversations:
@@ -65,7 +75,7 @@ class Conversations:
         clock: Clock,
         *,
         greeting: str,
-        outcomes: Sequence[str],
+        hours: HoursBook,
         max_reply_chars: int,
     ) -> None:
         self._store = store
@@ -74,7 +84,7 @@ class Conversations:
         self._notifier = notifier
         self._clock = clock
         self._greeting = greeting
-        self._outcomes = frozenset(outcomes)
+        self._hours = hours
         self._max_reply_chars = max_reply_chars
 
     async def receive(self, inbound: Inbound) -> Received:
@@ -85,22 +95,32 @@ class Conversations:
         """
         idempotency = self._pseudonyms.idempotency(inbound.channel, inbound.provider_message_id)
         route = self._pseudonyms.route(inbound.channel, inbound.address)
+        threads = thread_keys(self._pseudonyms, inbound)
         now = self._clock.now()
 
         async def work(tx: Tx) -> Received:
             if not await tx.inbox.remember(idempotency, now):
                 return Received(None, None, duplicate=True)
+            if await tx.blocks.active_for(route, now):
+                return Received(None, None, duplicate=False, blocked=True)
             events: list[Event] = []
-            conversation = await tx.conversations.find_by_route(route)
+            # A reply quoting one of our messages joins its conversation, whichever address it came from.
+            conversation = await tx.conversations.find_by_thread(threads) or await tx.conversations.find_by_route(route)
             opened = conversation is None
             if conversation is None:
                 conversation = await self._open(tx, inbound, route, now, events)
+                returning = await tx.records.find(self._pseudonyms.blind_index(inbound.channel, inbound.address))
+                if returning is not None:
+                    await tx.conversations.set_record(conversation.id, returning)
             message_id = await self._add_message(
                 tx, conversation, direction="in", author_id=None, body=inbound.body, now=now, events=events
             )
-            if opened and self._greeting:
+            await keep_reply_context(tx, self._cipher, conversation, inbound)
+            hours = self._hours.current
+            greeting = self._greeting if hours.is_open(now) else hours.closed_message
+            if opened and greeting and inbound.greet:
                 await self._add_message(
-                    tx, conversation, direction="out", author_id=None, body=self._greeting, now=now, events=events
+                    tx, conversation, direction="out", author_id=None, body=greeting, now=now, events=events
                 )
             return Received(conversation.id, message_id, duplicate=False, events=events)
 
@@ -174,29 +194,6 @@ class Conversations:
         """What the user's queue shows: waiting conversations in priority order, then their own."""
         return await self._store.read(lambda tx: tx.conversations.queue(user.id, limit))
 
-    async def claim(self, user: User, conversation_id: str) -> Conversation:
-        """Take a waiting conversation; exactly one of two volunteers claiming at once wins."""
-        now = self._clock.now()
-
-        async def work(tx: Tx) -> Conversation:
-            conversation = await tx.conversations.get(conversation_id)
-            if conversation is None:
-                raise NotFound("There is no such conversation.")
-            if conversation.assignee_id == user.id and conversation.status == "active":
-                return conversation
-            if conversation.status == "closed":
-                raise Conflict("This conversation is closed.")
-            if not await tx.conversations.claim(conversation_id, user.id):
-                raise Conflict("Someone else has already claimed this conversation.")
-            await tx.audit.append(AuditEntry(now, user.id, Action.CONVERSATION_CLAIMED, conversation_id))
-            claimed = await tx.conversations.get(conversation_id)
-            assert claimed is not None  # noqa: S101 - claimed inside this transaction
-            return claimed
-
-        claimed = await self._store.write(work)
-        self._publish([ConversationClaimed(conversation_id, user.username)])
-        return claimed
-
     async def reply(self, user: User, conversation_id: str, body: str) -> str:
         """Queue a volunteer's reply for sending; returns the message id."""
         if not body.strip():
@@ -212,6 +209,8 @@ class Conversations:
                 raise Conflict("This conversation is closed.")
             if conversation.assignee_id != user.id:
                 raise Conflict("Claim this conversation before replying.")
+            if conversation.contact_left_at is not None:
+                raise Conflict("The contact has left the chat, so a reply cannot reach them. Close it when ready.")
             return await self._add_message(
                 tx, conversation, direction="out", author_id=user.id, body=body, now=now, events=events
             )
@@ -220,46 +219,36 @@ class Conversations:
         self._publish(events)
         return message_id
 
-    async def close(self, user: User, conversation_id: str, outcome: str) -> None:
-        """Close a conversation with an outcome; the sender's next message opens a new conversation.
-
-        The routing pseudonym goes at once. The vault entry goes now too, unless replies are still
-        waiting to be sent, in which case the outbound worker deletes it after the last one.
-        """
-        if outcome not in self._outcomes:
-            raise InvalidInput("Choose one of the listed outcomes.")
-        now = self._clock.now()
-
-        async def work(tx: Tx) -> None:
-            conversation = await self._visible(tx, user, conversation_id)
-            if conversation.status == "closed":
-                raise Conflict("This conversation is already closed.")
-            if conversation.assignee_id != user.id and not user.is_supervisor:
-                raise Conflict("Only the volunteer holding this conversation can close it.")
-            await tx.conversations.close(conversation_id, outcome, now)
-            await tx.conversations.remove_route(conversation_id)
-            if await tx.outbox.pending_for(conversation_id) == 0:
-                await tx.conversations.delete_vault(conversation_id)
-            await tx.audit.append(
-                AuditEntry(now, user.id, Action.CONVERSATION_CLOSED, conversation_id, {"outcome": outcome})
-            )
-
-        await self._store.write(work)
-        self._publish([ConversationClosed(conversation_id)])
-
     async def view(self, user: User, conversation_id: str) -> ConversationView:
         """A conversation with its messages opened, if the user may read it."""
 
-        async def work(tx: Tx) -> tuple[Conversation, list[StoredMessage]]:
-            conversation = await self._visible(tx, user, conversation_id)
-            return conversation, await tx.messages.for_conversation(conversation_id)
+        now = self._clock.now()
 
-        conversation, stored = await self._store.read(work)
+        async def work(tx: Tx) -> tuple[Conversation, list[StoredMessage], list[StoredNote], bool]:
+            conversation = await self._visible(tx, user, conversation_id)
+            return (
+                conversation,
+                await tx.messages.for_conversation(conversation_id),
+                await tx.notes.for_conversation(conversation_id),
+                await tx.blocks.for_conversation(conversation_id, now),
+            )
+
+        conversation, stored, stored_notes, blocked = await self._store.read(work)
         if user.is_supervisor and conversation.assignee_id not in (None, user.id):
             now = self._clock.now()
             entry = AuditEntry(now, user.id, Action.CONVERSATION_VIEWED, conversation_id)
             await self._store.write(lambda tx: tx.audit.append(entry))
-        return ConversationView(conversation, [self._open_message(conversation, m) for m in stored])
+        messages = [self._open_message(conversation, m) for m in stored]
+        return ConversationView(conversation, messages, self._open_notes(conversation, stored_notes), blocked)
+
+    def _open_notes(self, conversation: Conversation, stored: list[StoredNote]) -> list[Note]:
+        if conversation.key is None:
+            return []
+        key = conversation.key
+        return [
+            Note(n.id, n.author_name, n.kind, self._cipher.open(key, "notes", n.id, "body", n.body), n.created_at)
+            for n in stored
+        ]
 
     def _open_message(self, conversation: Conversation, stored: StoredMessage) -> Message:
         if conversation.key is None:
@@ -285,6 +274,70 @@ class Conversations:
         if user.is_supervisor or conversation.assignee_id == user.id or conversation.status == "waiting":
             return conversation
         raise Forbidden("Another volunteer holds this conversation.")
+
+    # Live chat: what the contact's own channel may see and do. A channel finds the conversation only
+    # through the contact's route (``find_open``), so it can never read someone else's.
+
+    async def find_open(self, channel: str, address: str) -> Conversation | None:
+        """The contact's open conversation on a channel, found through its routing pseudonym."""
+        route = self._pseudonyms.route(channel, address)
+        return await self._store.read(lambda tx: tx.conversations.find_by_route(route))
+
+    async def contact_transcript(self, conversation_id: str, after_seq: int, limit: int = 200) -> list[Message]:
+        """The contact's view: their messages and the helpline's with a seq above ``after_seq``, opened."""
+
+        async def work(tx: Tx) -> tuple[Conversation | None, list[StoredMessage]]:
+            found = await tx.conversations.get(conversation_id)
+            return found, await tx.messages.after(conversation_id, after_seq, limit)
+
+        conversation, stored = await self._store.read(work)
+        if conversation is None:
+            return []
+        return [self._open_message(conversation, m) for m in stored if m.direction in ("in", "out")]
+
+    async def contact_left(self, channel: str, address: str, reason: str) -> str | None:
+        """The contact left a live chat: their route and address go now, and the volunteer sees why.
+
+        Returns the conversation's id, or None when the contact had no open conversation.
+        """
+        if reason not in CONTACT_LEFT_REASONS:
+            raise InvalidInput("Unknown reason for leaving.")
+        route = self._pseudonyms.route(channel, address)
+        now = self._clock.now()
+
+        async def work(tx: Tx) -> str | None:
+            conversation = await tx.conversations.find_by_route(route)
+            if conversation is None:
+                return None
+            await tx.conversations.set_contact_left(conversation.id, reason, now)
+            await tx.conversations.remove_route(conversation.id)
+            # Nothing sent from now on can reach them, so the address has no further use.
+            await tx.conversations.delete_vault(conversation.id)
+            return conversation.id
+
+        conversation_id = await self._store.write(work)
+        if conversation_id is not None:
+            self._publish([ContactLeft(conversation_id, reason)])
+        return conversation_id
+
+    def contact_typing(self, conversation_id: str, active: bool) -> None:
+        """Tell the console that the contact started or stopped typing; nothing is stored."""
+        self._publish([ContactTyping(conversation_id, active)])
+
+    async def volunteer_typing(self, user: User, conversation_id: str, active: bool) -> None:
+        """Tell a live chat's contact that the volunteer holding it started or stopped typing."""
+        conversation = await self._store.read(lambda tx: tx.conversations.get(conversation_id))
+        if conversation is None:
+            raise NotFound("There is no such conversation.")
+        if conversation.assignee_id != user.id or conversation.status != "active":
+            raise Conflict("Claim this conversation before replying.")
+        self._publish([VolunteerTyping(conversation_id, active)])
+
+    async def waiting_order(self, limit: int = 500) -> list[str]:
+        """Ids of the waiting conversations, the one to be answered first first: the queue's own order."""
+        # The queue as nobody in particular sees it: SYSTEM holds nothing, so only waiting ones come back.
+        conversations = await self._store.read(lambda tx: tx.conversations.queue(SYSTEM, limit))
+        return [c.id for c in conversations if c.status == "waiting"]
 
     def _publish(self, events: Sequence[Event]) -> None:
         for event in events:

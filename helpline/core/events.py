@@ -63,3 +63,50 @@ class OutboxReady(Event):
     """A reply was queued: the outbound worker should look."""
 
     name: ClassVar[str] = "outbox.ready"
+
+
+@dataclass(frozen=True)
+class ConversationTransferred(Event):
+    """The conversation moved to another volunteer, or back to the queue (``assignee`` None)."""
+
+    name: ClassVar[str] = "conversation.transferred"
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class NoteAdded(Event):
+    """A staff note was added to the conversation."""
+
+    name: ClassVar[str] = "note.added"
+    note_id: str
+
+
+@dataclass(frozen=True)
+class StaffChanged(Event):
+    """Someone's availability or holdings changed; ``conversation_id`` is empty."""
+
+    name: ClassVar[str] = "staff.changed"
+
+
+@dataclass(frozen=True)
+class ContactLeft(Event):
+    """The contact left a live chat: ``reason`` is ended, quick_exit or idle. Nothing more can reach them."""
+
+    name: ClassVar[str] = "contact.left"
+    reason: str
+
+
+@dataclass(frozen=True)
+class ContactTyping(Event):
+    """The contact started (``active``) or stopped typing in a live chat."""
+
+    name: ClassVar[str] = "contact.typing"
+    active: bool
+
+
+@dataclass(frozen=True)
+class VolunteerTyping(Event):
+    """The volunteer holding a live chat started (``active``) or stopped typing."""
+
+    name: ClassVar[str] = "volunteer.typing"
+    active: bool

@@ -37,6 +37,12 @@ class Inbound:
     address: str = field(repr=False)
     provider_message_id: str = field(repr=False)
     body: str = field(repr=False)
+    # Threaded channels (email): the references this message quotes, tried before the sender's route,
+    # and the channel's reply context, sealed into the vault (see core/threads.py).
+    thread_refs: tuple[str, ...] = field(default=(), repr=False)
+    reply_context: str = field(default="", repr=False)
+    # False for mail sent by a machine (bounces, auto-replies): it is never answered automatically.
+    greet: bool = True
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,10 @@ class Conversation:
     outcome: str | None
     key: KeyRef | None
     last_seq: int
+    record_id: str | None = None
+    # Live channels (web chat): when and why the contact left; nothing sent after that can reach them.
+    contact_left_at: datetime | None = None
+    contact_left_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,10 +102,19 @@ class User:
     role: Role
     disabled: bool
     password_hash: str = field(repr=False)
+    availability: str = "offline"
+    totp_enabled: bool = False
+    failed_logins: int = 0
+    last_failed_at: datetime | None = None
+    locked: bool = False
 
     @property
     def is_supervisor(self) -> bool:
         return self.role in ("supervisor", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 @dataclass(frozen=True)
@@ -118,3 +137,85 @@ class OutboxItem:
     state: str
     attempts: int
     next_attempt_at: datetime
+
+
+AVAILABILITY = ("available", "away", "offline")
+
+
+@dataclass(frozen=True)
+class StoredNote:
+    """A staff note as stored: sealed under the conversation's data key. ``kind`` is note or handover."""
+
+    id: str
+    conversation_id: str
+    author_id: str
+    author_name: str | None
+    kind: str
+    body: bytes = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    author: str | None
+    kind: str
+    body: str = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordFields:
+    """What a consenting contact agreed to let the helpline keep."""
+
+    name: str = field(repr=False)
+    date_of_birth: str = field(repr=False)
+    contact_details: str = field(repr=False)
+    summary: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A consented record as stored: each field sealed under the record's own data key."""
+
+    id: str
+    key: KeyRef | None
+    blind_index: bytes | None = field(repr=False)
+    name: bytes = field(repr=False)
+    date_of_birth: bytes = field(repr=False)
+    contact_details: bytes = field(repr=False)
+    summary: bytes = field(repr=False)
+    consent_wording: str
+    consented_at: datetime
+    created_by: str
+    created_by_name: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Block:
+    id: str
+    conversation_id: str
+    reason: str
+    created_by: str | None
+    created_at: datetime
+    expires_at: datetime
+    lifted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CannedResponse:
+    id: str
+    code: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A console user as the floor view shows them."""
+
+    username: str
+    role: str
+    availability: str
+    holding: list[Conversation]

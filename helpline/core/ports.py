@@ -8,7 +8,7 @@ undoes only its own changes, and ``write`` returns only after the group's commit
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -16,11 +16,15 @@ from helpline.audit.chain import StoredAuditRow
 from helpline.audit.events import AuditEntry
 from helpline.core.events import Event
 from helpline.core.models import (
+    Block,
+    CannedResponse,
     Conversation,
     KeyRef,
     OutboxItem,
     Session,
     StoredMessage,
+    StoredNote,
+    StoredRecord,
     User,
 )
 
@@ -32,10 +36,20 @@ class ConversationRepo(Protocol):
     async def find_by_route(self, pseudonym: bytes) -> Conversation | None: ...
     async def insert(self, conversation: Conversation) -> None: ...
     async def add_route(self, pseudonym: bytes, conversation_id: str) -> None: ...
-    async def remove_route(self, conversation_id: str) -> None: ...
+    async def remove_route(self, conversation_id: str) -> None:
+        """Forget how to find this conversation: its routing pseudonym and its thread keys."""
+
     async def put_vault(self, conversation_id: str, sealed_address: bytes) -> None: ...
     async def get_vault(self, conversation_id: str) -> bytes | None: ...
     async def delete_vault(self, conversation_id: str) -> None: ...
+    async def find_by_thread(self, keys: Sequence[bytes]) -> Conversation | None:
+        """The open conversation one of these thread keys belongs to."""
+
+    async def add_thread_key(self, key: bytes, conversation_id: str) -> None: ...
+    async def put_reply_context(self, conversation_id: str, sealed_context: bytes) -> None:
+        """Replace the sealed reply context kept in the conversation's vault entry."""
+
+    async def get_reply_context(self, conversation_id: str) -> bytes | None: ...
     async def claim(self, conversation_id: str, user_id: str) -> bool:
         """Assign a waiting, unassigned conversation; False if someone else got there first."""
 
@@ -46,11 +60,35 @@ class ConversationRepo(Protocol):
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:
         """Waiting conversations by priority then wait, then the ones ``user_id`` holds."""
 
+    async def next_waiting(self) -> Conversation | None:
+        """The waiting, unassigned conversation to offer next: highest priority, then longest wait."""
+
+    async def count_active(self, user_id: str) -> int: ...
+    async def assign(self, conversation_id: str, user_id: str) -> bool:
+        """Hand an active conversation to another holder."""
+
+    async def return_to_queue(self, conversation_id: str) -> bool: ...
+    async def route_of(self, conversation_id: str) -> bytes | None: ...
+    async def set_record(self, conversation_id: str, record_id: str) -> None: ...
+    async def set_classification(self, conversation_id: str, contact_type: str, missing_type: str | None) -> None: ...
+    async def for_record(self, record_id: str) -> list[str]: ...
+    async def held(self) -> list[Conversation]:
+        """Every active conversation, for the floor view."""
+
+    async def waiting_stats(self) -> tuple[int, datetime | None]:
+        """How many are waiting, and since when the longest has waited."""
+
+    async def set_contact_left(self, conversation_id: str, reason: str, now: datetime) -> None:
+        """Record that the contact left a live chat, and why (ended, quick_exit or idle)."""
+
 
 class MessageRepo(Protocol):
     async def insert(self, message: StoredMessage) -> None: ...
     async def get(self, message_id: str) -> StoredMessage | None: ...
     async def for_conversation(self, conversation_id: str) -> list[StoredMessage]: ...
+    async def after(self, conversation_id: str, after_seq: int, limit: int) -> list[StoredMessage]:
+        """The conversation's messages with a sequence number above ``after_seq``, in order."""
+
     async def set_delivery(self, message_id: str, delivery: str, error: str | None) -> None: ...
     async def set_provider_id(self, message_id: str, sealed_provider_id: bytes) -> None: ...
 
@@ -77,6 +115,27 @@ class UserRepo(Protocol):
     async def insert(self, user: User, now: datetime) -> bool:
         """False if the username is taken."""
 
+    async def all(self) -> list[User]: ...
+    async def set_availability(self, user_id: str, availability: str) -> None: ...
+    async def set_disabled(self, user_id: str, disabled: bool) -> None: ...
+    async def record_failure(self, user_id: str, now: datetime, lock_after: int) -> None:
+        """Count a failed sign-in; lock the account once ``lock_after`` failures have accumulated."""
+
+    async def clear_failures(self, user_id: str) -> None:
+        """Reset the failure count and unlock."""
+
+    async def totp(self, user_id: str) -> tuple[bytes | None, bytes | None, int | None]:
+        """The sealed secret, the sealed pending secret and the last accepted time step."""
+
+    async def set_totp_pending(self, user_id: str, sealed: bytes | None) -> None: ...
+    async def confirm_totp(self, user_id: str, step: int) -> bool:
+        """Make the pending secret the secret; False if there was no pending one."""
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Record an accepted time step; False if that step (or a later one) was already used."""
+
+    async def reset_totp(self, user_id: str) -> None: ...
+
 
 class SessionRepo(Protocol):
     async def insert(self, session: Session) -> None: ...
@@ -91,6 +150,39 @@ class AuditRepo(Protocol):
 
     async def rows(self) -> list[StoredAuditRow]:
         """Every entry in order, with the hashes stored beside it."""
+
+
+class NoteRepo(Protocol):
+    async def insert(self, note: StoredNote) -> None: ...
+    async def for_conversation(self, conversation_id: str) -> list[StoredNote]: ...
+
+
+class RecordRepo(Protocol):
+    async def insert(self, record: StoredRecord, conversation_id: str) -> None: ...
+    async def get(self, record_id: str) -> StoredRecord | None: ...
+    async def find(self, blind_index: bytes) -> str | None:
+        """The id of a readable record for this blind index, if any."""
+
+
+class BlockRepo(Protocol):
+    async def insert(self, block: Block, pseudonym: bytes) -> None: ...
+    async def active_for(self, pseudonym: bytes, now: datetime) -> bool: ...
+    async def active(self, now: datetime) -> list[Block]: ...
+    async def for_conversation(self, conversation_id: str, now: datetime) -> bool: ...
+    async def lift(self, block_id: str, user_id: str, now: datetime) -> bool: ...
+
+
+class CannedRepo(Protocol):
+    async def all(self) -> list[CannedResponse]: ...
+    async def upsert(self, canned: CannedResponse, now: datetime) -> bool:
+        """Insert or update by id; False if another response already uses the code."""
+
+    async def delete(self, canned_id: str) -> bool: ...
+
+
+class RuntimeSettingsRepo(Protocol):
+    async def get(self, key: str) -> str | None: ...
+    async def put(self, key: str, value: str, now: datetime) -> None: ...
 
 
 class Tx(Protocol):
@@ -110,6 +202,16 @@ class Tx(Protocol):
     def sessions(self) -> SessionRepo: ...
     @property
     def audit(self) -> AuditRepo: ...
+    @property
+    def notes(self) -> NoteRepo: ...
+    @property
+    def records(self) -> RecordRepo: ...
+    @property
+    def blocks(self) -> BlockRepo: ...
+    @property
+    def canned(self) -> CannedRepo: ...
+    @property
+    def runtime_settings(self) -> RuntimeSettingsRepo: ...
 
 
 class Store(Protocol):
@@ -129,6 +231,28 @@ class Cipher(Protocol):
 class Pseudonymizer(Protocol):
     def route(self, channel: str, address: str) -> bytes: ...
     def idempotency(self, channel: str, provider_message_id: str) -> bytes: ...
+    def blind_index(self, channel: str, address: str) -> bytes:
+        """Recognises a returning contact who consented to a record; never used without consent."""
+
+    def thread(self, channel: str, reference: str) -> bytes:
+        """Finds the conversation a reply belongs to from a reference it quotes (an email Message-ID)."""
+
+
+class SecretBox(Protocol):
+    """Seals small server secrets (e.g. TOTP seeds) under a key derived from the master key."""
+
+    def seal(self, context: str, plaintext: str) -> bytes: ...
+    def open(self, context: str, blob: bytes) -> str: ...
+
+
+class Totp(Protocol):
+    """RFC 6238 one-time codes."""
+
+    def new_secret(self) -> str: ...
+    def match(self, secret: str, code: str, now: datetime) -> int | None:
+        """The time step the code belongs to (allowing one step of clock drift), or None."""
+
+    def uri(self, secret: str, username: str, issuer: str) -> str: ...
 
 
 class PasswordHasher(Protocol):

@@ -21,6 +21,8 @@ class Pseudonyms:
         self._route = keyring.subkey("pseudonym/route")
         self._idempotency = keyring.subkey("pseudonym/idempotency")
         self._provider_ref = keyring.subkey("pseudonym/provider-ref")
+        self._blind_index = keyring.subkey("pseudonym/blind-index")
+        self._thread = keyring.subkey("pseudonym/thread")
 
     def route(self, channel: str, address: str) -> bytes:
         """Who is writing, on which channel: finds the sender's open conversation."""
@@ -29,6 +31,14 @@ class Pseudonyms:
     def idempotency(self, channel: str, provider_message_id: str) -> bytes:
         """Which inbound provider message this is: a second delivery of it is dropped."""
         return _mac(self._idempotency, channel, provider_message_id)
+
+    def blind_index(self, channel: str, address: str) -> bytes:
+        """Finds a consented record again when its contact returns; stored only with a consented record."""
+        return _mac(self._blind_index, channel, address)
+
+    def thread(self, channel: str, reference: str) -> bytes:
+        """Which conversation a reply belongs to, from a reference it quotes (an email Message-ID we sent)."""
+        return _mac(self._thread, channel, reference)
 
     def provider_ref(self, channel: str, provider_message_id: str) -> bytes:
         """Which outbound message a provider's status callback is about."""

@@ -21,16 +21,19 @@ class SessionAuth:
         self._accounts = accounts
         self._secure = secure_cookies
 
-    async def session(self, request: web.Request) -> Session:
-        """The signed-in session, or NotSignedIn."""
+    async def session(self, request: web.Request, *, unenrolled: bool = False) -> Session:
+        """The signed-in session, or NotSignedIn; before two-factor enrolment, only where ``unenrolled``."""
         token = request.cookies.get(COOKIE)
         if not token or len(token) > 128:
             raise NotSignedIn("Please sign in.")
-        return await self._accounts.session(token)
+        session = await self._accounts.session(token)
+        if not unenrolled and self._accounts.must_enrol(session.user):
+            raise Forbidden("Set up two-factor sign-in before using the console.", must_enrol_totp=True)
+        return session
 
-    async def session_for_change(self, request: web.Request) -> Session:
+    async def session_for_change(self, request: web.Request, *, unenrolled: bool = False) -> Session:
         """The session, for a request that changes something: the CSRF token must match too."""
-        session = await self.session(request)
+        session = await self.session(request, unenrolled=unenrolled)
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
             raise Forbidden("The page is out of date (missing or wrong CSRF token). Reload it and try again.")

@@ -36,8 +36,10 @@ _STATUS_TEXT = {
 }
 
 
-def error_response(status: int, message: str, request_id: str) -> web.Response:
-    return web.json_response({"error": message, "request_id": request_id}, status=status)
+def error_response(
+    status: int, message: str, request_id: str, details: dict[str, object] | None = None
+) -> web.Response:
+    return web.json_response({**(details or {}), "error": message, "request_id": request_id}, status=status)
 
 
 @web.middleware
@@ -69,7 +71,10 @@ async def _answer(request: web.Request, handler: Handler, request_id: str) -> we
     try:
         return await handler(request)
     except PublicError as exc:
-        return error_response(exc.status, exc.public_message, request_id)
+        response = error_response(exc.status, exc.public_message, request_id, exc.details)
+        if "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -1,12 +1,14 @@
-"""The console's HTML pages: static files that load their data from the JSON API."""
+"""The console's HTML pages: static shells that load their data from the JSON API."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 STATIC = Path(__file__).parent / "static"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Pages:
@@ -15,8 +17,13 @@ class Pages:
     def __init__(self, static_dir: Path = STATIC) -> None:
         self._dir = static_dir
 
-    def _page(self, name: str) -> web.FileResponse:
-        return web.FileResponse(self._dir / name, headers={"Content-Type": "text/html; charset=utf-8"})
+    def page(self, name: str) -> Handler:
+        path = self._dir / name
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            return web.FileResponse(path, headers={"Content-Type": "text/html; charset=utf-8"})
+
+        return serve
 
     async def root(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/console")
@@ -24,12 +31,3 @@ class Pages:
     async def favicon(self, request: web.Request) -> web.StreamResponse:
         # No icon: answering 204 keeps browsers from logging a 404 on every page.
         return web.Response(status=204)
-
-    async def login(self, request: web.Request) -> web.StreamResponse:
-        return self._page("login.html")
-
-    async def queue(self, request: web.Request) -> web.StreamResponse:
-        return self._page("console.html")
-
-    async def conversation(self, request: web.Request) -> web.StreamResponse:
-        return self._page("conversation.html")

@@ -6,7 +6,7 @@ from typing import Any
 
 from helpline.clock import to_text
 from helpline.core.conversations import ConversationView
-from helpline.core.models import Conversation, Message
+from helpline.core.models import Conversation, Message, Note
 
 # Provider and worker codes, as sentences a volunteer can act on.
 _DELIVERY_ERRORS = {
@@ -44,6 +44,7 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
         "waiting_since": to_text(conversation.waiting_since),
         "priority": conversation.priority,
         "assignee": conversation.assignee_name,
+        "returning": conversation.record_id is not None,
     }
 
 
@@ -62,8 +63,28 @@ def message(item: Message) -> dict[str, Any]:
 
 def conversation_view(view: ConversationView) -> dict[str, Any]:
     conversation = view.conversation
+    handovers = [n for n in view.notes if n.kind == "handover"]
     return {
         **conversation_summary(conversation),
         "outcome": conversation.outcome,
+        "record_id": conversation.record_id,
+        "blocked": view.blocked,
+        "handover": handover(handovers[-1]) if handovers else None,
         "messages": [message(m) for m in view.messages],
+        "notes": [note(n) for n in view.notes],
     }
+
+
+def note(item: Note) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "author": item.author,
+        "kind": item.kind,
+        "body": item.body,
+        "created_at": to_text(item.created_at),
+    }
+
+
+def handover(item: Note) -> dict[str, Any]:
+    """The latest handover note, shown first to whoever holds the conversation next."""
+    return {"from": item.author, "note": item.body, "at": to_text(item.created_at)}

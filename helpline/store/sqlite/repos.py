@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -18,6 +19,13 @@ from helpline.core.models import (
     Session,
     StoredMessage,
     User,
+)
+from helpline.store.sqlite.console_repos import (
+    SqliteBlocks,
+    SqliteCanned,
+    SqliteNotes,
+    SqliteRecords,
+    SqliteRuntimeSettings,
 )
 
 _CONVERSATION = "SELECT c.*, u.username AS assignee_name FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id"
@@ -42,6 +50,9 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         outcome=row["outcome"],
         key=KeyRef("conversations", row["id"], bytes(data_key), row["kek_version"]) if data_key is not None else None,
         last_seq=row["last_seq"],
+        record_id=row["record_id"],
+        contact_left_at=_time(row["contact_left_at"]),
+        contact_left_reason=row["contact_left_reason"],
     )
 
 
@@ -87,6 +98,38 @@ class SqliteConversations:
 
     async def remove_route(self, conversation_id: str) -> None:
         await self._conn.execute("DELETE FROM routes WHERE conversation_id = ?", (conversation_id,))
+        await self._conn.execute("DELETE FROM thread_keys WHERE conversation_id = ?", (conversation_id,))
+
+    async def find_by_thread(self, keys: Sequence[bytes]) -> Conversation | None:
+        if not keys:
+            return None
+        marks = ", ".join("?" * len(keys))
+        rows = list(
+            await self._conn.execute_fetchall(
+                f"{_CONVERSATION} JOIN thread_keys t ON t.conversation_id = c.id"
+                f" WHERE t.key IN ({marks}) AND c.status != 'closed' ORDER BY c.created_at DESC LIMIT 1",
+                tuple(keys),
+            )
+        )
+        return _conversation(rows[0]) if rows else None
+
+    async def add_thread_key(self, key: bytes, conversation_id: str) -> None:
+        await self._conn.execute(
+            "INSERT OR IGNORE INTO thread_keys (key, conversation_id) VALUES (?, ?)", (key, conversation_id)
+        )
+
+    async def put_reply_context(self, conversation_id: str, sealed_context: bytes) -> None:
+        await self._conn.execute(
+            "UPDATE vault SET reply_context = ? WHERE conversation_id = ?", (sealed_context, conversation_id)
+        )
+
+    async def get_reply_context(self, conversation_id: str) -> bytes | None:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT reply_context FROM vault WHERE conversation_id = ?", (conversation_id,)
+            )
+        )
+        return bytes(rows[0]["reply_context"]) if rows and rows[0]["reply_context"] is not None else None
 
     async def put_vault(self, conversation_id: str, sealed_address: bytes) -> None:
         await self._conn.execute(
@@ -135,6 +178,79 @@ class SqliteConversations:
         )
         return [_conversation(row) for row in [*waiting, *mine]]
 
+    async def next_waiting(self) -> Conversation | None:
+        rows = list(
+            await self._conn.execute_fetchall(
+                f"{_CONVERSATION} WHERE c.status = 'waiting' AND c.assignee_id IS NULL"
+                " ORDER BY c.priority DESC, c.waiting_since LIMIT 1"
+            )
+        )
+        return _conversation(rows[0]) if rows else None
+
+    async def count_active(self, user_id: str) -> int:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT COUNT(*) FROM conversations WHERE assignee_id = ? AND status = 'active'", (user_id,)
+            )
+        )
+        return int(rows[0][0])
+
+    async def assign(self, conversation_id: str, user_id: str) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE conversations SET assignee_id = ? WHERE id = ? AND status = 'active'", (user_id, conversation_id)
+        )
+        return cursor.rowcount == 1
+
+    async def return_to_queue(self, conversation_id: str) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE conversations SET assignee_id = NULL, status = 'waiting' WHERE id = ? AND status = 'active'",
+            (conversation_id,),
+        )
+        return cursor.rowcount == 1
+
+    async def route_of(self, conversation_id: str) -> bytes | None:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT pseudonym FROM routes WHERE conversation_id = ?", (conversation_id,)
+            )
+        )
+        return bytes(rows[0][0]) if rows else None
+
+    async def set_record(self, conversation_id: str, record_id: str) -> None:
+        await self._conn.execute("UPDATE conversations SET record_id = ? WHERE id = ?", (record_id, conversation_id))
+
+    async def set_classification(self, conversation_id: str, contact_type: str, missing_type: str | None) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET contact_type = ?, missing_type = ? WHERE id = ?",
+            (contact_type, missing_type, conversation_id),
+        )
+
+    async def for_record(self, record_id: str) -> list[str]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT id FROM conversations WHERE record_id = ? ORDER BY created_at", (record_id,)
+        )
+        return [row[0] for row in rows]
+
+    async def held(self) -> list[Conversation]:
+        rows = await self._conn.execute_fetchall(
+            f"{_CONVERSATION} WHERE c.status = 'active' ORDER BY c.priority DESC, c.waiting_since"
+        )
+        return [_conversation(row) for row in rows]
+
+    async def waiting_stats(self) -> tuple[int, datetime | None]:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT COUNT(*), MIN(waiting_since) FROM conversations WHERE status = 'waiting'"
+            )
+        )
+        return int(rows[0][0]), _time(rows[0][1])
+
+    async def set_contact_left(self, conversation_id: str, reason: str, now: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET contact_left_at = ?, contact_left_reason = ? WHERE id = ?",
+            (to_text(now), reason, conversation_id),
+        )
+
 
 class SqliteMessages:
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -181,6 +297,13 @@ class SqliteMessages:
     async def for_conversation(self, conversation_id: str) -> list[StoredMessage]:
         rows = await self._conn.execute_fetchall(
             f"{self._SELECT} WHERE m.conversation_id = ? ORDER BY m.seq", (conversation_id,)
+        )
+        return [self._message(row) for row in rows]
+
+    async def after(self, conversation_id: str, after_seq: int, limit: int) -> list[StoredMessage]:
+        rows = await self._conn.execute_fetchall(
+            f"{self._SELECT} WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
+            (conversation_id, after_seq, limit),
         )
         return [self._message(row) for row in rows]
 
@@ -271,6 +394,11 @@ def _user(row: sqlite3.Row, prefix: str = "") -> User:
         role=row["role"],
         disabled=bool(row["disabled"]),
         password_hash=row["password_hash"],
+        availability=row["availability"],
+        totp_enabled=row["totp_secret"] is not None,
+        failed_logins=row["failed_logins"],
+        last_failed_at=_time(row["last_failed_at"]),
+        locked=bool(row["locked"]),
     )
 
 
@@ -294,6 +422,67 @@ class SqliteUsers:
         )
         return cursor.rowcount == 1
 
+    async def all(self) -> list[User]:
+        rows = await self._conn.execute_fetchall("SELECT * FROM users ORDER BY username")
+        return [_user(row) for row in rows]
+
+    async def set_availability(self, user_id: str, availability: str) -> None:
+        await self._conn.execute("UPDATE users SET availability = ? WHERE id = ?", (availability, user_id))
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> None:
+        await self._conn.execute(
+            "UPDATE users SET disabled = ?, availability = CASE WHEN ? THEN 'offline' ELSE availability END"
+            " WHERE id = ?",
+            (int(disabled), int(disabled), user_id),
+        )
+
+    async def record_failure(self, user_id: str, now: datetime, lock_after: int) -> None:
+        await self._conn.execute(
+            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ?,"
+            " locked = CASE WHEN failed_logins + 1 >= ? THEN 1 ELSE locked END WHERE id = ?",
+            (to_text(now), lock_after, user_id),
+        )
+
+    async def clear_failures(self, user_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked = 0 WHERE id = ?", (user_id,)
+        )
+
+    async def totp(self, user_id: str) -> tuple[bytes | None, bytes | None, int | None]:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = ?", (user_id,)
+            )
+        )
+        if not rows:
+            return None, None, None
+        secret, pending, step = rows[0]
+        return (bytes(secret) if secret else None, bytes(pending) if pending else None, step)
+
+    async def set_totp_pending(self, user_id: str, sealed: bytes | None) -> None:
+        await self._conn.execute("UPDATE users SET totp_pending = ? WHERE id = ?", (sealed, user_id))
+
+    async def confirm_totp(self, user_id: str, step: int) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = ?"
+            " WHERE id = ? AND totp_pending IS NOT NULL",
+            (step, user_id),
+        )
+        return cursor.rowcount == 1
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+            (step, user_id, step),
+        )
+        return cursor.rowcount == 1
+
+    async def reset_totp(self, user_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = ?",
+            (user_id,),
+        )
+
 
 class SqliteSessions:
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -315,7 +504,8 @@ class SqliteSessions:
         rows = list(
             await self._conn.execute_fetchall(
                 "SELECT s.token_hash, s.csrf_token, s.created_at AS s_created, s.last_seen_at, u.id AS u_id,"
-                " u.username, u.role, u.disabled, u.password_hash"
+                " u.username, u.role, u.disabled, u.password_hash, u.availability, u.totp_secret,"
+                " u.failed_logins, u.last_failed_at, u.locked"
                 " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
                 (token_hash,),
             )
@@ -387,3 +577,8 @@ class SqliteTx:
         self.users = SqliteUsers(conn)
         self.sessions = SqliteSessions(conn)
         self.audit = SqliteAudit(conn)
+        self.notes = SqliteNotes(conn)
+        self.records = SqliteRecords(conn)
+        self.blocks = SqliteBlocks(conn)
+        self.canned = SqliteCanned(conn)
+        self.runtime_settings = SqliteRuntimeSettings(conn)

@@ -1,15 +1,14 @@
 /*
- * Helpline volunteer console: shared code.
+ * Helpline console: the JSON API client.
  *
- *   Helpline.api   a tiny fetch wrapper for the JSON API (CSRF token kept in
- *                  memory only, JSON errors turned into Error objects,
- *                  redirect to /login on 401).
- *   Helpline.poll  run a refresh function every N ms, never overlapping
- *                  another request.
- *   Helpline.ui    small DOM and formatting helpers shared by the pages.
+ *   Helpline.api   fetch wrapper: the CSRF token is kept in memory only, JSON
+ *                  errors become ApiError objects carrying the server's
+ *                  sentence, status and body.
  *
- * No dependencies. Everything built from server data uses textContent /
- * createElement only: message text comes from the public and is hostile.
+ * A 401 before the page has started sends the browser to the sign-in page;
+ * a 401 afterwards (the session expired while the tab was open) dispatches a
+ * "helpline:session-ended" event instead, so the page can say so and keep
+ * whatever the volunteer was typing.
  */
 "use strict";
 
@@ -18,14 +17,26 @@
 
   var REQUEST_TIMEOUT_MS = 15000;
   var csrfToken = null; // memory only, never persisted
-  var pending = 0; // requests in flight on this page
+  var started = false; // set once the page has its session
+  var ended = false;
+
+  // Only console pages may be a sign-in destination (no open redirect).
+  var NEXT_PATH = /^\/console(?:\/[A-Za-z0-9_-]+)*\/?$/;
 
   function onLoginPage() {
     return window.location.pathname === "/login";
   }
 
-  function goToLogin() {
-    window.location.assign("/login");
+  function loginUrl() {
+    var here = window.location.pathname;
+    return NEXT_PATH.test(here) && here !== "/console" ? "/login?next=" + encodeURIComponent(here) : "/login";
+  }
+
+  function sessionEnded() {
+    if (ended) return;
+    ended = true;
+    csrfToken = null;
+    document.dispatchEvent(new CustomEvent("helpline:session-ended"));
   }
 
   function defaultMessage(status) {
@@ -33,17 +44,19 @@
     if (status === 403) return "You are not allowed to do that.";
     if (status === 404) return "Not found.";
     if (status === 409) return "That could not be done because something changed. Please try again.";
+    if (status === 423) return "This account is locked. Ask an admin to unlock it.";
     if (status === 429) return "Too many attempts. Please wait a moment and try again.";
     if (status >= 500) return "The server had a problem. Please try again.";
     return "Something went wrong (error " + status + "). Please try again.";
   }
 
-  /** Error carrying the server's message, the HTTP status and request id. */
-  function ApiError(message, status, requestId) {
+  /** An Error carrying the server's sentence, the HTTP status, the request id and the JSON body. */
+  function ApiError(message, status, data) {
     var err = new Error(message);
     err.name = "ApiError";
     err.status = status;
-    err.requestId = requestId || null;
+    err.data = data || {};
+    err.requestId = (data && typeof data.request_id === "string") ? data.request_id : null;
     err.redirecting = false;
     return err;
   }
@@ -51,12 +64,7 @@
   function request(method, path, body) {
     var headers = { Accept: "application/json" };
     var controller = typeof AbortController === "function" ? new AbortController() : null;
-    var opts = {
-      method: method,
-      headers: headers,
-      credentials: "same-origin",
-      cache: "no-store"
-    };
+    var opts = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
     if (method !== "GET") {
       headers["Content-Type"] = "application/json";
       if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
@@ -67,10 +75,7 @@
       opts.signal = controller.signal;
       timer = window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
     }
-
-    pending += 1;
     function done() {
-      pending -= 1;
       if (timer !== null) window.clearTimeout(timer);
     }
 
@@ -88,16 +93,16 @@
               if (text && data === null) {
                 throw ApiError("The server sent an unexpected answer. Please reload the page.", response.status);
               }
-              return data;
+              return data || {};
             }
-
             var message = data && typeof data.error === "string" && data.error
               ? data.error
               : defaultMessage(response.status);
-            var err = ApiError(message, response.status, data && data.request_id);
+            var err = ApiError(message, response.status, data);
             if (response.status === 401 && !onLoginPage()) {
               err.redirecting = true;
-              goToLogin();
+              if (started) sessionEnded();
+              else window.location.assign(loginUrl());
             }
             throw err;
           },
@@ -114,140 +119,37 @@
     );
   }
 
+  function enc(value) {
+    return encodeURIComponent(String(value));
+  }
+
   Helpline.api = {
     get: function (path) { return request("GET", path); },
     post: function (path, body) { return request("POST", path, body); },
-    /** Number of API requests currently in flight. */
-    pending: function () { return pending; },
+
+    /** Mark the page as started: from now on a 401 means the session ended under an open tab. */
+    started: function () { started = true; },
+    hasEnded: function () { return ended; },
+    loginUrl: loginUrl,
+    isNextPath: function (path) { return typeof path === "string" && NEXT_PATH.test(path); },
 
     session: function () { return request("GET", "/api/session"); },
-    login: function (username, password) {
-      return request("POST", "/api/login", { username: username, password: password });
+    login: function (username, password, totp) {
+      var body = { username: username, password: password };
+      if (totp) body.totp = totp;
+      return request("POST", "/api/login", body);
     },
     logout: function () {
       return request("POST", "/api/logout", {}).then(function () {
         csrfToken = null;
-        goToLogin();
+        window.location.assign("/login");
       });
     },
-    conversationPath: function (id) {
-      return "/api/conversations/" + encodeURIComponent(String(id));
-    }
-  };
 
-  /**
-   * Call refresh() every intervalMs. A tick is skipped while any API request
-   * is in flight; the next tick is only scheduled once the previous refresh
-   * has finished, so refreshes never overlap. Returns {stop: fn}.
-   */
-  Helpline.poll = function (refresh, intervalMs) {
-    var timer = null;
-    var stopped = false;
-    function schedule() {
-      if (!stopped) timer = window.setTimeout(tick, intervalMs);
-    }
-    function tick() {
-      timer = null;
-      if (stopped) return;
-      if (pending > 0) { schedule(); return; }
-      Promise.resolve()
-        .then(refresh)
-        .catch(function () { /* refresh() reports its own errors */ })
-        .then(schedule);
-    }
-    schedule();
-    return {
-      stop: function () {
-        stopped = true;
-        if (timer !== null) window.clearTimeout(timer);
-      }
-    };
-  };
-
-  var CHANNELS = { sms: "SMS", webchat: "Web chat", email: "Email" };
-  var STATUSES = { waiting: "Waiting", active: "Active", closed: "Closed" };
-
-  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  var dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-    day: "numeric", month: "short", hour: "2-digit", minute: "2-digit"
-  });
-  var fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
-
-  function parseDate(iso) {
-    var d = new Date(iso);
-    return isNaN(d.getTime()) ? null : d;
-  }
-
-  Helpline.ui = {
-    channelLabel: function (channel) {
-      return Object.prototype.hasOwnProperty.call(CHANNELS, channel) ? CHANNELS[channel] : String(channel);
-    },
-    statusLabel: function (status) {
-      return Object.prototype.hasOwnProperty.call(STATUSES, status) ? STATUSES[status] : String(status);
-    },
-
-    /** "under 1 min", "3 min", "2 h 5 min", "1 d 4 h" since iso (UTC). */
-    waitingFor: function (iso, now) {
-      var d = parseDate(iso);
-      if (!d) return "unknown";
-      var minutes = Math.max(0, Math.floor(((now || Date.now()) - d.getTime()) / 60000));
-      if (minutes < 1) return "under 1 min";
-      if (minutes < 60) return minutes + " min";
-      var hours = Math.floor(minutes / 60);
-      if (hours < 24) return hours + " h " + (minutes % 60) + " min";
-      return Math.floor(hours / 24) + " d " + (hours % 24) + " h";
-    },
-
-    /** A <time datetime> element showing a local time (date too if not today). */
-    timeElement: function (iso, text) {
-      var el = document.createElement("time");
-      var d = parseDate(iso);
-      if (!d) {
-        el.textContent = text || "";
-        return el;
-      }
-      el.dateTime = d.toISOString();
-      el.title = fullFormat.format(d);
-      if (text !== undefined) {
-        el.textContent = text;
-      } else {
-        var sameDay = d.toDateString() === new Date().toDateString();
-        el.textContent = (sameDay ? timeFormat : dateTimeFormat).format(d);
-      }
-      return el;
-    },
-
-    /** Show an error's message in an alert element (ignored while redirecting). */
-    showError: function (el, err) {
-      if (err && err.redirecting) return;
-      var message = err && err.message ? err.message : String(err || "Something went wrong.");
-      el.textContent = message;
-    },
-    clear: function (el) {
-      el.textContent = "";
-    },
-    /** Set textContent only when it changed (avoids repeated screen-reader announcements). */
-    setText: function (el, text) {
-      if (el.textContent !== text) el.textContent = text;
-    },
-
-    /** Fill the page header (user + role) and wire up the Sign out button. */
-    initHeader: function (session, errorEl) {
-      var user = (session && session.user) || {};
-      var nameEl = document.getElementById("user-name");
-      var roleEl = document.getElementById("user-role");
-      if (nameEl) nameEl.textContent = user.username || "";
-      if (roleEl) roleEl.textContent = user.role ? "(" + user.role + ")" : "";
-      var button = document.getElementById("sign-out");
-      if (!button) return;
-      button.disabled = false;
-      button.addEventListener("click", function () {
-        button.disabled = true;
-        Helpline.api.logout().catch(function (err) {
-          button.disabled = false;
-          if (errorEl) Helpline.ui.showError(errorEl, err);
-        });
-      });
-    }
+    conversationPath: function (id) { return "/api/conversations/" + enc(id); },
+    conversationPage: function (id) { return "/console/conversations/" + enc(id); },
+    recordPath: function (id) { return "/api/records/" + enc(id); },
+    recordPage: function (id) { return "/console/records/" + enc(id); },
+    enc: enc
   };
 })();

@@ -1,34 +1,50 @@
-/* Helpline console: the queue page (waiting conversations + the ones I hold). */
+/* Helpline console: the queue page (capacity, Take next, waiting conversations, the ones I hold). */
 "use strict";
 
 (function () {
   var H = window.Helpline;
-  var REFRESH_MS = 5000;
+  var ui = H.ui;
+  var TICK_MS = 30000; // waiting times are redrawn locally; the server is only asked on events
 
-  var pageError = document.getElementById("page-error");
-  var pollStatus = document.getElementById("poll-status");
-  var waitingHeading = document.getElementById("waiting-heading");
-  var waitingSummary = document.getElementById("waiting-summary");
-  var waitingTable = document.getElementById("waiting-table");
-  var waitingRows = document.getElementById("waiting-rows");
-  var mineList = document.getElementById("mine-list");
-  var mineEmpty = document.getElementById("mine-empty");
+  // Messages the conversation page can leave for this page (?notice=…): fixed text only.
+  var NOTICES = {
+    taken: "That conversation was taken by someone else, so you are back at the queue.",
+    transferred: "The conversation was transferred with your handover note.",
+    returned: "The conversation is back in the queue with your handover note.",
+    gone: "That conversation no longer exists, or you cannot see it."
+  };
+  var QUEUE_EVENTS = {
+    "conversation.opened": 1, "conversation.claimed": 1, "conversation.transferred": 1,
+    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1
+  };
+
+  var pageError = ui.$("page-error");
+  var notice = ui.$("notice");
+  var capacity = ui.$("capacity");
+  var takeHint = ui.$("take-hint");
+  var takeError = ui.$("take-error");
+  var takeButton = ui.$("take-next");
+  var waitingHeading = ui.$("waiting-heading");
+  var waitingSummary = ui.$("waiting-summary");
+  var waitingTable = ui.$("waiting-table");
+  var waitingRows = ui.$("waiting-rows");
+  var mineList = ui.$("mine-list");
+  var mineEmpty = ui.$("mine-empty");
 
   var waitingCache = new Map(); // id -> row entry
   var mineCache = new Map(); // id -> list entry
-  var loading = null; // the in-flight refresh, if any
-  var claiming = false;
-
-  waitingHeading.tabIndex = -1; // focus target when a focused row disappears
+  var lastQueue = null;
+  var busy = false; // a claim or take is under way
 
   /**
-   * Keep container's children in the order of items, reusing the DOM node
-   * of each id so that focus and screen-reader position survive a refresh.
+   * Keep container's children in the order of items, reusing the DOM node of
+   * each id so that focus and screen-reader position survive a refresh.
+   * Returns true when the focused element was removed.
    */
   function reconcile(container, items, cache, create, update) {
     var seen = new Set();
     var lostFocus = false;
-    items.forEach(function (item, index) {
+    items.forEach(function (item) {
       var key = String(item.id);
       if (seen.has(key)) return;
       seen.add(key);
@@ -51,74 +67,77 @@
   }
 
   function createWaitingRow(item) {
-    var entry = { id: item.id, root: document.createElement("tr") };
-    entry.channel = document.createElement("td");
-    entry.waiting = document.createElement("td");
-    entry.priority = document.createElement("td");
-    var actionCell = document.createElement("td");
-    entry.button = document.createElement("button");
-    entry.button.type = "button";
-    entry.button.className = "claim-button";
-    entry.buttonText = document.createElement("span");
-    entry.buttonText.textContent = "Claim";
-    entry.buttonHint = document.createElement("span");
-    entry.buttonHint.className = "visually-hidden";
-    entry.button.appendChild(entry.buttonText);
-    entry.button.appendChild(entry.buttonHint);
+    var entry = { id: item.id, root: ui.el("tr", { "data-id": item.id }) };
+    entry.channel = ui.el("td");
+    entry.waiting = ui.el("td");
+    entry.priority = ui.el("td");
+    entry.buttonText = ui.el("span", { text: "Claim" });
+    entry.buttonHint = ui.el("span", { class: "visually-hidden" });
+    entry.button = ui.el("button", { type: "button", class: "claim-button" }, [entry.buttonText, entry.buttonHint]);
     entry.button.addEventListener("click", function () { claim(entry); });
-    actionCell.appendChild(entry.button);
-    entry.root.appendChild(entry.channel);
-    entry.root.appendChild(entry.waiting);
-    entry.root.appendChild(entry.priority);
-    entry.root.appendChild(actionCell);
+    ui.append(entry.root, [entry.channel, entry.waiting, entry.priority, ui.el("td", null, entry.button)]);
     return entry;
   }
 
   function updateWaitingRow(entry, item) {
     entry.id = item.id;
-    var channel = H.ui.channelLabel(item.channel);
-    H.ui.setText(entry.channel, channel);
-    var text = H.ui.waitingFor(item.waiting_since);
+    var channel = ui.channelLabel(item.channel);
+    entry.channel.replaceChildren(channel);
+    if (item.returning) entry.channel.appendChild(ui.el("span", { class: "badge", text: "Returning" }));
+    var text = ui.waitingFor(item.waiting_since);
     if (entry.waitingSince !== item.waiting_since) {
       entry.waitingSince = item.waiting_since;
-      entry.waiting.replaceChildren(H.ui.timeElement(item.waiting_since, text));
+      entry.waiting.replaceChildren(ui.timeElement(item.waiting_since, text));
     } else {
-      H.ui.setText(entry.waiting.firstChild, text);
+      ui.setText(entry.waiting.firstChild, text);
     }
-    H.ui.setText(entry.priority, item.priority === null || item.priority === undefined ? "—" : String(item.priority));
-    H.ui.setText(entry.buttonHint, " " + channel + " conversation");
+    ui.setText(entry.priority, ui.priorityLabel(item.priority));
+    entry.priority.className = "priority priority--" + (Number(item.priority) || 0);
+    ui.setText(entry.buttonHint, " " + channel + " conversation waiting " + text);
   }
 
-  function createMineItem(item) {
-    var entry = { root: document.createElement("li") };
-    entry.link = document.createElement("a");
-    entry.link.className = "mine-link";
-    entry.label = document.createElement("span");
-    entry.label.className = "mine-channel";
-    entry.since = document.createElement("span");
-    entry.since.className = "mine-since";
-    entry.link.appendChild(entry.label);
-    entry.link.appendChild(entry.since);
+  function createMineItem() {
+    var entry = { root: ui.el("li") };
+    entry.label = ui.el("span", { class: "mine-channel" });
+    entry.since = ui.el("span", { class: "mine-since" });
+    entry.link = ui.el("a", { class: "mine-link" }, [entry.label, entry.since]);
     entry.root.appendChild(entry.link);
     return entry;
   }
 
   function updateMineItem(entry, item) {
-    entry.link.href = "/console/conversations/" + encodeURIComponent(String(item.id));
-    H.ui.setText(entry.label, H.ui.channelLabel(item.channel) + " conversation");
+    entry.link.setAttribute("href", H.api.conversationPage(item.id));
+    ui.setText(entry.label, ui.channelLabel(item.channel) + " conversation" + (item.returning ? " (returning contact)" : ""));
     if (item.waiting_since && !entry.since.firstChild) {
-      entry.since.append(" · started ", H.ui.timeElement(item.waiting_since));
+      ui.append(entry.since, [" · since ", ui.timeElement(item.waiting_since)]);
     }
   }
 
+  function renderCapacity() {
+    var data = lastQueue || {};
+    var user = H.page.user() || {};
+    var max = typeof data.max_concurrent === "number" ? data.max_concurrent
+      : (H.page.session() || {}).max_concurrent;
+    var holding = typeof data.holding === "number" ? data.holding : mineCache.size;
+    ui.setText(capacity, typeof max === "number"
+      ? "You are holding " + holding + " of " + max + " conversations."
+      : "You are holding " + holding + " conversations.");
+    var hint = "";
+    if (user.availability !== "available") hint = "Set your status to Available to take conversations.";
+    else if (typeof max === "number" && holding >= max) hint = "You are at capacity: close or transfer one first.";
+    ui.setText(takeHint, hint);
+  }
+
   function render(data) {
-    var conversations = (data && Array.isArray(data.conversations)) ? data.conversations : [];
+    lastQueue = data || {};
+    var me = H.page.username();
+    var conversations = Array.isArray(lastQueue.conversations) ? lastQueue.conversations : [];
     var waiting = conversations.filter(function (c) { return c.status === "waiting"; });
-    var mine = conversations.filter(function (c) { return c.status === "active"; });
+    var mine = conversations.filter(function (c) { return c.status === "active" && c.assignee === me; });
 
     var lostFocus = reconcile(waitingRows, waiting, waitingCache, createWaitingRow, updateWaitingRow);
     waitingTable.hidden = waiting.length === 0;
-    H.ui.setText(waitingSummary,
+    ui.setText(waitingSummary,
       waiting.length === 0 ? "No one is waiting." :
       waiting.length === 1 ? "1 conversation waiting." :
       waiting.length + " conversations waiting.");
@@ -126,60 +145,85 @@
 
     if (reconcile(mineList, mine, mineCache, createMineItem, updateMineItem)) lostFocus = true;
     mineEmpty.hidden = mine.length !== 0;
+    renderCapacity();
 
     if (lostFocus) waitingHeading.focus();
   }
 
-  /**
-   * Fetch the queue and render it. This is the single refresh entry point
-   * (polling today; a WebSocket push can call render() or this instead).
-   */
-  function refreshQueue() {
-    if (loading) return loading;
-    loading = H.api.get("/api/queue").then(function (data) {
+  var reload = ui.serial(function () {
+    return H.api.get("/api/queue").then(function (data) {
+      ui.clear(pageError);
       render(data);
-      H.ui.setText(pollStatus, "");
     }, function (err) {
-      if (!err.redirecting) H.ui.setText(pollStatus, "Could not refresh the queue: " + err.message + " Retrying…");
-    }).then(function () {
-      loading = null;
+      if (!err.redirecting) ui.showError(pageError, new Error("Could not load the queue: " + err.message));
+      throw err;
     });
-    return loading;
+  });
+
+  function apply(frames) {
+    if (frames.some(function (f) { return QUEUE_EVENTS[f.event]; })) reload().catch(function () {});
+  }
+
+  function open(id) {
+    window.location.assign(H.api.conversationPage(id));
   }
 
   function claim(entry) {
-    if (claiming) return;
-    claiming = true;
-    H.ui.clear(pageError);
-    var button = entry.button;
-    // aria-disabled rather than disabled, so keyboard focus stays on the button.
-    button.setAttribute("aria-disabled", "true");
+    if (busy) return;
+    busy = true;
+    ui.clear(pageError);
+    ui.clear(notice);
+    entry.button.setAttribute("aria-disabled", "true");
     entry.buttonText.textContent = "Claiming…";
     var id = entry.id;
     H.api.post(H.api.conversationPath(id) + "/claim", {}).then(function () {
-      window.location.assign("/console/conversations/" + encodeURIComponent(String(id)));
+      open(id);
     }, function (err) {
-      claiming = false;
-      button.removeAttribute("aria-disabled");
+      busy = false;
+      entry.button.removeAttribute("aria-disabled");
       entry.buttonText.textContent = "Claim";
-      H.ui.showError(pageError, err);
-      if (err.status === 409) refreshQueue();
+      ui.showError(pageError, err);
+      if (err.status === 409 || err.status === 404) reload().catch(function () {});
     });
   }
 
-  function init() {
-    H.api.session().then(function (session) {
-      H.ui.clear(pageError);
-      H.ui.initHeader(session, pageError);
-      return refreshQueue().then(function () {
-        H.poll(refreshQueue, REFRESH_MS);
-      });
+  function takeNext() {
+    if (busy) return;
+    busy = true;
+    ui.clear(takeError);
+    ui.clear(notice);
+    var restore = ui.busy(takeButton, "Taking…");
+    H.api.post("/api/queue/take", {}).then(function (summary) {
+      open(summary.id);
     }, function (err) {
-      if (err.redirecting) return;
-      H.ui.showError(pageError, err);
-      window.setTimeout(init, REFRESH_MS);
+      busy = false;
+      restore();
+      ui.showError(takeError, err.status === 404 && !err.data.error ? new Error("No one is waiting.") : err);
+      reload().catch(function () {});
     });
   }
 
-  init();
+  function showNotice() {
+    var params = new URLSearchParams(window.location.search);
+    var key = params.get("notice");
+    if (key && Object.prototype.hasOwnProperty.call(NOTICES, key)) notice.textContent = NOTICES[key];
+    if (key !== null && window.history.replaceState) window.history.replaceState(null, "", "/console");
+  }
+
+  takeButton.addEventListener("click", takeNext);
+  document.addEventListener("helpline:user", renderCapacity);
+  document.addEventListener("helpline:session-ended", function () {
+    takeButton.disabled = true;
+    waitingCache.forEach(function (entry) { entry.button.disabled = true; });
+  });
+
+  showNotice();
+  H.page.start(function () {
+    renderCapacity();
+    reload().catch(function () {});
+    H.page.live({ reload: reload, apply: apply });
+    window.setInterval(function () {
+      if (lastQueue) render(lastQueue);
+    }, TICK_MS);
+  });
 })();

@@ -1,0 +1,98 @@
+"""Closing a conversation: the outcome, the 116 000 classification, and — only with consent — a record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from helpline.audit.events import Action, AuditEntry
+from helpline.clock import Clock
+from helpline.core.events import ConversationClosed, StaffChanged
+from helpline.core.models import RecordFields, User
+from helpline.core.ports import Notifier, Store, Tx
+from helpline.core.records import Records, check_fields
+from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class ClosingForm:
+    """What the volunteer records when closing."""
+
+    outcome: str
+    contact_type: str | None = None
+    missing_type: str | None = None
+    consent: bool = False
+    record: RecordFields | None = None
+
+
+class Closer:
+    """Closes conversations; the sender's next message then opens a new one.
+
+    The routing pseudonym goes at once. The vault entry goes too, unless replies are still waiting to
+    be sent, in which case the outbound worker deletes it after the last one.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        records: Records,
+        notifier: Notifier,
+        clock: Clock,
+        *,
+        outcomes: Sequence[str],
+        contact_types: Sequence[str],
+        missing_types: Sequence[str],
+        consent_wording: str,
+    ) -> None:
+        self._store = store
+        self._records = records
+        self._notifier = notifier
+        self._clock = clock
+        self._outcomes = frozenset(outcomes)
+        self._contact_types = frozenset(contact_types)
+        self._missing_types = frozenset(missing_types)
+        self._consent_wording = consent_wording
+
+    def check(self, form: ClosingForm) -> None:
+        if form.outcome not in self._outcomes:
+            raise InvalidInput("Choose one of the listed outcomes.")
+        if form.contact_type is not None and form.contact_type not in self._contact_types:
+            raise InvalidInput("Choose who was contacting from the list.")
+        if form.missing_type is not None and form.missing_type not in self._missing_types:
+            raise InvalidInput("Choose the kind of missing from the list.")
+        if form.consent and form.record is None:
+            raise InvalidInput("With consent, fill in what the contact agreed to let us keep.")
+        if not form.consent and form.record is not None:
+            raise InvalidInput("Nothing can be kept about a contact who did not consent.")
+        if form.record is not None:
+            check_fields(form.record)
+
+    async def close(self, user: User, conversation_id: str, form: ClosingForm) -> None:
+        self.check(form)
+        now = self._clock.now()
+
+        async def work(tx: Tx) -> None:
+            conversation = await tx.conversations.get(conversation_id)
+            if conversation is None:
+                raise NotFound("There is no such conversation.")
+            if conversation.status == "closed":
+                raise Conflict("This conversation is already closed.")
+            if conversation.assignee_id != user.id and not user.is_supervisor:
+                if conversation.assignee_id is None:
+                    raise Conflict("Claim this conversation before closing it.")
+                raise Forbidden("Only the volunteer holding this conversation can close it.")
+            if form.record is not None:
+                await self._records.create_in(tx, user, conversation, form.record, self._consent_wording, now)
+            if form.contact_type is not None:
+                await tx.conversations.set_classification(conversation_id, form.contact_type, form.missing_type)
+            await tx.conversations.close(conversation_id, form.outcome, now)
+            await tx.conversations.remove_route(conversation_id)
+            if await tx.outbox.pending_for(conversation_id) == 0:
+                await tx.conversations.delete_vault(conversation_id)
+            await tx.audit.append(
+                AuditEntry(now, user.id, Action.CONVERSATION_CLOSED, conversation_id, {"outcome": form.outcome})
+            )
+
+        await self._store.write(work)
+        self._notifier.publish(ConversationClosed(conversation_id))
+        self._notifier.publish(StaffChanged(""))

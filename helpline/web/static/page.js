@@ -1,0 +1,159 @@
+/*
+ * Helpline console: what every signed-in page does.
+ *
+ *   Helpline.page.start(init)   fetch the session (a 401 goes to sign-in; an
+ *                               account that must enrol a second factor goes
+ *                               to /console/totp), fill the header, then call
+ *                               init(session).
+ *   Helpline.page.live(opts)    start live updates (live.js) and show their
+ *                               state in the header.
+ *
+ * The header holds: who is signed in, links for the role, the availability
+ * switch (available / away / offline), the live-update state and Sign out.
+ */
+"use strict";
+
+(function () {
+  var H = window.Helpline;
+  var ui = H.ui;
+  var RETRY_MS = 5000;
+
+  var LIVE_TEXT = {
+    connecting: "Connecting…",
+    syncing: "Updating…",
+    live: "Live",
+    reconnecting: "Reconnecting…",
+    stopped: "Not updating"
+  };
+  var ROLE_RANK = { volunteer: 1, supervisor: 2, admin: 3 };
+
+  var current = null;
+
+  function rank(role) {
+    return ROLE_RANK[role] || 0;
+  }
+
+  function renderAvailability(user) {
+    var group = ui.$("availability");
+    if (!group) return;
+    group.hidden = false;
+    Array.prototype.forEach.call(group.querySelectorAll("button[data-value]"), function (button) {
+      button.setAttribute("aria-pressed", String(button.getAttribute("data-value") === user.availability));
+    });
+  }
+
+  function setUser(user) {
+    if (!current || !user) return;
+    current.user = user;
+    renderAvailability(user);
+    document.dispatchEvent(new CustomEvent("helpline:user", { detail: user }));
+  }
+
+  function initAvailability(errorBox) {
+    var group = ui.$("availability");
+    if (!group) return;
+    Array.prototype.forEach.call(group.querySelectorAll("button[data-value]"), function (button) {
+      button.addEventListener("click", function () {
+        var value = button.getAttribute("data-value");
+        if (ui.isBusy(button) || (current.user && current.user.availability === value)) return;
+        button.setAttribute("aria-disabled", "true");
+        if (errorBox) ui.clear(errorBox);
+        H.api.post("/api/me/availability", { availability: value }).then(function (data) {
+          setUser(data.user || Object.assign({}, current.user, { availability: value }));
+        }, function (err) {
+          if (errorBox) ui.showError(errorBox, err);
+        }).then(function () {
+          button.removeAttribute("aria-disabled");
+        });
+      });
+    });
+  }
+
+  function initHeader(session, errorBox) {
+    var user = session.user || {};
+    var nameEl = ui.$("user-name");
+    var roleEl = ui.$("user-role");
+    if (nameEl) nameEl.textContent = user.username || "";
+    if (roleEl) roleEl.textContent = user.role ? "(" + user.role + ")" : "";
+    Array.prototype.forEach.call(document.querySelectorAll("[data-min-role]"), function (node) {
+      node.hidden = rank(user.role) < rank(node.getAttribute("data-min-role"));
+    });
+    // Until a required second factor is set up, nothing else can be used.
+    var enrolling = !!user.must_enrol_totp;
+    var nav = document.querySelector(".site-nav");
+    if (nav) nav.hidden = enrolling;
+    if (!enrolling) {
+      renderAvailability(user);
+      initAvailability(errorBox);
+    }
+
+    var button = ui.$("sign-out");
+    if (button) {
+      button.disabled = false;
+      button.addEventListener("click", function () {
+        if (ui.isBusy(button)) return;
+        var restore = ui.busy(button, "Signing out…");
+        H.api.logout().catch(function (err) {
+          restore();
+          if (err.status === 401) window.location.assign("/login");
+          else if (errorBox) ui.showError(errorBox, err);
+        });
+      });
+    }
+  }
+
+  document.addEventListener("helpline:session-ended", function () {
+    var banner = ui.$("session-ended");
+    if (!banner) return;
+    var link = ui.$("session-ended-link");
+    if (link) link.setAttribute("href", H.api.loginUrl());
+    banner.hidden = false;
+    var status = ui.$("live-status");
+    if (status) status.textContent = "";
+  });
+
+  function start(init, options) {
+    var errorBox = ui.$("page-error");
+    var allowEnrol = options && options.enrolPage;
+    H.api.session().then(function (session) {
+      if (session.user && session.user.must_enrol_totp && !allowEnrol) {
+        window.location.replace("/console/totp");
+        return;
+      }
+      current = session;
+      H.api.started();
+      if (errorBox) ui.clear(errorBox);
+      initHeader(session, errorBox);
+      return init(session);
+    }, function (err) {
+      if (err.redirecting) return;
+      if (errorBox) ui.showError(errorBox, err);
+      window.setTimeout(function () { start(init, options); }, RETRY_MS);
+    });
+  }
+
+  function live(opts) {
+    var statusEl = ui.$("live-status");
+    return H.live.start({
+      reload: opts.reload,
+      apply: opts.apply,
+      onState: function (state) {
+        if (!statusEl) return;
+        statusEl.className = "live-status live-status--" + state;
+        // Only changes worth telling a screen-reader user are put into words.
+        ui.setText(statusEl, H.api.hasEnded() ? "" : (LIVE_TEXT[state] || ""));
+      }
+    });
+  }
+
+  H.page = {
+    start: start,
+    live: live,
+    session: function () { return current; },
+    user: function () { return current ? current.user : null; },
+    username: function () { return current && current.user ? current.user.username : null; },
+    isSupervisor: function () { return !!current && rank(current.user && current.user.role) >= 2; },
+    isAdmin: function () { return !!current && rank(current.user && current.user.role) >= 3; },
+    setUser: setUser
+  };
+})();

@@ -1,0 +1,124 @@
+"""The console's live socket: authenticated, same-origin only, ids and sequence numbers, no gaps."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import WSMsgType
+
+from tests.conftest import Console, Harness
+
+TIMEOUT = 5
+
+
+async def connect(console: Console, origin: str | None = None) -> aiohttp.ClientWebSocketResponse:
+    url = console.client.make_url("/console/ws")
+    headers = {"Origin": origin or f"{url.scheme}://{url.host}:{url.port}"}
+    return await console.client.session.ws_connect(url, headers=headers, autoping=True)
+
+
+async def receive(socket: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    message = await socket.receive(timeout=TIMEOUT)
+    assert message.type == WSMsgType.TEXT, message
+    data: dict[str, Any] = json.loads(message.data)
+    return data
+
+
+async def events_until(socket: aiohttp.ClientWebSocketResponse, name: str) -> list[dict[str, Any]]:
+    seen = []
+    while True:
+        frame = await receive(socket)
+        seen.append(frame)
+        if frame.get("event") == name:
+            return seen
+
+
+async def test_new_text_arrives_live_with_ids_only(harness: Harness) -> None:
+    """A new SMS shows up on the socket as events carrying ids and consecutive sequence numbers, never text."""
+    amira = await harness.console("amira")
+    socket = await connect(amira)
+    assert await receive(socket) == {"type": "hello", "seq": 0}
+    await harness.text("+447700900123", "CANARY please help")
+    frames = await events_until(socket, "message.added")
+    assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))
+    opened = next(f for f in frames if f["event"] == "conversation.opened")
+    assert set(opened) == {"type", "seq", "event", "conversation_id"}
+    text = json.dumps(frames)
+    assert "CANARY" not in text and "447700900123" not in text
+    await socket.close()
+
+
+async def test_claim_is_seen_by_other_volunteers(harness: Harness) -> None:
+    """When one volunteer claims, another's socket hears about it at once."""
+    await harness.text("+447700900123", "hello")
+    amira = await harness.console("amira")
+    ben = await harness.console("ben")
+    [waiting] = await amira.queue()
+    socket = await connect(ben)
+    await receive(socket)
+    await amira.post(f"/api/conversations/{waiting['id']}/claim")
+    frames = await events_until(socket, "conversation.claimed")
+    assert frames[-1]["conversation_id"] == waiting["id"] and frames[-1]["assignee"] == "amira"
+    await socket.close()
+
+
+async def test_other_origin_is_refused(harness: Harness) -> None:
+    """A page on another site cannot open the socket with a volunteer's cookie."""
+    amira = await harness.console("amira")
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await connect(amira, origin="https://evil.example")
+    assert refused.value.status == 403
+
+
+async def test_no_session_is_refused(harness: Harness) -> None:
+    """Without a session the socket is not opened."""
+    anonymous = await harness.console()
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await connect(anonymous)
+    assert refused.value.status == 401
+
+
+async def test_session_end_closes_the_socket(harness: Harness) -> None:
+    """Once the session has ended, the next ping closes the socket with a reason."""
+    amira = await harness.console("amira")
+    socket = await connect(amira)
+    await receive(socket)
+    harness.clock.advance(hours=harness.settings.auth.session_absolute_hours + 1)
+    await socket.send_str('{"type":"ping"}')
+    message = await socket.receive(timeout=TIMEOUT)
+    assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
+    assert socket.close_code == 4401
+
+
+async def test_ping_is_answered(harness: Harness) -> None:
+    """The client's ping gets a pong."""
+    amira = await harness.console("amira")
+    socket = await connect(amira)
+    await receive(socket)
+    await socket.send_str('{"type":"ping"}')
+    assert await receive(socket) == {"type": "pong"}
+    await socket.close()
+
+
+async def test_catch_up_after_reconnect_has_no_gaps(harness: Harness) -> None:
+    """Messages sent while a console was disconnected are all there when it reloads after reconnecting."""
+    await harness.text("+447700900123", "one")
+    amira = await harness.console("amira")
+    [waiting] = await amira.queue()
+    await amira.post(f"/api/conversations/{waiting['id']}/claim")
+    socket = await connect(amira)
+    await receive(socket)
+    await socket.close()
+    await harness.text("+447700900123", "two")
+    await harness.text("+447700900123", "three")
+    socket = await connect(amira)  # subscribe first, then reload: nothing can fall between
+    assert (await receive(socket))["type"] == "hello"
+    bodies = [m["body"] for m in (await amira.conversation(waiting["id"]))["messages"] if m["direction"] == "in"]
+    assert bodies == ["one", "two", "three"]
+    await harness.text("+447700900123", "four")
+    frames = await events_until(socket, "message.added")
+    assert frames[-1]["message_seq"] == 5  # one, greeting, two, three, four
+    await socket.close()
