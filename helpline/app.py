@@ -19,6 +19,8 @@ from helpline.channels.email.server import SmtpHandler, SmtpServer, server_tls_c
 from helpline.channels.sms.gateway import TwilioSender
 from helpline.channels.sms.signature import SignedForms
 from helpline.channels.sms.webhook import SmsWebhooks
+from helpline.channels.webchat.channel import WebchatChannel, build_webchat
+from helpline.channels.webchat.tokens import HmacKey
 from helpline.clock import Clock, SystemClock
 from helpline.core.accounts import Accounts, SignInPolicy
 from helpline.core.blocks import Blocks
@@ -26,12 +28,21 @@ from helpline.core.canned import Canned
 from helpline.core.closing import Closer
 from helpline.core.conversations import Conversations
 from helpline.core.delivery import Backoff, Delivery
+from helpline.core.disclosure import Disclosures
+from helpline.core.erasure import Erasure
+from helpline.core.escalation import Escalations, OnCall
 from helpline.core.floor import FloorView
 from helpline.core.hours import DAYS, HoursBook, OpeningHours
 from helpline.core.notes import Notes
-from helpline.core.ports import Sender
+from helpline.core.oversight import Oversight
+from helpline.core.ports import ProviderRecords, Sender
+from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
+from helpline.core.retention import Retention, RetentionPolicy
+from helpline.core.risk import RiskScanner
+from helpline.core.rotation import KeyRotation
 from helpline.core.routing import Routing
+from helpline.core.staff_notices import StaffNotices
 from helpline.core.threads import Threads
 from helpline.crypto.datakeys import DataKeys
 from helpline.crypto.keyring import Keyring
@@ -39,12 +50,15 @@ from helpline.crypto.passwords import Passwords
 from helpline.crypto.pseudonyms import Pseudonyms
 from helpline.crypto.secretbox import SecretBox
 from helpline.crypto.totp import TotpCodes
+from helpline.errors import ConfigError
 from helpline.settings import Settings
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
 from helpline.web.api_admin import AdminApi
 from helpline.web.api_conversations import ConversationApi
+from helpline.web.api_erasure import ErasureApi
 from helpline.web.api_oversight import OversightApi
+from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.auth import SessionAuth
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
@@ -52,6 +66,9 @@ from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
 from helpline.web.routes import Handlers, add_routes
 from helpline.workers.outbound import OutboundWorker
+from helpline.workers.provider_deletion import ProviderDeletionWorker
+from helpline.workers.retention import RetentionWorker
+from helpline.workers.safeguarding import SafeguardingWorker
 
 
 @dataclass
@@ -75,7 +92,17 @@ class Helpline:
     delivery: Delivery
     sms_sender: TwilioSender
     outbound: OutboundWorker
+    escalations: Escalations
+    oversight: Oversight
+    disclosures: Disclosures
+    safeguarding: SafeguardingWorker
+    retention: Retention
+    purger: RetentionWorker
+    erasure: Erasure
+    rotation: KeyRotation
+    provider_deletion: ProviderDeletionWorker
     email_server: SmtpServer | None = None
+    webchat: WebchatChannel | None = None
 
     async def open(self) -> None:
         await self.store.open()
@@ -99,12 +126,15 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     )
     cipher = DataKeys(keyring)
     pseudonyms = Pseudonyms(keyring)
+    box = SecretBox(keyring)
+    kept = settings.retention
+    vault_grace = timedelta(minutes=kept.vault_grace_minutes)
     bus = InProcessBus()
     auth = settings.auth
     accounts = Accounts(
         store,
         Passwords(auth.password_time_cost, auth.password_memory_kib),
-        SecretBox(keyring),
+        box,
         TotpCodes(),
         bus,
         clock,
@@ -138,6 +168,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         greeting=settings.helpline.greeting,
         hours=hours,
         max_reply_chars=settings.console.max_reply_chars,
+        risk=_risk_scanner(settings.safeguarding.lexicon_file),
     )
     console = settings.console
     records = Records(store, cipher, pseudonyms, clock)
@@ -150,6 +181,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         contact_types=[o.code for o in console.contact_types],
         missing_types=[o.code for o in console.missing_types],
         consent_wording=console.consent_wording,
+        vault_grace=vault_grace,
     )
     outbox = settings.outbox
     backoff = Backoff(
@@ -158,7 +190,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         max_attempts=outbox.max_attempts,
         unconfirmed_wait=timedelta(seconds=outbox.unconfirmed_wait_seconds),
     )
-    delivery = Delivery(store, cipher, bus, clock, backoff)
+    delivery = Delivery(store, cipher, bus, clock, backoff, vault_grace=vault_grace)
     sms = settings.sms
     sms_sender = TwilioSender(
         account_sid=sms.account_sid,
@@ -172,8 +204,66 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     email_server = None
     if settings.email.enabled:
         senders["email"], email_server = _email(settings, Threads(store, cipher, pseudonyms), conversations, clock)
+    webchat = None
+    if settings.webchat.enabled:
+        webchat = build_webchat(
+            settings.webchat,
+            public_url=settings.server.public_url,
+            conversations=conversations,
+            hours=hours,
+            notifier=bus,
+            clock=clock,
+            token_key=HmacKey(keyring.subkey("webchat/token")),
+            network_key=HmacKey(keyring.subkey("webchat/network")),
+        )
+        senders["webchat"] = webchat.sender
     outbound = OutboundWorker(delivery, senders, bus, batch_size=outbox.batch_size, poll_seconds=outbox.poll_seconds)
+    guard = settings.safeguarding
+    escalations = Escalations(
+        store,
+        cipher,
+        bus,
+        clock,
+        categories=guard.categories,
+        ack_after=timedelta(seconds=guard.ack_seconds),
+        oncall=OnCall(guard.oncall_channel, f"{settings.server.public_url.rstrip('/')}/console/escalations"),
+    )
+    safeguarding = SafeguardingWorker(
+        escalations, StaffNotices(store, clock, backoff), senders, oncall_address=guard.oncall_address
+    )
+    retention = Retention(
+        store,
+        cipher,
+        store,
+        clock,
+        RetentionPolicy(
+            vault_grace=vault_grace,
+            transcript=timedelta(days=kept.transcript_days),
+            record=timedelta(days=kept.record_days),
+            safeguarding=timedelta(days=kept.safeguarding_days),
+            inbound_keys=timedelta(days=kept.inbound_key_days),
+            batch_size=kept.purge_batch_size,
+        ),
+    )
+    providers: dict[str, ProviderRecords] = {"sms": sms_sender} if sms.enabled and sms.delete_provider_records else {}
+    deletions = ProviderDeletions(
+        store,
+        cipher,
+        clock,
+        DeletionPolicy(
+            channels=tuple(providers),
+            retry_base=timedelta(seconds=sms.delete_retry_seconds),
+            retry_max=timedelta(seconds=sms.delete_retry_max_seconds),
+            give_up_after=timedelta(hours=sms.delete_give_up_hours),
+            batch_size=outbox.batch_size,
+        ),
+    )
     return Helpline(
+        retention=retention,
+        purger=RetentionWorker(retention, interval_seconds=kept.purge_interval_minutes * 60),
+        erasure=Erasure(store, cipher, store, clock, safeguarding=timedelta(days=kept.safeguarding_days)),
+        rotation=KeyRotation(store, cipher, box, cipher, pseudonyms, clock, batch_size=kept.purge_batch_size),
+        provider_deletion=ProviderDeletionWorker(deletions, providers, poll_seconds=sms.delete_poll_seconds),
         settings=settings,
         clock=clock,
         store=store,
@@ -191,8 +281,24 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         delivery=delivery,
         sms_sender=sms_sender,
         outbound=outbound,
+        escalations=escalations,
+        oversight=Oversight(store, cipher, bus, clock),
+        disclosures=Disclosures(
+            store, cipher, bus, clock, dual_control=guard.dual_control, min_reason_chars=guard.min_reason_chars
+        ),
+        safeguarding=safeguarding,
         email_server=email_server,
+        webchat=webchat,
     )
+
+
+def _risk_scanner(lexicon_file: Path) -> RiskScanner:
+    """The risk scanner over the configured lexicon; a missing or broken lexicon stops the start."""
+    try:
+        text = lexicon_file.read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigError(f"safeguarding.lexicon_file: cannot read {lexicon_file}") from None
+    return RiskScanner.from_toml(text, origin=f"safeguarding.lexicon_file ({lexicon_file.name})")
 
 
 def _email(
@@ -236,7 +342,11 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     if settings.sms.enabled:
         forms = SignedForms(settings.sms.auth_token, settings.sms.public_base_url)
         sms_hooks = SmsWebhooks(
-            forms, helpline.conversations, helpline.delivery, max_body_chars=settings.sms.max_body_chars
+            forms,
+            helpline.conversations,
+            helpline.delivery,
+            max_body_chars=settings.sms.max_body_chars,
+            delete_provider_records=settings.sms.delete_provider_records,
         )
     console = settings.console
     session_api = SessionApi(
@@ -248,6 +358,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         consent_wording=console.consent_wording,
         max_concurrent=settings.routing.max_concurrent,
         helpline_name=settings.helpline.name,
+        safeguarding_categories=settings.safeguarding.categories,
     )
     conversation_api = ConversationApi(
         auth,
@@ -267,21 +378,36 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             conversations=conversation_api,
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
             admin=AdminApi(auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock),
+            safeguarding=SafeguardingApi(auth, helpline.escalations, helpline.oversight, helpline.disclosures),
             live=ConsoleLive(auth, helpline.bus, settings.server.public_url),
             sms=sms_hooks,
+            webchat_pages=helpline.webchat.pages if helpline.webchat else None,
+            webchat_sockets=helpline.webchat.sockets if helpline.webchat else None,
+            erasure=ErasureApi(auth, helpline.erasure),
         ),
     )
     app.on_response_prepare.append(security_headers(settings.server.tls))
+    if helpline.webchat is not None:
+        app.on_shutdown.append(helpline.webchat.sockets.close_all)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await helpline.open()
         if helpline.email_server is not None:
             await helpline.email_server.start()
-        worker = asyncio.create_task(helpline.outbound.run(), name="outbound") if run_workers else None
+        workers = []
+        if run_workers:
+            workers.append(asyncio.create_task(helpline.outbound.run(), name="outbound"))
+            workers.append(asyncio.create_task(helpline.safeguarding.run(), name="safeguarding"))
+            workers.append(asyncio.create_task(helpline.purger.run(), name="retention"))
+            workers.append(asyncio.create_task(helpline.provider_deletion.run(), name="provider-deletion"))
+        if helpline.webchat is not None:
+            await helpline.webchat.start(run_timers=run_workers)
         yield
+        if helpline.webchat is not None:
+            await helpline.webchat.stop()
         if helpline.email_server is not None:
             await helpline.email_server.stop()
-        if worker is not None:
+        for worker in workers:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker

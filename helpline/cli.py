@@ -1,4 +1,4 @@
-"""The ``helpline`` command: init, serve, user add, simulate."""
+"""The ``helpline`` command: init, serve, user, audit, simulate."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import asyncio
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -16,14 +17,17 @@ from twilio.request_validator import RequestValidator
 
 from helpline import log
 from helpline import settings as settings_module
-from helpline.app import build, build_app
+from helpline.app import Helpline, build, build_app
+from helpline.audit.chain import GENESIS, StoredAuditRow, first_bad
 from helpline.clock import SystemClock
+from helpline.core.models import User
 from helpline.crypto.keyring import Keyring
 from helpline.errors import HelplineError, PublicError
 from helpline.settings import Settings
 from helpline.store.sqlite.database import SqliteStore
 
 DEFAULT_CONFIG = Path("var/helpline.toml")
+T = TypeVar("T")
 
 INSTANCE_TEMPLATE = """\
 # This helpline instance's settings. Every setting, with its meaning, is in config/default.toml;
@@ -77,6 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _config_option(add)
     add.set_defaults(run=_user_add)
+
+    for action, text in (
+        ("disable", "disable an account (its sessions end at once)"),
+        ("enable", "enable a disabled account"),
+        ("reset-2fa", "turn off an account's two-factor sign-in so it can enrol again"),
+        ("unlock", "unlock an account locked by failed sign-ins"),
+    ):
+        admin = user_commands.add_parser(action, help=text)
+        admin.add_argument("username")
+        _config_option(admin)
+        admin.set_defaults(run=_user_admin, action=action)
+
+    audit = commands.add_parser("audit", help="check the audit log")
+    audit_commands = audit.add_subparsers(required=True, metavar="ACTION")
+    verify = audit_commands.add_parser("verify", help="walk the hash chain and name the first bad entry")
+    verify.add_argument("--expect-head", help="the head hash kept elsewhere; detects a rewritten or truncated log")
+    _config_option(verify)
+    verify.set_defaults(run=_audit_verify)
+    head = audit_commands.add_parser("head", help="print the latest entry's hash, to keep somewhere else")
+    _config_option(head)
+    head.set_defaults(run=_audit_head)
 
     simulate = commands.add_parser("simulate", help="act as a contact, for demos and load")
     simulate_commands = simulate.add_subparsers(required=True, metavar="CHANNEL")
@@ -144,6 +169,64 @@ def _user_add(args: argparse.Namespace) -> int:
         print("This password is shown once. Keep it somewhere safe or pass it on in person.")
     else:
         print(f"Created {args.role} '{args.username}'.")
+    return 0
+
+
+def _run_on_store(settings: Settings, work: Callable[[Helpline], Awaitable[T]]) -> T:
+    """Open the instance's store, run ``work`` against the built parts, and close it again."""
+
+    async def run() -> T:
+        helpline = build(settings)
+        await helpline.store.open()
+        try:
+            return await work(helpline)
+        finally:
+            await helpline.store.close()
+
+    return asyncio.run(run())
+
+
+def _user_admin(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    system_admin = User(id="system", username="system", role="admin", disabled=False, password_hash="")
+
+    async def change(helpline: Helpline) -> None:
+        accounts = helpline.accounts
+        if args.action == "disable":
+            await accounts.set_disabled(system_admin, args.username, True)
+        elif args.action == "enable":
+            await accounts.set_disabled(system_admin, args.username, False)
+        elif args.action == "reset-2fa":
+            await accounts.reset_totp(system_admin, args.username)
+        else:
+            await accounts.unlock(system_admin, args.username)
+
+    _run_on_store(settings, change)
+    print(f"Done: {args.action} {args.username}.")
+    return 0
+
+
+def _audit_rows(helpline: Helpline) -> Awaitable[list[StoredAuditRow]]:
+    return helpline.store.read(lambda tx: tx.audit.rows())
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    rows = _run_on_store(_settings(args), _audit_rows)
+    bad = first_bad(rows)
+    if bad is not None:
+        print(f"The audit log is broken at entry {bad}: it was edited, deleted or moved.", file=sys.stderr)
+        return 1
+    head = rows[-1].hash.hex() if rows else GENESIS.hex()
+    if args.expect_head and args.expect_head != head:
+        print("The audit log does not end at the expected head: entries were removed or rewritten.", file=sys.stderr)
+        return 1
+    print(f"The audit log is intact: {len(rows)} entries, head {head}.")
+    return 0
+
+
+def _audit_head(args: argparse.Namespace) -> int:
+    rows = _run_on_store(_settings(args), _audit_rows)
+    print(rows[-1].hash.hex() if rows else GENESIS.hex())
     return 0
 
 

@@ -66,6 +66,26 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class SafeguardingSettings:
+    lexicon_file: Path = Path("config/risk-lexicon.toml")
+    categories: tuple[str, ...] = (
+        "suicide",
+        "self_harm",
+        "immediate_danger",
+        "abuse",
+        "exploitation",
+        "trafficking",
+        "missing_child",
+        "other",
+    )
+    ack_seconds: int = 120
+    dual_control: bool = True
+    oncall_channel: str = ""
+    oncall_address: str = field(default="", repr=False)
+    min_reason_chars: int = 20
+
+
+@dataclass(frozen=True)
 class RoutingSettings:
     max_concurrent: int = 3
 
@@ -106,6 +126,22 @@ class SmsSettings:
     api_base_url: str = "https://api.twilio.com"
     max_body_chars: int = 1600
     request_timeout_seconds: float = 10.0
+    delete_provider_records: bool = True
+    delete_retry_seconds: float = 60.0
+    delete_retry_max_seconds: float = 3600.0
+    delete_give_up_hours: float = 72.0
+    delete_poll_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    vault_grace_minutes: float = 0.0
+    transcript_days: float = 30.0
+    record_days: float = 365.0
+    safeguarding_days: float = 365.0
+    inbound_key_days: float = 7.0
+    purge_interval_minutes: float = 60.0
+    purge_batch_size: int = 100
 
 
 @dataclass(frozen=True)
@@ -173,6 +209,7 @@ class Settings:
     helpline: HelplineSettings = HelplineSettings()
     console: ConsoleSettings = ConsoleSettings()
     routing: RoutingSettings = RoutingSettings()
+    safeguarding: SafeguardingSettings = SafeguardingSettings()
     hours: HoursSettings = HoursSettings()
     auth: AuthSettings = AuthSettings()
     sms: SmsSettings = SmsSettings()
@@ -180,6 +217,7 @@ class Settings:
     log: LogSettings = LogSettings()
     webchat: WebchatSettings = WebchatSettings()
     email: EmailSettings = EmailSettings()
+    retention: RetentionSettings = RetentionSettings()
     master_key: str = field(default="", repr=False)
 
     def replace(self, section: str, **values: Any) -> Settings:
@@ -227,6 +265,15 @@ def load(
     return settings
 
 
+def _check_safeguarding(guard: SafeguardingSettings) -> None:
+    if guard.oncall_channel not in ("", "sms", "email"):
+        raise ConfigError("safeguarding.oncall_channel: must be sms, email or empty")
+    if guard.oncall_channel and not guard.oncall_address:
+        raise ConfigError("safeguarding.oncall_address: needed when oncall_channel is set")
+    if guard.ack_seconds < 1:
+        raise ConfigError("safeguarding.ack_seconds: must be at least 1")
+
+
 def _check(settings: Settings) -> None:
     """Range and choice checks that types alone cannot express."""
     if not 0 <= settings.server.port <= 65535:
@@ -245,6 +292,7 @@ def _check(settings: Settings) -> None:
         codes = [item.code for item in getattr(settings.console, name)]
         if len(codes) != len(set(codes)):
             raise ConfigError(f"console.{name}: codes must be unique")
+    _check_safeguarding(settings.safeguarding)
     if settings.routing.max_concurrent < 1:
         raise ConfigError("routing.max_concurrent: must be at least 1")
     if any(role not in ("volunteer", "supervisor", "admin") for role in settings.auth.require_totp_for):
@@ -255,6 +303,21 @@ def _check(settings: Settings) -> None:
         raise ConfigError("hours.timezone: not a known time zone (e.g. Europe/London)") from None
     _check_webchat(settings.webchat)
     _check_email(settings.email)
+    _check_retention(settings.retention, settings.sms)
+
+
+def _check_retention(retention: RetentionSettings, sms: SmsSettings) -> None:
+    days = ("transcript_days", "record_days", "safeguarding_days", "inbound_key_days")
+    for name in ("vault_grace_minutes", *days):
+        if getattr(retention, name) < 0:
+            raise ConfigError(f"retention.{name}: must be 0 or more")
+    if retention.vault_grace_minutes > retention.transcript_days * 24 * 60:
+        raise ConfigError("retention.vault_grace_minutes: must not be longer than retention.transcript_days")
+    if retention.purge_interval_minutes <= 0 or retention.purge_batch_size < 1:
+        raise ConfigError("retention.purge_interval_minutes, purge_batch_size: must be above 0")
+    timings = ("delete_retry_seconds", "delete_retry_max_seconds", "delete_give_up_hours", "delete_poll_seconds")
+    if any(getattr(sms, name) <= 0 for name in timings):
+        raise ConfigError("sms.delete_retry_seconds, delete_retry_max_seconds, delete_give_up_hours: must be above 0")
 
 
 def _check_email(mail: EmailSettings) -> None:

@@ -5,18 +5,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import struct
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pytest
 from playwright.async_api import Page, expect
 
+from helpline.settings import Settings
 from tests.conftest import PASSWORD, Harness
 
 if TYPE_CHECKING:
     from tests.browser import ConsoleUI
 
 pytest_plugins = ("tests.browser",)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.replace("auth", require_totp_for=("supervisor", "admin"))
 
 
 def totp(secret: bytes, at: datetime, *, digits: int = 6, step: int = 30) -> str:
@@ -63,7 +71,9 @@ async def test_enrol_then_sign_in_with_code_once(harness: Harness, ui: ConsoleUI
     await page.get_by_role("button", name="Set up two-factor sign-in").click()
     secret_text = page.locator("#totp-secret")
     await expect(secret_text).not_to_be_empty()
-    await page.wait_for_function("() => { const q = document.getElementById('totp-qr'); return q.complete && q.naturalWidth > 0; }")
+    qr = page.get_by_role("img", name=re.compile("QR code"))
+    await page.wait_for_function("() => document.getElementById('totp-qr').complete")
+    assert await qr.evaluate("img => img.naturalWidth") > 0, "the QR code image did not render"
     secret = base32_secret(await secret_text.inner_text())
     await page.get_by_label("Code shown by the app").fill(totp(secret, harness.clock.now()))
     await page.get_by_role("button", name="Turn on two-factor sign-in").click()

@@ -124,7 +124,8 @@ async def test_follow_up_from_same_sender_joins_open_conversation(harness: Harne
     await mail(harness, letter("jo.contact@example.net", "two", subject="Second"), sender=CONTACT)
     volunteer = await harness.console("amira")
     [only] = await volunteer.queue()
-    assert inbound_bodies(await volunteer.conversation(only["id"])) == ["Subject: First\n\none", "Subject: Second\n\ntwo"]
+    bodies = inbound_bodies(await volunteer.conversation(only["id"]))
+    assert bodies == ["Subject: First\n\none", "Subject: Second\n\ntwo"]
 
 
 async def test_other_senders_open_their_own_conversations(harness: Harness) -> None:

@@ -51,7 +51,9 @@ def first_bad(rows: Iterable[StoredAuditRow]) -> int | None:
     previous = GENESIS
     expected_seq = 1
     for row in rows:
-        if row.seq != expected_seq or row.prev_hash != previous or row.hash != link(previous, row.entry):
+        if row.seq != expected_seq:
+            return expected_seq  # a missing (deleted) entry
+        if row.prev_hash != previous or row.hash != link(previous, row.entry):
             return row.seq
         previous = row.hash
         expected_seq += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
@@ -29,7 +30,9 @@ class Closer:
     """Closes conversations; the sender's next message then opens a new one.
 
     The routing pseudonym goes at once. The vault entry goes too, unless replies are still waiting to
-    be sent, in which case the outbound worker deletes it after the last one.
+    be sent, in which case the outbound worker deletes it after the last one. With a ``vault_grace``
+    (``retention.vault_grace_minutes``), both are kept that long instead — a message in that time reopens
+    this conversation — and the purge worker deletes them when it ends.
     """
 
     def __init__(
@@ -43,8 +46,10 @@ class Closer:
         contact_types: Sequence[str],
         missing_types: Sequence[str],
         consent_wording: str,
+        vault_grace: timedelta = timedelta(0),
     ) -> None:
         self._store = store
+        self._vault_grace = vault_grace
         self._records = records
         self._notifier = notifier
         self._clock = clock
@@ -86,9 +91,10 @@ class Closer:
             if form.contact_type is not None:
                 await tx.conversations.set_classification(conversation_id, form.contact_type, form.missing_type)
             await tx.conversations.close(conversation_id, form.outcome, now)
-            await tx.conversations.remove_route(conversation_id)
-            if await tx.outbox.pending_for(conversation_id) == 0:
-                await tx.conversations.delete_vault(conversation_id)
+            if self._vault_grace <= timedelta(0):
+                await tx.conversations.remove_route(conversation_id)
+                if await tx.outbox.pending_for(conversation_id) == 0:
+                    await tx.conversations.delete_vault(conversation_id)
             await tx.audit.append(
                 AuditEntry(now, user.id, Action.CONVERSATION_CLOSED, conversation_id, {"outcome": form.outcome})
             )

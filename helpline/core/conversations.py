@@ -6,9 +6,9 @@ audited, and publishes its events only after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
@@ -34,10 +34,13 @@ from helpline.core.models import (
     User,
 )
 from helpline.core.ports import Cipher, Notifier, Pseudonymizer, Store, Tx
+from helpline.core.risk import RiskScanner, Signal
 from helpline.core.threads import keep_reply_context, thread_keys
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 SYSTEM = "system"
+# A supervisor monitoring a conversation is audited at most this often, not on every refresh.
+MONITOR_AUDIT_EVERY = timedelta(minutes=30)
 # Why a contact left a live chat: they ended it, used quick exit, or let it time out.
 CONTACT_LEFT_REASONS = ("ended", "quick_exit", "idle")
 
@@ -61,6 +64,9 @@ class ConversationView:
     messages: list[Message]
     notes: list[Note] = field(default_factory=list)
     blocked: bool = False
+    whispers: list[Note] = field(default_factory=list)
+    # Each inbound message's risk signals, by message id: found again at every view, never stored.
+    risk: Mapping[str, tuple[Signal, ...]] = field(default_factory=dict)
 
 
 class Conversations:
@@ -77,6 +83,7 @@ class Conversations:
         greeting: str,
         hours: HoursBook,
         max_reply_chars: int,
+        risk: RiskScanner,
     ) -> None:
         self._store = store
         self._cipher = cipher
@@ -86,6 +93,7 @@ class Conversations:
         self._greeting = greeting
         self._hours = hours
         self._max_reply_chars = max_reply_chars
+        self._risk = risk
 
     async def receive(self, inbound: Inbound) -> Received:
         """Store one inbound message durably; a redelivery of the same provider message does nothing.
@@ -93,28 +101,46 @@ class Conversations:
         The idempotency key and routing pseudonym are keyed HMACs; the address is kept only in the
         conversation's vault, sealed under the conversation's own data key.
         """
-        idempotency = self._pseudonyms.idempotency(inbound.channel, inbound.provider_message_id)
-        route = self._pseudonyms.route(inbound.channel, inbound.address)
+        # Pseudonyms under every master key version held, current first: what was stored before a key
+        # rotation still matches, and what is stored now uses the current version.
+        idempotency = self._pseudonyms.idempotency_candidates(inbound.channel, inbound.provider_message_id)
+        routes = self._pseudonyms.route_candidates(inbound.channel, inbound.address)
         threads = thread_keys(self._pseudonyms, inbound)
+        # Scanned outside the transaction so the single writer never waits on it; only the band is kept.
+        band = self._risk.scan(inbound.body).band
         now = self._clock.now()
 
         async def work(tx: Tx) -> Received:
-            if not await tx.inbox.remember(idempotency, now):
+            if await _seen_before(tx, idempotency[1:]) or not await tx.inbox.remember(idempotency[0], now):
                 return Received(None, None, duplicate=True)
-            if await tx.blocks.active_for(route, now):
-                return Received(None, None, duplicate=False, blocked=True)
+            for route in routes:
+                if await tx.blocks.active_for(route, now):
+                    return Received(None, None, duplicate=False, blocked=True)
             events: list[Event] = []
             # A reply quoting one of our messages joins its conversation, whichever address it came from.
-            conversation = await tx.conversations.find_by_thread(threads) or await tx.conversations.find_by_route(route)
+            conversation = await tx.conversations.find_by_thread(threads) or await _find_by_routes(tx, routes)
+            if conversation is not None and conversation.status == "closed":
+                # Still routable, so within the grace period after closing: the same conversation waits again.
+                conversation = await self._reopen(tx, conversation, now, events)
             opened = conversation is None
             if conversation is None:
-                conversation = await self._open(tx, inbound, route, now, events)
-                returning = await tx.records.find(self._pseudonyms.blind_index(inbound.channel, inbound.address))
-                if returning is not None:
-                    await tx.conversations.set_record(conversation.id, returning)
+                conversation = await self._open(tx, inbound, routes[0], now, events)
+                for blind_index in self._pseudonyms.blind_index_candidates(inbound.channel, inbound.address):
+                    returning = await tx.records.find(blind_index)
+                    if returning is not None:
+                        await tx.conversations.set_record(conversation.id, returning)
+                        break
             message_id = await self._add_message(
                 tx, conversation, direction="in", author_id=None, body=inbound.body, now=now, events=events
             )
+            if band:
+                await tx.conversations.raise_priority(conversation.id, band)
+            if inbound.delete_at_provider and conversation.key is not None:
+                # Kept sealed only until the provider's copy is deleted (core/provider_deletion.py).
+                sealed_id = self._cipher.seal(
+                    conversation.key, "messages", message_id, "provider_id", inbound.provider_message_id
+                )
+                await tx.messages.set_provider_id(message_id, sealed_id)
             await keep_reply_context(tx, self._cipher, conversation, inbound)
             hours = self._hours.current
             greeting = self._greeting if hours.is_open(now) else hours.closed_message
@@ -127,6 +153,16 @@ class Conversations:
         received = await self._store.write(work)
         self._publish(received.events)
         return received
+
+    async def _reopen(
+        self, tx: Tx, conversation: Conversation, now: datetime, events: list[Event]
+    ) -> Conversation | None:
+        """Put a conversation closed moments ago back in the queue; None if its transcript is already gone."""
+        if conversation.key is None or not await tx.conversations.reopen(conversation.id, now):
+            return None
+        await tx.audit.append(AuditEntry(now, SYSTEM, Action.CONVERSATION_REOPENED, conversation.id))
+        events.append(ConversationOpened(conversation.id))
+        return await tx.conversations.get(conversation.id)
 
     async def _open(self, tx: Tx, inbound: Inbound, route: bytes, now: datetime, events: list[Event]) -> Conversation:
         conversation_id = new_id()
@@ -207,7 +243,8 @@ class Conversations:
             conversation = await self._visible(tx, user, conversation_id)
             if conversation.status == "closed":
                 raise Conflict("This conversation is closed.")
-            if conversation.assignee_id != user.id:
+            joined = user.is_supervisor and await tx.oversight.joined(conversation_id, user.id)
+            if conversation.assignee_id != user.id and not joined:
                 raise Conflict("Claim this conversation before replying.")
             if conversation.contact_left_at is not None:
                 raise Conflict("The contact has left the chat, so a reply cannot reach them. Close it when ready.")
@@ -224,29 +261,47 @@ class Conversations:
 
         now = self._clock.now()
 
-        async def work(tx: Tx) -> tuple[Conversation, list[StoredMessage], list[StoredNote], bool]:
+        async def work(tx: Tx) -> tuple[Conversation, list[StoredMessage], list[StoredNote], list[StoredNote], bool]:
             conversation = await self._visible(tx, user, conversation_id)
             return (
                 conversation,
                 await tx.messages.for_conversation(conversation_id),
                 await tx.notes.for_conversation(conversation_id),
+                await tx.oversight.whispers(conversation_id),
                 await tx.blocks.for_conversation(conversation_id, now),
             )
 
-        conversation, stored, stored_notes, blocked = await self._store.read(work)
+        conversation, stored, stored_notes, stored_whispers, blocked = await self._store.read(work)
         if user.is_supervisor and conversation.assignee_id not in (None, user.id):
-            now = self._clock.now()
-            entry = AuditEntry(now, user.id, Action.CONVERSATION_VIEWED, conversation_id)
-            await self._store.write(lambda tx: tx.audit.append(entry))
+            await self._audit_monitoring(user, conversation_id, now)
         messages = [self._open_message(conversation, m) for m in stored]
-        return ConversationView(conversation, messages, self._open_notes(conversation, stored_notes), blocked)
+        # Rescanned from the opened text each time: what matched, and where, is never stored.
+        risk = {m.id: self._risk.scan(m.body).signals for m in messages if m.direction == "in"}
+        return ConversationView(
+            conversation,
+            messages,
+            self._open_notes(conversation, stored_notes),
+            blocked,
+            self._open_notes(conversation, stored_whispers, table="whispers"),
+            risk,
+        )
 
-    def _open_notes(self, conversation: Conversation, stored: list[StoredNote]) -> list[Note]:
+    async def _audit_monitoring(self, user: User, conversation_id: str, now: datetime) -> None:
+        """A supervisor reading someone else's conversation is audited, once per supervisor per half hour."""
+
+        async def work(tx: Tx) -> None:
+            since = now - MONITOR_AUDIT_EVERY
+            if not await tx.oversight.recently_audited(user.id, Action.CONVERSATION_VIEWED, conversation_id, since):
+                await tx.audit.append(AuditEntry(now, user.id, Action.CONVERSATION_VIEWED, conversation_id))
+
+        await self._store.write(work)
+
+    def _open_notes(self, conversation: Conversation, stored: list[StoredNote], table: str = "notes") -> list[Note]:
         if conversation.key is None:
             return []
         key = conversation.key
         return [
-            Note(n.id, n.author_name, n.kind, self._cipher.open(key, "notes", n.id, "body", n.body), n.created_at)
+            Note(n.id, n.author_name, n.kind, self._cipher.open(key, table, n.id, "body", n.body), n.created_at)
             for n in stored
         ]
 
@@ -280,8 +335,8 @@ class Conversations:
 
     async def find_open(self, channel: str, address: str) -> Conversation | None:
         """The contact's open conversation on a channel, found through its routing pseudonym."""
-        route = self._pseudonyms.route(channel, address)
-        return await self._store.read(lambda tx: tx.conversations.find_by_route(route))
+        routes = self._pseudonyms.route_candidates(channel, address)
+        return await self._store.read(lambda tx: _find_by_routes(tx, routes))
 
     async def contact_transcript(self, conversation_id: str, after_seq: int, limit: int = 200) -> list[Message]:
         """The contact's view: their messages and the helpline's with a seq above ``after_seq``, opened."""
@@ -302,11 +357,11 @@ class Conversations:
         """
         if reason not in CONTACT_LEFT_REASONS:
             raise InvalidInput("Unknown reason for leaving.")
-        route = self._pseudonyms.route(channel, address)
+        routes = self._pseudonyms.route_candidates(channel, address)
         now = self._clock.now()
 
         async def work(tx: Tx) -> str | None:
-            conversation = await tx.conversations.find_by_route(route)
+            conversation = await _find_by_routes(tx, routes)
             if conversation is None:
                 return None
             await tx.conversations.set_contact_left(conversation.id, reason, now)
@@ -342,3 +397,20 @@ class Conversations:
     def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
             self._notifier.publish(event)
+
+
+async def _find_by_routes(tx: Tx, routes: Sequence[bytes]) -> Conversation | None:
+    """The conversation routed by the first of these pseudonyms that matches."""
+    for route in routes:
+        conversation = await tx.conversations.find_by_route(route)
+        if conversation is not None:
+            return conversation
+    return None
+
+
+async def _seen_before(tx: Tx, keys: Sequence[bytes]) -> bool:
+    """True when an inbound message was recorded under one of these (older) idempotency keys."""
+    for key in keys:
+        if await tx.inbox.seen(key):
+            return True
+    return False

@@ -49,8 +49,17 @@ class Job:
 class Delivery:
     """The outbox's state machine; the outbound worker drives it."""
 
-    def __init__(self, store: Store, cipher: Cipher, notifier: Notifier, clock: Clock, backoff: Backoff) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cipher: Cipher,
+        notifier: Notifier,
+        clock: Clock,
+        backoff: Backoff,
+        vault_grace: timedelta = timedelta(0),
+    ) -> None:
         self._store = store
+        self._vault_grace = vault_grace
         self._cipher = cipher
         self._notifier = notifier
         self._clock = clock
@@ -183,7 +192,13 @@ class Delivery:
         await tx.outbox.update(item.id, state, item.attempts, item.next_attempt_at)
         await self._set_delivery(tx, item.message_id, delivery, code, events)
         conversation = await tx.conversations.get(item.conversation_id)
-        closed = conversation is not None and conversation.status == "closed"
+        # Closed, and past any grace period during which the contact may write again (the purge worker
+        # deletes the vault entry when a grace period ends).
+        closed = (
+            conversation is not None
+            and conversation.status == "closed"
+            and (conversation.closed_at is None or conversation.closed_at + self._vault_grace <= self._clock.now())
+        )
         if closed and await tx.outbox.pending_for(item.conversation_id) == 0:
             await tx.conversations.delete_vault(item.conversation_id)
 

@@ -110,3 +110,48 @@ class VolunteerTyping(Event):
 
     name: ClassVar[str] = "volunteer.typing"
     active: bool
+
+
+@dataclass(frozen=True)
+class EscalationRaised(Event):
+    """A volunteer raised a safeguarding flag: supervisors are alerted."""
+
+    name: ClassVar[str] = "escalation.raised"
+    escalation_id: str
+    level: str
+
+
+@dataclass(frozen=True)
+class EscalationAlert(Event):
+    """An escalation is still unacknowledged: every supervisor is alerted again."""
+
+    name: ClassVar[str] = "escalation.alert"
+    escalation_id: str
+    level: str
+
+
+@dataclass(frozen=True)
+class EscalationChanged(Event):
+    """An escalation was acknowledged, decided or closed."""
+
+    name: ClassVar[str] = "escalation.changed"
+    escalation_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class DisclosureChanged(Event):
+    """A disclosure was requested, approved, refused or shown."""
+
+    name: ClassVar[str] = "disclosure.changed"
+    disclosure_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class WhisperAdded(Event):
+    """A supervisor whispered to the volunteer holding the conversation."""
+
+    name: ClassVar[str] = "whisper.added"
+    whisper_id: str
+

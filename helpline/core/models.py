@@ -43,6 +43,9 @@ class Inbound:
     reply_context: str = field(default="", repr=False)
     # False for mail sent by a machine (bounces, auto-replies): it is never answered automatically.
     greet: bool = True
+    # True when the provider keeps its own record of the message, to be deleted once stored: the provider
+    # message id is then kept, sealed, until that is done (core/provider_deletion.py).
+    delete_at_provider: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,3 +222,102 @@ class StaffMember:
     role: str
     availability: str
     holding: list[Conversation]
+
+
+LEVELS = ("concern", "significant_harm", "immediate_danger")
+DECISIONS = ("advice_given", "referred", "emergency_services", "no_further_action")
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A safeguarding flag and what supervisors did about it; ``note``/``decision_note`` are sealed."""
+
+    id: str
+    conversation_id: str
+    category: str
+    level: str
+    note: bytes = field(repr=False)
+    state: str
+    raised_by: str | None
+    raised_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    decision: str | None
+    decision_note: bytes | None = field(repr=False)
+    decided_by: str | None
+    decided_at: datetime | None
+    closed_at: datetime | None
+    next_alert_at: datetime | None
+    alerts: int
+    oncall_notified_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    id: str
+    conversation_id: str
+    escalation_id: str | None
+    requested_by: str
+    requested_by_name: str | None
+    requested_at: datetime
+    reason: str
+    state: str
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StaffNotification:
+    id: str
+    channel: str
+    body: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True)
+class ProviderDeletion:
+    """A message whose record at the provider is still to be deleted; its provider id stays sealed in the store."""
+
+    message_id: str
+    conversation_id: str
+    channel: str
+    direction: Direction
+    attempts: int
+    queued_at: datetime
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True)
+class SealedSecret:
+    """A server secret as stored (a TOTP seed): the row, the column, and the envelope."""
+
+    user_id: str
+    column: str
+    sealed: bytes = field(repr=False)
+
+    @property
+    def context(self) -> str:
+        return f"users|{self.user_id}|{self.column}"
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    """An open conversation's routing pseudonym, with what is needed to compute it again under a new key."""
+
+    conversation_id: str
+    channel: str
+    pseudonym: bytes = field(repr=False)
+    sealed_address: bytes = field(repr=False)
+    key: KeyRef
+
+
+@dataclass(frozen=True)
+class KeyVersion:
+    """A master key version made by a rotation: when it was added, fully used, and retired."""
+
+    version: int
+    added_at: datetime
+    rewrapped_at: datetime | None
+    retired_at: datetime | None

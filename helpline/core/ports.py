@@ -19,9 +19,16 @@ from helpline.core.models import (
     Block,
     CannedResponse,
     Conversation,
+    Disclosure,
+    Escalation,
     KeyRef,
+    KeyVersion,
     OutboxItem,
+    ProviderDeletion,
+    RouteEntry,
+    SealedSecret,
     Session,
+    StaffNotification,
     StoredMessage,
     StoredNote,
     StoredRecord,
@@ -57,6 +64,9 @@ class ConversationRepo(Protocol):
     async def next_seq(self, conversation_id: str) -> int:
         """Reserve the conversation's next message sequence number."""
 
+    async def raise_priority(self, conversation_id: str, band: int) -> None:
+        """Set the priority to ``band`` if that is higher; it is never lowered."""
+
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:
         """Waiting conversations by priority then wait, then the ones ``user_id`` holds."""
 
@@ -81,6 +91,9 @@ class ConversationRepo(Protocol):
     async def set_contact_left(self, conversation_id: str, reason: str, now: datetime) -> None:
         """Record that the contact left a live chat, and why (ended, quick_exit or idle)."""
 
+    async def reopen(self, conversation_id: str, now: datetime) -> bool:
+        """Put a closed conversation back in the queue, waiting and unassigned; False if it was not closed."""
+
 
 class MessageRepo(Protocol):
     async def insert(self, message: StoredMessage) -> None: ...
@@ -96,6 +109,9 @@ class MessageRepo(Protocol):
 class InboxRepo(Protocol):
     async def remember(self, key: bytes, now: datetime) -> bool:
         """Record an inbound message's idempotency key; False if it was already there."""
+
+    async def seen(self, key: bytes) -> bool:
+        """True if this idempotency key is recorded."""
 
 
 class OutboxRepo(Protocol):
@@ -185,6 +201,124 @@ class RuntimeSettingsRepo(Protocol):
     async def put(self, key: str, value: str, now: datetime) -> None: ...
 
 
+class EscalationRepo(Protocol):
+    async def insert(self, escalation: Escalation) -> None: ...
+    async def get(self, escalation_id: str) -> Escalation | None: ...
+    async def for_conversation(self, conversation_id: str) -> list[Escalation]: ...
+    async def open(self) -> list[Escalation]:
+        """Every escalation not yet closed, most urgent first."""
+    async def acknowledge(self, escalation_id: str, user_id: str, now: datetime) -> bool: ...
+    async def decide(
+        self, escalation_id: str, user_id: str, decision: str, sealed_note: bytes, now: datetime
+    ) -> bool: ...
+    async def close(self, escalation_id: str, user_id: str, now: datetime) -> bool: ...
+    async def due_alerts(self, now: datetime) -> list[Escalation]:
+        """Raised, unacknowledged escalations whose next alert time has come."""
+    async def alerted(self, escalation_id: str, next_alert_at: datetime, oncall_notified: datetime | None) -> None: ...
+
+
+class DisclosureRepo(Protocol):
+    async def insert(self, disclosure: Disclosure) -> None: ...
+    async def get(self, disclosure_id: str) -> Disclosure | None: ...
+    async def pending(self) -> list[Disclosure]: ...
+    async def set_state(self, disclosure_id: str, from_state: str, to_state: str, user_id: str | None,
+                        now: datetime) -> bool: ...
+
+
+class OversightRepo(Protocol):
+    async def add_whisper(self, whisper_id: str, conversation_id: str, author_id: str, sealed: bytes,
+                          now: datetime) -> None: ...
+    async def whispers(self, conversation_id: str) -> list[StoredNote]: ...
+    async def join(self, conversation_id: str, user_id: str, now: datetime) -> None: ...
+    async def joined(self, conversation_id: str, user_id: str) -> bool: ...
+    async def recently_audited(self, actor: str, action: str, object_id: str, since: datetime) -> bool: ...
+
+
+class StaffNotificationRepo(Protocol):
+    async def add(self, notification: StaffNotification, now: datetime) -> None: ...
+    async def due(self, now: datetime, limit: int) -> list[StaffNotification]: ...
+    async def update(self, notification_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None: ...
+
+
+class RetentionRepo(Protocol):
+    """What retention removes: addresses after the grace period, transcripts, records, idempotency keys.
+
+    "Shredding" deletes a row's dependent content and sets its wrapped data key to NULL; the row itself stays,
+    content-free, with the time it was shredded.
+    """
+
+    async def addresses_due(self, closed_before: datetime, limit: int) -> list[str]:
+        """Closed conversations, closed before then, that still have a route, thread keys or a vault entry."""
+
+    async def forget_address(self, conversation_id: str) -> None:
+        """Delete a closed conversation's route and thread keys, and its vault entry unless a reply is pending."""
+
+    async def transcripts_due(self, closed_before: datetime, held_before: datetime, limit: int) -> list[str]:
+        """Closed, unshredded conversations past retention and not held by a safeguarding escalation."""
+
+    async def held_for_safeguarding(self, conversation_id: str, held_before: datetime) -> bool:
+        """True while an escalation is open, or the last one closed after ``held_before``."""
+
+    async def shred_conversation(self, conversation_id: str, now: datetime) -> bool:
+        """Destroy a closed conversation's transcript and data key; False if it was not closed or already done."""
+
+    async def records_due(self, last_contact_before: datetime, limit: int) -> list[str]:
+        """Live records whose consent and every linked conversation's close came before then."""
+
+    async def shred_record(self, record_id: str, reason: str, now: datetime) -> bool:
+        """Destroy a record's fields, blind index and data key, and unlink its conversations."""
+
+    async def forget_inbound_keys(self, seen_before: datetime) -> int:
+        """Delete idempotency keys of inbound messages first seen before then."""
+
+    async def forget_ended_blocks(self, now: datetime) -> int:
+        """Delete blocks that have expired or been lifted and whose conversation is shredded."""
+
+
+class KeyRepo(Protocol):
+    """Wrapped data keys, sealed secrets and open routes, for rotating and verifying the master key."""
+
+    async def wrapped(self, after: tuple[str, str] | None, limit: int, not_version: int | None) -> list[KeyRef]:
+        """Wrapped data keys (conversations, then records) after ``after`` in that order; optionally those
+        not wrapped by ``not_version``."""
+
+    async def replace_wrapped(self, old: KeyRef, new: KeyRef) -> bool:
+        """Store a rewrapped key, unless the stored one changed meanwhile (shredded, or rewrapped already)."""
+
+    async def count_wrapped(self, version: int) -> int: ...
+    async def secrets(self) -> list[SealedSecret]:
+        """Every sealed server secret (TOTP seeds, pending and confirmed)."""
+
+    async def replace_secret(self, old: SealedSecret, sealed: bytes) -> bool:
+        """Store a resealed secret, unless it changed meanwhile."""
+
+    async def routes(self, after: str | None, limit: int) -> list[RouteEntry]:
+        """Routes of conversations that still have a vault entry and a data key, by conversation id."""
+
+    async def rekey_route(self, conversation_id: str, old: bytes, new: bytes) -> bool:
+        """Move a route, and any block made on it, to a new pseudonym."""
+
+    async def versions(self) -> list[KeyVersion]: ...
+    async def version_added(self, version: int, now: datetime) -> None: ...
+    async def version_rewrapped(self, version: int, now: datetime) -> None: ...
+    async def version_retired(self, version: int, now: datetime) -> None: ...
+
+
+class ProviderDeletionRepo(Protocol):
+    """Deleting messages' records at the provider, with retries."""
+
+    async def enqueue(self, channels: Sequence[str], final_delivery: Sequence[str], now: datetime) -> int:
+        """Queue every message on those channels whose provider id is held: inbound ones, and outbound ones whose
+        delivery is final. Returns how many were queued."""
+
+    async def due(self, now: datetime, limit: int) -> list[ProviderDeletion]: ...
+    async def sealed_provider_id(self, message_id: str) -> bytes | None: ...
+    async def done(self, message_id: str) -> None:
+        """The record is gone at the provider (or given up on): drop the queue row and the sealed provider id."""
+
+    async def retry(self, message_id: str, attempts: int, next_attempt_at: datetime, code: str) -> None: ...
+
+
 class Tx(Protocol):
     """One unit of work's view of the store."""
 
@@ -212,6 +346,20 @@ class Tx(Protocol):
     def canned(self) -> CannedRepo: ...
     @property
     def runtime_settings(self) -> RuntimeSettingsRepo: ...
+    @property
+    def escalations(self) -> EscalationRepo: ...
+    @property
+    def disclosures(self) -> DisclosureRepo: ...
+    @property
+    def oversight(self) -> OversightRepo: ...
+    @property
+    def staff_notifications(self) -> StaffNotificationRepo: ...
+    @property
+    def retention(self) -> RetentionRepo: ...
+    @property
+    def keys(self) -> KeyRepo: ...
+    @property
+    def provider_deletions(self) -> ProviderDeletionRepo: ...
 
 
 class Store(Protocol):
@@ -237,12 +385,60 @@ class Pseudonymizer(Protocol):
     def thread(self, channel: str, reference: str) -> bytes:
         """Finds the conversation a reply belongs to from a reference it quotes (an email Message-ID)."""
 
+    # After a master key rotation, what was stored earlier is found under the older versions too.
+    def route_candidates(self, channel: str, address: str) -> Sequence[bytes]:
+        """The route pseudonym under every master key version held, current first."""
+
+    def idempotency_candidates(self, channel: str, provider_message_id: str) -> Sequence[bytes]:
+        """The idempotency key under every master key version held, current first."""
+
+    def blind_index_candidates(self, channel: str, address: str) -> Sequence[bytes]:
+        """The blind index under every master key version held, current first."""
+
 
 class SecretBox(Protocol):
     """Seals small server secrets (e.g. TOTP seeds) under a key derived from the master key."""
 
     def seal(self, context: str, plaintext: str) -> bytes: ...
     def open(self, context: str, blob: bytes) -> str: ...
+
+
+class KeyWrapping(Protocol):
+    """Per-row data keys as the master key wraps them: for rotation, verification and shredding."""
+
+    @property
+    def current_version(self) -> int: ...
+    def rewrap(self, key: KeyRef) -> KeyRef:
+        """The same data key, wrapped by the current master key version."""
+
+    def check(self, key: KeyRef) -> None:
+        """Raise MasterKeyError or DecryptionError unless the wrapped key opens (never from a cache)."""
+
+    def forget(self, owner_table: str, owner_id: str) -> None:
+        """Drop an unwrapped key from memory (after it is shredded)."""
+
+
+class Resealer(Protocol):
+    """Sealed server secrets, as a master key rotation sees them."""
+
+    def version_of(self, blob: bytes) -> int: ...
+    def open(self, context: str, blob: bytes) -> str: ...
+    def reseal(self, context: str, blob: bytes) -> bytes:
+        """The same secret, sealed under the current master key version."""
+
+
+class Maintenance(Protocol):
+    """Housekeeping the store does after removing data."""
+
+    async def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database and truncate it, so removed data is in neither."""
+
+
+class ProviderRecords(Protocol):
+    """Deletes a message's record (and its media) at the provider; raises a ProviderError subclass on failure."""
+
+    async def delete(self, provider_id: str, *, inbound: bool) -> None:
+        """Delete the record; a record that is already gone counts as deleted."""
 
 
 class Totp(Protocol):

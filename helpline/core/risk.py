@@ -46,7 +46,10 @@ class Band(IntEnum):
 
 @dataclass(frozen=True)
 class Signal:
-    """One lexicon match: why it matters, and where it is in the original message (``start:end``)."""
+    """One lexicon match: why it matters, and where it is in the original message.
+
+    ``text[start:end]`` is the matched stretch of the original text (Python string indexes, code points).
+    """
 
     category: str
     weight: Band
@@ -261,18 +264,28 @@ class Negation:
 
 @dataclass(frozen=True)
 class _Rule:
+    """One lexicon entry; ``context`` names the categories the message must also show for it to count."""
+
     category: str
     weight: Band
     reason: str
+    context: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class _Matcher:
-    """One category's rules as a single regex: a zero-width lookahead at each word start, so matches of
-    different rules may overlap; ``rules`` maps each alternative's group name to its rule."""
+    """Many rules as one regex: a zero-width lookahead at each word start, so matches of different rules
+    may overlap; at one position the first alternative wins. ``rules`` maps group names to rules."""
 
     regex: re.Pattern[str]
     rules: Mapping[str, _Rule]
+
+    def find(self, text: str) -> Iterable[tuple[int, int, _Rule]]:
+        for match in self.regex.finditer(text):
+            name = match.lastgroup
+            if name is not None:
+                start, end = match.span(name)
+                yield start, end, self.rules[name]
 
 
 @dataclass(frozen=True)
@@ -290,9 +303,7 @@ class _Exclusions:
         return index > 0 and self.max_ends[category][index - 1] > start
 
 
-_ESCAPE = re.compile(r"\\.")
-# ``{name}`` in a lexicon pattern; ``{2,3}`` repetitions are left alone.
-_FRAGMENT = re.compile(r"\{([a-z_]+)\}")
+_Span = tuple[int, int, _Rule]
 
 
 class RiskScanner:
@@ -307,8 +318,10 @@ class RiskScanner:
        are ordered by weight, then by phrase length, so the weightiest, most specific rule is chosen;
     3. drops a match that is negated (see ``Negation``), or that overlaps a hard negative for its
        category ("kill myself laughing", "end it with my boyfriend", "my phone died");
-    4. merges overlapping matches of one category into one signal with the highest weight and its reason;
-    5. maps each signal back to the original text; the band is the highest weight, or none.
+    4. runs the contextual rules, which count only beside a signal of another category: "tonight" is
+       immediate danger in a message that also speaks of suicide, and nothing on its own;
+    5. merges overlapping matches of one category into one signal with the highest weight and its reason;
+    6. maps each signal back to the original text; the band is the highest weight, or none.
 
     Cost is linear in the message length times the number of rules; nothing is compiled per message.
     """
@@ -318,12 +331,14 @@ class RiskScanner:
         normaliser: Normaliser,
         negation: Negation,
         matchers: Sequence[_Matcher],
+        contextual: Sequence[_Matcher],
         exclusions: _Matcher,
-        exclusion_scope: Mapping[str, frozenset[str]],
+        exclusion_scope: Mapping[_Rule, frozenset[str]],
     ) -> None:
         self._normaliser = normaliser
         self._negation = negation
         self._matchers = tuple(matchers)
+        self._contextual = tuple(contextual)
         self._exclusions = exclusions
         self._exclusion_scope = exclusion_scope
 
@@ -334,7 +349,8 @@ class RiskScanner:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{origin} is not valid TOML: {exc}") from None
-        return _LexiconBuilder(data, origin).build()
+        builder = _LexiconBuilder(data, origin)
+        return cls(*builder.build())
 
     def scan(self, text: str) -> Assessment:
         """The message's band and signals; a pure function of ``text``."""
@@ -342,24 +358,18 @@ class RiskScanner:
             return NO_RISK
         normalised = self._normaliser.normalise(text)
         exclusions = self._find_exclusions(normalised.text)
-        signals: list[Signal] = []
+        found: dict[str, list[_Span]] = {}
         for matcher in self._matchers:
-            merged: list[tuple[int, int, _Rule]] = []
-            for match in matcher.regex.finditer(normalised.text):
-                name = match.lastgroup
-                if name is None:
-                    continue
-                start, end = match.span(name)
-                rule = matcher.rules[name]
-                if self._negation.applies(normalised, start) or exclusions.cover(rule.category, start, end):
-                    continue
-                if merged and start < merged[-1][1]:
-                    last_start, last_end, last_rule = merged[-1]
-                    best = rule if rule.weight > last_rule.weight else last_rule
-                    merged[-1] = (last_start, max(last_end, end), best)
-                else:
-                    merged.append((start, end, rule))
-            for start, end, rule in merged:
+            for start, end, rule in self._kept(matcher, normalised, exclusions):
+                found.setdefault(rule.category, []).append((start, end, rule))
+        present = frozenset(found)
+        for matcher in self._contextual:
+            for start, end, rule in self._kept(matcher, normalised, exclusions):
+                if rule.context & present:
+                    found.setdefault(rule.category, []).append((start, end, rule))
+        signals: list[Signal] = []
+        for spans in found.values():
+            for start, end, rule in _merged(spans):
                 original_start, original_end = normalised.original_span(start, end)
                 signals.append(Signal(rule.category, rule.weight, rule.reason, original_start, original_end))
         if not signals:
@@ -367,68 +377,100 @@ class RiskScanner:
         signals.sort(key=lambda s: (s.start, CATEGORIES.index(s.category)))
         return Assessment(max(s.weight for s in signals), tuple(signals))
 
+    def _kept(self, matcher: _Matcher, normalised: NormalisedText, exclusions: _Exclusions) -> Iterable[_Span]:
+        """The matcher's matches that are neither negated nor covered by a hard negative."""
+        for start, end, rule in matcher.find(normalised.text):
+            if not self._negation.applies(normalised, start) and not exclusions.cover(rule.category, start, end):
+                yield start, end, rule
+
     def _find_exclusions(self, text: str) -> _Exclusions:
         starts: dict[str, list[int]] = {}
         max_ends: dict[str, list[int]] = {}
-        for match in self._exclusions.regex.finditer(text):
-            name = match.lastgroup
-            if name is None:
-                continue
-            start, end = match.span(name)
-            for category in self._exclusion_scope[name]:
+        for start, end, marker in self._exclusions.find(text):
+            for category in self._exclusion_scope[marker]:
                 ends = max_ends.setdefault(category, [])
                 starts.setdefault(category, []).append(start)
                 ends.append(max(end, ends[-1]) if ends else end)
         return _Exclusions(starts, max_ends)
 
 
+def _merged(spans: list[_Span]) -> list[_Span]:
+    """Overlapping matches of one category as one: the union of their spans, the weightiest rule."""
+    merged: list[_Span] = []
+    for start, end, rule in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if merged and start < merged[-1][1]:
+            last_start, last_end, last_rule = merged[-1]
+            best = rule if rule.weight > last_rule.weight else last_rule
+            merged[-1] = (last_start, max(last_end, end), best)
+        else:
+            merged.append((start, end, rule))
+    return merged
+
+
+_ESCAPE = re.compile(r"\\.")
+# ``{name}`` in a lexicon pattern; ``{2,3}`` repetitions are left alone.
+_FRAGMENT = re.compile(r"\{([a-z_]+)\}")
+
+_Built = tuple[
+    Normaliser, Negation, list[_Matcher], list[_Matcher], _Matcher, dict[_Rule, frozenset[str]]
+]
+
+
 class _LexiconBuilder:
     """Checks the lexicon's TOML and compiles it."""
 
-    _RULE_KEYS = frozenset({"category", "weight", "reason", "phrases", "patterns"})
-    _HARD_NEGATIVE_KEYS = frozenset({"categories", "phrases", "patterns"})
     _TOP_KEYS = frozenset({"abbreviations", "fragments", "negation", "rules", "hard_negatives"})
+    _RULE_KEYS = frozenset({"category", "weight", "reason", "phrases", "patterns", "with"})
+    _HARD_NEGATIVE_KEYS = frozenset({"categories", "phrases", "patterns"})
 
     def __init__(self, data: dict[str, Any], origin: str) -> None:
         self._data = data
         self._origin = origin
+        unknown = set(data) - self._TOP_KEYS
+        if unknown:
+            self._fail(f"unknown key '{sorted(unknown)[0]}'")
         fragments = data.get("fragments", {})
         if not isinstance(fragments, dict) or not all(isinstance(v, str) for v in fragments.values()):
             self._fail("[fragments] must map names to regular expressions")
         self._fragments: dict[str, str] = fragments
 
-    def build(self) -> RiskScanner:
-        unknown = set(self._data) - self._TOP_KEYS
-        if unknown:
-            self._fail(f"unknown key '{sorted(unknown)[0]}'")
+    def build(self) -> _Built:
         abbreviations = self._data.get("abbreviations", {})
         if not isinstance(abbreviations, dict) or not all(isinstance(v, str) for v in abbreviations.values()):
             self._fail("[abbreviations] must map words to text")
         normaliser = Normaliser(abbreviations)
-        negation = self._negation(normaliser)
-        rules: dict[str, list[tuple[tuple[int, int], str, _Rule]]] = {c: [] for c in CATEGORIES}
+        primary: dict[str, list[tuple[tuple[int, int], str, _Rule]]] = {c: [] for c in CATEGORIES}
+        contextual: dict[str, list[tuple[tuple[int, int], str, _Rule]]] = {c: [] for c in CATEGORIES}
         for index, raw in enumerate(self._list("rules")):
-            where = f"rules[{index}]"
-            self._keys(raw, self._RULE_KEYS, where)
-            category = raw.get("category")
-            if category not in CATEGORIES:
-                self._fail(f"{where}: category must be one of {', '.join(CATEGORIES)}")
-            weight = raw.get("weight")
-            if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 3:
-                self._fail(f"{where}: weight must be 1 (concern), 2 (significant harm) or 3 (immediate danger)")
-            reason = raw.get("reason")
-            if not isinstance(reason, str) or not reason.strip():
-                self._fail(f"{where}: a reason the volunteer will read is required")
-            rule = _Rule(category, Band(weight), reason.strip())
-            for body, length in self._bodies(raw, normaliser, where):
-                rules[category].append(((-weight, -length), body, rule))
-        matchers = []
-        for category in CATEGORIES:
-            ordered = sorted(rules[category], key=lambda item: item[0])
-            if ordered:
-                matchers.append(_compile([(body, rule) for _, body, rule in ordered]))
+            rule = self._rule(raw, f"rules[{index}]")
+            into = contextual if rule.context else primary
+            for body, length in self._bodies(raw, normaliser, f"rules[{index}]"):
+                into[rule.category].append(((-rule.weight, -length), body, rule))
         exclusions, scope = self._hard_negatives(normaliser)
-        return RiskScanner(normaliser, negation, matchers, exclusions, scope)
+        return (
+            normaliser,
+            self._negation(normaliser),
+            [_compile(entries) for entries in primary.values() if entries],
+            [_compile(entries) for entries in contextual.values() if entries],
+            exclusions,
+            scope,
+        )
+
+    def _rule(self, raw: Any, where: str) -> _Rule:
+        self._keys(raw, self._RULE_KEYS, where)
+        category = raw.get("category")
+        if category not in CATEGORIES:
+            self._fail(f"{where}: category must be one of {', '.join(CATEGORIES)}")
+        weight = raw.get("weight")
+        if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 3:
+            self._fail(f"{where}: weight must be 1 (concern), 2 (significant harm) or 3 (immediate danger)")
+        reason = raw.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            self._fail(f"{where}: a reason the volunteer will read is required")
+        context = self._strings(raw.get("with", []), f"{where}.with")
+        if not set(context) <= set(CATEGORIES) or category in context:
+            self._fail(f"{where}: 'with' must name other categories, among {', '.join(CATEGORIES)}")
+        return _Rule(category, Band(weight), reason.strip(), frozenset(context))
 
     def _negation(self, normaliser: Normaliser) -> Negation:
         raw = self._data.get("negation", {})
@@ -441,22 +483,19 @@ class _LexiconBuilder:
         bridge_words = frozenset(w for phrase in bridge for w in normaliser.phrase(phrase).split())
         return Negation(frozenset(normaliser.phrase(c) for c in cues if c.strip()), bridge_words, max_bridge)
 
-    def _hard_negatives(self, normaliser: Normaliser) -> tuple[_Matcher, dict[str, frozenset[str]]]:
-        bodies: list[tuple[tuple[int, int], str, _Rule]] = []
-        scopes: list[frozenset[str]] = []
+    def _hard_negatives(self, normaliser: Normaliser) -> tuple[_Matcher, dict[_Rule, frozenset[str]]]:
+        entries: list[tuple[tuple[int, int], str, _Rule]] = []
+        scope: dict[_Rule, frozenset[str]] = {}
         for index, raw in enumerate(self._list("hard_negatives")):
             where = f"hard_negatives[{index}]"
             self._keys(raw, self._HARD_NEGATIVE_KEYS, where)
             categories = self._strings(raw.get("categories", list(CATEGORIES)), f"{where}.categories")
             if not set(categories) <= set(CATEGORIES):
                 self._fail(f"{where}: categories must be among {', '.join(CATEGORIES)}")
-            marker = _Rule(str(len(scopes)), Band.NONE, "")
-            scopes.append(frozenset(categories))
-            bodies.extend(((0, -length), body, marker) for body, length in self._bodies(raw, normaliser, where))
-        ordered = sorted(bodies, key=lambda item: item[0])
-        matcher = _compile([(body, rule) for _, body, rule in ordered])
-        scope = {name: scopes[int(rule.category)] for name, rule in matcher.rules.items()}
-        return matcher, scope
+            marker = _Rule(where, Band.NONE, where)
+            scope[marker] = frozenset(categories)
+            entries.extend(((0, -length), body, marker) for body, length in self._bodies(raw, normaliser, where))
+        return _compile(entries), scope
 
     def _bodies(self, raw: dict[str, Any], normaliser: Normaliser, where: str) -> Iterable[tuple[str, int]]:
         """Each phrase and pattern of one entry as a regex body, with a length for ordering."""
@@ -488,23 +527,17 @@ class _LexiconBuilder:
             pattern = expanded
         self._fail(f"{where}: fragments refer to each other in a loop")
 
-    def _checked(self, pattern: str, where: str) -> str:
-        pattern = self._expand(pattern, where)
+    def _checked(self, written: str, where: str) -> str:
+        """The pattern with fragments inserted and repeated letters squeezed, as the text is."""
+        pattern = _squeeze(self._expand(written, where))
         try:
             compiled = re.compile(pattern)
         except re.error as exc:
-            self._fail(f"{where}: '{pattern}' is not a valid regular expression: {exc}")
+            self._fail(f"{where}: '{written}' is not a valid regular expression: {exc}")
         if compiled.groupindex or re.search(r"\\[1-9]", pattern):
-            self._fail(f"{where}: '{pattern}' may not use named groups or backreferences")
-        literal = _ESCAPE.sub("", pattern)
-        if re.search(r"[A-Z]", literal):
-            self._fail(f"{where}: '{pattern}' has capitals; patterns match lower-case text")
-        doubled = re.search(r"([a-z])\1", literal)
-        if doubled:
-            self._fail(
-                f"{where}: '{pattern}' has a doubled '{doubled.group()}'; patterns match text whose repeated"
-                " letters are collapsed (write 'kil', not 'kill')"
-            )
+            self._fail(f"{where}: '{written}' may not use named groups or backreferences")
+        if re.search(r"[A-Z]", _ESCAPE.sub("", pattern)):
+            self._fail(f"{where}: '{written}' has capitals; patterns match lower-case text")
         return pattern
 
     def _list(self, key: str) -> list[dict[str, Any]]:
@@ -529,10 +562,23 @@ class _LexiconBuilder:
         raise ConfigError(f"{self._origin}: {problem}")
 
 
-def _compile(alternatives: Sequence[tuple[str, _Rule]]) -> _Matcher:
-    """One regex over all alternatives, tried at each word start; each alternative a named group."""
-    names = {f"r{i}": rule for i, (_, rule) in enumerate(alternatives)}
-    if not alternatives:
-        return _Matcher(re.compile(r"(?!)"), names)
-    body = "|".join(rf"(?P<r{i}>\b(?:{pattern})\b)" for i, (pattern, _) in enumerate(alternatives))
-    return _Matcher(re.compile(rf"\b(?=\w)(?={body})"), names)
+def _squeeze(pattern: str) -> str:
+    """Runs of a repeated letter outside escape sequences become one letter (``kill`` → ``kil``)."""
+    pieces: list[str] = []
+    position = 0
+    for escape in _ESCAPE.finditer(pattern):
+        pieces.append(_collapse_text(pattern[position : escape.start()]))
+        pieces.append(escape.group())
+        position = escape.end()
+    pieces.append(_collapse_text(pattern[position:]))
+    return "".join(pieces)
+
+
+def _compile(entries: list[tuple[tuple[int, int], str, _Rule]]) -> _Matcher:
+    """One regex over all entries, ordered by their sort key, tried at each word start."""
+    ordered = sorted(entries, key=lambda entry: entry[0])
+    rules = {f"r{i}": rule for i, (_, _, rule) in enumerate(ordered)}
+    if not ordered:
+        return _Matcher(re.compile(r"(?!)"), rules)
+    body = "|".join(rf"(?P<r{i}>\b(?:{pattern})\b)" for i, (_, pattern, _) in enumerate(ordered))
+    return _Matcher(re.compile(rf"\b(?=\w)(?={body})"), rules)

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from helpline.core.models import KeyRef
 from helpline.crypto import envelope
 from helpline.crypto.keyring import KEY_BYTES, Keyring
+from helpline.errors import DecryptionError
 
 
 class DataKeys:
@@ -28,12 +29,25 @@ class DataKeys:
         """A fresh data key for a new row, wrapped by the current master key."""
         secret = secrets.token_bytes(KEY_BYTES)
         self._remember((owner_table, owner_id), secret)
-        return KeyRef(owner_table, owner_id, self._wrap(owner_table, owner_id, secret), self._keyring.current_version)
+        wrapped, version = self._wrap(owner_table, owner_id, secret)
+        return KeyRef(owner_table, owner_id, wrapped, version)
 
     def rewrap(self, key: KeyRef) -> KeyRef:
         """The same data key, wrapped by the current master key version."""
-        wrapped = self._wrap(key.table, key.row_id, self._unwrap(key))
-        return KeyRef(key.table, key.row_id, wrapped, self._keyring.current_version)
+        wrapped, version = self._wrap(key.table, key.row_id, self._unwrap(key))
+        return KeyRef(key.table, key.row_id, wrapped, version)
+
+    @property
+    def current_version(self) -> int:
+        """The master key version new and rewrapped keys are wrapped by."""
+        return self._keyring.current_version
+
+    def check(self, key: KeyRef) -> None:
+        """Unwrap ``key`` afresh (never from the cache); MasterKeyError or DecryptionError if it does not open."""
+        version = envelope.key_version(key.wrapped)
+        if version != key.kek_version:
+            raise DecryptionError("the wrapped key's header and its recorded master key version disagree")
+        envelope.open_(self._keyring.kek(version), key.wrapped, envelope.context(key.table, key.row_id, "data_key"))
 
     def seal(self, key: KeyRef, table: str, row_id: str, field_name: str, plaintext: str) -> bytes:
         """Encrypt one field of one row under the owner's data key."""
@@ -49,10 +63,10 @@ class DataKeys:
         """Drop a cached key (after it is shredded)."""
         self._cache.pop((owner_table, owner_id), None)
 
-    def _wrap(self, table: str, row_id: str, secret: bytes) -> bytes:
+    def _wrap(self, table: str, row_id: str, secret: bytes) -> tuple[bytes, int]:
         version = self._keyring.current_version
         ctx = envelope.context(table, row_id, "data_key")
-        return envelope.seal(self._keyring.kek(version), secret, ctx, key_version=version)
+        return envelope.seal(self._keyring.kek(version), secret, ctx, key_version=version), version
 
     def _unwrap(self, key: KeyRef) -> bytes:
         slot = (key.table, key.row_id)

@@ -6,6 +6,11 @@ The key file is JSON, mode 0600, never in the database::
 
 ``current`` wraps new data keys; older versions stay only until ``helpline keys rotate`` has rewrapped
 everything under the current one. ``HELPLINE_MASTER_KEY`` may hold the same JSON instead of a file.
+
+A keyring loaded from a file follows it while the server runs: ``helpline keys rotate`` (another process)
+replaces the file atomically, and the next use of the keyring sees the change — a new current version, a
+version it did not hold, a retired one gone — by comparing the file's inode, size and modification time.
+If the file cannot be read at that moment, the keys already held stay in use.
 """
 
 from __future__ import annotations
@@ -28,13 +33,23 @@ KEY_BYTES = 32
 class Keyring:
     """Master key versions, and subkeys derived from them with HKDF-SHA256."""
 
-    def __init__(self, keys: dict[int, bytes], current: int) -> None:
+    def __init__(self, keys: dict[int, bytes], current: int, source: Path | None = None) -> None:
         if current not in keys:
             raise MasterKeyError("the master key file names a current version it does not hold")
         if any(len(k) != KEY_BYTES for k in keys.values()):
             raise MasterKeyError("every master key must be 32 bytes")
+        if any(v < 1 for v in keys):
+            raise MasterKeyError("master key versions start at 1")
         self._keys = dict(keys)
-        self.current_version = current
+        self._current = current
+        self._source = source
+        self._mark = _file_mark(source) if source is not None else None
+
+    @property
+    def current_version(self) -> int:
+        """The version that wraps new keys (after noticing a rotation made by another process)."""
+        self._follow_file()
+        return self._current
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -58,15 +73,24 @@ class Keyring:
         """The keyring from ``HELPLINE_MASTER_KEY`` when set, else from the key file."""
         if env_value:
             return cls.from_text(env_value)
+        mark = _file_mark(path)  # taken before reading, so a replacement made meanwhile is noticed later
         try:
-            return cls.from_text(path.read_text(encoding="utf-8"))
+            loaded = cls.from_text(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise MasterKeyError(f"no master key file at {path}; run `helpline init`") from None
+        ring = cls(loaded._keys, loaded._current, source=path)
+        ring._mark = mark
+        return ring
+
+    @property
+    def source(self) -> Path | None:
+        """The key file this keyring follows; None when it came from ``HELPLINE_MASTER_KEY``."""
+        return self._source
 
     def to_text(self) -> str:
         """The key file's JSON."""
         keys = {str(v): base64.urlsafe_b64encode(k).decode("ascii") for v, k in sorted(self._keys.items())}
-        return json.dumps({"format": FORMAT, "current": self.current_version, "keys": keys}, indent=2) + "\n"
+        return json.dumps({"format": FORMAT, "current": self._current, "keys": keys}, indent=2) + "\n"
 
     def write_new(self, path: Path) -> None:
         """Write the key file with mode 0600; refuse to overwrite an existing one."""
@@ -79,12 +103,48 @@ class Keyring:
             handle.flush()
             os.fsync(handle.fileno())
 
+    def write_replacing(self, path: Path) -> None:
+        """Replace the key file atomically (a new file, fsynced, renamed over it), keeping mode 0600.
+
+        A crash leaves either the old file or the new one, never a mix; a stray temporary file is
+        replaced on the next try.
+        """
+        temporary = path.with_name(path.name + ".new")
+        temporary.unlink(missing_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(self.to_text())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    def with_new_version(self) -> Keyring:
+        """A copy with one more random master key, made current; every old version is kept."""
+        version = max(self._keys) + 1
+        return Keyring({**self._keys, version: secrets.token_bytes(KEY_BYTES)}, version, self._source)
+
+    def without_version(self, version: int) -> Keyring:
+        """A copy that no longer holds ``version`` (which must not be the current one)."""
+        if version == self._current:
+            raise MasterKeyError("the current master key version cannot be retired")
+        if version not in self._keys:
+            raise MasterKeyError(f"master key version {version} is not in the keyring")
+        return Keyring({v: k for v, k in self._keys.items() if v != version}, self._current, self._source)
+
     @property
     def versions(self) -> list[int]:
+        self._follow_file()
         return sorted(self._keys)
 
     def kek(self, version: int) -> bytes:
-        """The master key of one version."""
+        """The master key of one version (re-reading the key file once if it is not held)."""
+        if version not in self._keys:
+            self._follow_file()
         try:
             return self._keys[version]
         except KeyError:
@@ -94,3 +154,24 @@ class Keyring:
         """A 256-bit key for one purpose, derived from a master key version (the current by default)."""
         hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=b"helpline/" + purpose.encode())
         return hkdf.derive(self.kek(self.current_version if version is None else version))
+
+    def _follow_file(self) -> None:
+        if self._source is None:
+            return
+        mark = _file_mark(self._source)
+        if mark is None or mark == self._mark:
+            return
+        try:
+            fresh = Keyring.from_text(self._source.read_text(encoding="utf-8"))
+        except (OSError, MasterKeyError):
+            return  # mid-replacement or unreadable: keep the keys already held, try again next time
+        self._keys, self._current, self._mark = fresh._keys, fresh._current, mark
+
+
+def _file_mark(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the key file is replaced: its inode, size and modification time."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns)

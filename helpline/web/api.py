@@ -43,6 +43,7 @@ class SessionApi:
         consent_wording: str,
         max_concurrent: int,
         helpline_name: str,
+        safeguarding_categories: Sequence[str],
     ) -> None:
         self._auth = auth
         self._accounts = accounts
@@ -53,6 +54,7 @@ class SessionApi:
             "consent_wording": consent_wording,
             "max_concurrent": max_concurrent,
             "helpline_name": helpline_name,
+            "safeguarding_categories": list(safeguarding_categories),
         }
 
     async def login(self, request: web.Request) -> web.Response:

@@ -91,12 +91,15 @@ def security_headers(tls: bool) -> Callable[[web.Request, web.StreamResponse], A
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         headers = response.headers
-        headers["Content-Security-Policy"] = CSP
+        # The web chat's pages set their own policy (the widget's iframe may be framed by the host
+        # origins in webchat.frame_ancestors, and /widget.js is loaded by other sites); all else is ours.
+        headers.setdefault("Content-Security-Policy", CSP)
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
-        headers["X-Frame-Options"] = "DENY"
+        if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+            headers["X-Frame-Options"] = "DENY"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         headers.setdefault("Cache-Control", "no-store")
         if tls:

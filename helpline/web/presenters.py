@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from helpline.clock import to_text
 from helpline.core.conversations import ConversationView
 from helpline.core.models import Conversation, Message, Note
+from helpline.core.risk import Signal
 
 # Provider and worker codes, as sentences a volunteer can act on.
 _DELIVERY_ERRORS = {
@@ -26,6 +28,23 @@ _DELIVERY_ERRORS = {
     "no_address": "The contact's address is no longer held, so this reply cannot be sent",
     "too_many_attempts": "The provider could not be reached after several attempts",
     "unreadable": "The stored reply or address failed its integrity check, so it was not sent",
+    "email_not_configured": "Email sending is not configured on this server",
+    "email_address_invalid": "The contact's email address cannot be written to",
+    "store_unavailable": "The server could not prepare the email; it was not sent",
+    "smtp_connect": "The mail relay could not be reached",
+    "smtp_tls": "The mail relay did not offer a secure connection (STARTTLS), so nothing was sent",
+    "smtp_auth": "The mail relay refused the helpline's sign-in",
+    "smtp_protocol": "The mail relay answered in a way the server did not understand",
+    "smtp_utf8_unsupported": "The mail relay cannot send to an address with non-English characters",
+    "smtp_421": "The mail relay is too busy just now",
+    "smtp_450": "The contact's mailbox is not available just now",
+    "smtp_451": "The mail relay had a temporary problem",
+    "smtp_452": "The mail relay or the contact's mailbox is out of space",
+    "smtp_550": "The contact's email address was refused: it may not exist",
+    "smtp_551": "The contact's email address is not handled by the mail relay",
+    "smtp_552": "The contact's mailbox is full or the reply was too large",
+    "smtp_553": "The contact's email address is not valid",
+    "smtp_554": "The mail relay refused the message",
 }
 
 
@@ -45,10 +64,41 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
         "priority": conversation.priority,
         "assignee": conversation.assignee_name,
         "returning": conversation.record_id is not None,
+        "contact_left": conversation.contact_left_at is not None,
     }
 
 
-def message(item: Message) -> dict[str, Any]:
+_CONTACT_LEFT = {
+    "ended": "The contact ended the chat.",
+    "quick_exit": "The contact left the chat with the quick exit button.",
+    "idle": "The chat timed out: the contact had been inactive for too long.",
+}
+
+
+def contact_left(conversation: Conversation) -> dict[str, Any] | None:
+    """That the contact left a live chat (web chat), and how: replies can no longer reach them."""
+    if conversation.contact_left_at is None:
+        return None
+    text = _CONTACT_LEFT.get(conversation.contact_left_reason or "", "The contact left the chat.")
+    return {
+        "at": to_text(conversation.contact_left_at),
+        "reason": conversation.contact_left_reason,
+        "text": f"{text} Replies can no longer reach them.",
+    }
+
+
+def _system_lines(conversation: Conversation) -> list[dict[str, Any]]:
+    """Status lines shown in the transcript among the messages; never sent to anyone."""
+    left = contact_left(conversation)
+    if left is None:
+        return []
+    line = {"id": f"{conversation.id}.left", "seq": None, "direction": "system", "body": left["text"]}
+    return [
+        {**line, "created_at": left["at"], "author": "System", "delivery": None, "delivery_error": None, "risk": []}
+    ]
+
+
+def message(item: Message, risk: Sequence[Signal] = ()) -> dict[str, Any]:
     return {
         "id": item.id,
         "seq": item.seq,
@@ -58,7 +108,27 @@ def message(item: Message) -> dict[str, Any]:
         "author": item.author if item.author or item.direction == "in" else "Automatic message",
         "delivery": item.delivery,
         "delivery_error": delivery_error(item.delivery_error),
+        "risk": [risk_signal(item.body, s) for s in risk],
     }
+
+
+def risk_signal(body: str, signal: Signal) -> dict[str, Any]:
+    """Why some words in a message matter, and where they are in its ``body``.
+
+    ``start`` and ``end`` count UTF-16 code units, as JavaScript's ``String.slice`` does, so an emoji
+    before the words does not shift the console's highlight.
+    """
+    return {
+        "category": signal.category,
+        "reason": signal.reason,
+        "weight": int(signal.weight),
+        "start": _utf16_length(body[: signal.start]),
+        "end": _utf16_length(body[: signal.end]),
+    }
+
+
+def _utf16_length(text: str) -> int:
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
 
 
 def conversation_view(view: ConversationView) -> dict[str, Any]:
@@ -70,8 +140,10 @@ def conversation_view(view: ConversationView) -> dict[str, Any]:
         "record_id": conversation.record_id,
         "blocked": view.blocked,
         "handover": handover(handovers[-1]) if handovers else None,
-        "messages": [message(m) for m in view.messages],
+        "messages": [message(m, view.risk.get(m.id, ())) for m in view.messages] + _system_lines(conversation),
+        "contact_left_detail": contact_left(conversation),
         "notes": [note(n) for n in view.notes],
+        "whispers": [note(n) for n in view.whispers],
     }
 
 

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from helpline.channels.sms.webhook import SmsWebhooks
+from helpline.channels.webchat.forms import ChatPages
+from helpline.channels.webchat.socket import ChatSockets
 from helpline.web.api import SessionApi
 from helpline.web.api_admin import AdminApi
 from helpline.web.api_conversations import ConversationApi
+from helpline.web.api_erasure import ErasureApi
 from helpline.web.api_oversight import OversightApi
+from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
 from helpline.web.pages import STATIC, Pages
@@ -26,13 +30,17 @@ class Handlers:
     conversations: ConversationApi
     oversight: OversightApi
     admin: AdminApi
+    safeguarding: SafeguardingApi
     live: ConsoleLive
     sms: SmsWebhooks | None
+    webchat_pages: ChatPages | None = None
+    webchat_sockets: ChatSockets | None = None
+    erasure: ErasureApi | None = None
 
 
 def add_routes(app: web.Application, handlers: Handlers) -> None:
     pages, session, convs = handlers.pages, handlers.session, handlers.conversations
-    oversight, admin = handlers.oversight, handlers.admin
+    oversight, admin, safe = handlers.oversight, handlers.admin, handlers.safeguarding
     conversation = "/api/conversations/{conversation_id}"
     app.router.add_routes(
         [
@@ -48,6 +56,7 @@ def add_routes(app: web.Application, handlers: Handlers) -> None:
             web.get("/console/totp", pages.page("totp.html"), name="console-totp"),
             web.get("/console/floor", pages.page("floor.html"), name="console-floor"),
             web.get("/console/admin", pages.page("admin.html"), name="console-admin"),
+            web.get("/console/escalations", pages.page("escalations.html"), name="console-escalations"),
             web.get("/console/ws", handlers.live.handle, name="console-ws"),
             web.static("/static", STATIC, name="static", append_version=False),
             # The signed-in user.
@@ -74,6 +83,20 @@ def add_routes(app: web.Application, handlers: Handlers) -> None:
             web.get("/api/floor", oversight.floor, name="api-floor"),
             web.get("/api/blocks", oversight.blocks, name="api-blocks"),
             web.post("/api/blocks/{block_id}/lift", oversight.lift_block, name="api-block-lift"),
+            # Safeguarding: flags, escalations, oversight, break-glass disclosure.
+            web.post(f"{conversation}/flag", safe.flag, name="api-flag"),
+            web.get(f"{conversation}/escalations", safe.conversation_escalations, name="api-conv-escalations"),
+            web.post(f"{conversation}/join", safe.join, name="api-join"),
+            web.post(f"{conversation}/whisper", safe.whisper, name="api-whisper"),
+            web.post(f"{conversation}/disclosures", safe.request_disclosure, name="api-disclosure-request"),
+            web.get("/api/escalations", safe.escalations, name="api-escalations"),
+            web.post("/api/escalations/{escalation_id}/acknowledge", safe.acknowledge, name="api-escalation-ack"),
+            web.post("/api/escalations/{escalation_id}/decide", safe.decide, name="api-escalation-decide"),
+            web.post("/api/escalations/{escalation_id}/close", safe.close, name="api-escalation-close"),
+            web.get("/api/disclosures", safe.disclosures, name="api-disclosures"),
+            web.post("/api/disclosures/{disclosure_id}/approve", safe.approve, name="api-disclosure-approve"),
+            web.post("/api/disclosures/{disclosure_id}/refuse", safe.refuse, name="api-disclosure-refuse"),
+            web.post("/api/disclosures/{disclosure_id}/reveal", safe.reveal, name="api-disclosure-reveal"),
             # Canned responses and administration.
             web.get("/api/canned", admin.canned, name="api-canned"),
             web.post("/api/admin/canned", admin.save_canned, name="api-canned-add"),
@@ -86,6 +109,26 @@ def add_routes(app: web.Application, handlers: Handlers) -> None:
             web.post("/api/admin/hours", admin.save_hours, name="api-hours-save"),
         ]
     )
+    if handlers.erasure is not None:
+        erase = handlers.erasure.erase_record
+        app.router.add_post("/api/admin/records/{record_id}/erase", erase, name="api-record-erase")
     if handlers.sms is not None:
         app.router.add_post("/webhooks/twilio/sms", handlers.sms.inbound, name="twilio-sms")
         app.router.add_post("/webhooks/twilio/status", handlers.sms.status, name="twilio-status")
+    chat, chat_socket = handlers.webchat_pages, handlers.webchat_sockets
+    if chat is not None and chat_socket is not None:
+        # The web chat: pages for the contact (standalone and inside the widget's iframe), the plain-HTML
+        # forms used without JavaScript, the socket, and the one script a host page includes.
+        app.router.add_routes(
+            [
+                web.get("/chat", chat.page, name="chat"),
+                web.get("/chat/frame", chat.frame, name="chat-frame"),
+                web.get("/chat/ws", chat_socket.handle, name="chat-ws"),
+                web.post("/chat/send", chat.send, name="chat-send"),
+                web.post("/chat/refresh", chat.refresh, name="chat-refresh"),
+                web.post("/chat/end", chat.end, name="chat-end"),
+                web.post("/chat/exit", chat.exit, name="chat-exit"),
+                web.get("/chat/static/{name}", chat.asset, name="chat-static"),
+                web.get("/widget.js", chat.widget, name="widget"),
+            ]
+        )

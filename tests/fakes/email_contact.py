@@ -4,6 +4,7 @@ settings that turn the helpline's email channel on against a sink relay."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -29,7 +30,7 @@ def email_settings(settings: Settings, sink: SmtpSink) -> Settings:
         relay_host="127.0.0.1",
         relay_port=sink.port,
         relay_starttls=False,
-        relay_timeout_seconds=2.0,
+        relay_timeout_seconds=1.0,
         from_address=HELPLINE_ADDRESS,
     )
 
@@ -111,7 +112,5 @@ class RawSmtp:
 
     async def close(self) -> None:
         self._writer.close()
-        try:
+        with contextlib.suppress(ConnectionError):
             await self._writer.wait_closed()
-        except ConnectionError:
-            pass

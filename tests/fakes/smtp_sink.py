@@ -41,9 +41,7 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=7))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -53,9 +51,7 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     key_path = directory / "smtp-key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
 
@@ -143,7 +139,9 @@ class SmtpSink:
         """Take the next message's data, then never answer."""
         self.script.stall_data += 1
 
-    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
         if self._login is None or not isinstance(data, LoginPassword):
             return AuthResult(success=False, handled=False)
         given = (data.login.decode(), data.password.decode())
@@ -167,10 +165,16 @@ class SmtpSink:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        assert self._server is not None
+        await self.stop()
+
+    async def stop(self) -> None:
+        """Stop listening and drop every session, as a relay that goes down; safe to call twice."""
+        if self._server is None:
+            return
         self._server.close()
         for session in self._sessions:
             if session.transport is not None:
                 session.transport.close()
         await self._server.wait_closed()
+        self._server = None
         await asyncio.sleep(0)

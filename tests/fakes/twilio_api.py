@@ -18,12 +18,16 @@ What is faithful (checked against the twilio 9.x SDK and Twilio's docs):
   Twilio error code; the validation errors a messaging client usually meets
   (20003, 20404, 21211, 21212, 21602, 21603, 21604, 21610, 21617) and 20009 for
   deleting a message that is not final yet.
+* An inbound message's Media subresource: ``/Messages/{Sid}/Media.json`` lists it
+  (``media_list``, page metadata) and ``/Messages/{Sid}/Media/{MediaSid}.json``
+  fetches or deletes one; deleting a message does not delete its media (tests
+  can see media left behind in ``media``).
 * Webhooks (status callbacks, inbound SMS parameters) carry the form fields
   Twilio sends and an ``X-Twilio-Signature`` computed by the SDK's own
   ``RequestValidator``, so the project's signature check is tested for real.
 
 What is simplified: messages never progress by themselves (tests move them with
-``set_status``); there is no list/update endpoint, no Messaging Service sender
+``set_status``); there is no message list/update endpoint, no Messaging Service sender
 pool, no pricing and no carrier lookup; anything unimplemented answers a
 Twilio-style 404 JSON so a test cannot silently depend on it.
 """
@@ -83,6 +87,10 @@ _ALPHANUMERIC_ID: Final = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 
 _MESSAGES_PATH: Final = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
 _MESSAGE_PATH: Final = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)\.json$")
+_MEDIA_LIST_PATH: Final = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)/Media\.json$")
+_MEDIA_PATH: Final = re.compile(
+    r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)/Media/(?P<media>[^/]+)\.json$"
+)
 
 # GSM 03.38 alphabet, used to count segments the way carriers do: 160 GSM-7
 # characters in one SMS (153 per part when concatenated), else 70 UCS-2 code
@@ -157,6 +165,10 @@ class FakeTwilio:
         self.requests: list[tuple[str, str]] = []
         # SIDs successfully deleted, in order.
         self.deleted: list[str] = []
+        # Media SIDs successfully deleted, in order.
+        self.deleted_media: list[str] = []
+        # The stored Media resources of each message: message SID -> media SID -> resource.
+        self.media: dict[str, dict[str, dict[str, Any]]] = {}
         # The stored Message resources, keyed by SID, exactly as served.
         self.messages: dict[str, dict[str, Any]] = {}
         # Recipients who texted STOP: creating a message to them gives 21610.
@@ -258,9 +270,9 @@ class FakeTwilio:
             message["error_code"] = None
             message["error_message"] = None
 
-    def add_inbound(self, from_number: str, to_number: str, body: str) -> str:
-        """Store a received SMS (inbound, status "received") and return its SID."""
-        sid = self._new_sid("SM")
+    def add_inbound(self, from_number: str, to_number: str, body: str, media_types: tuple[str, ...] = ()) -> str:
+        """Store a received SMS (inbound, status "received") with one Media per content type; return its SID."""
+        sid = self._new_sid("MM" if media_types else "SM")
         now = _rfc2822(_now())
         self.messages[sid] = self._resource(
             sid,
@@ -268,27 +280,40 @@ class FakeTwilio:
             from_=from_number,
             body=body,
             messaging_service_sid=None,
-            num_media=0,
+            num_media=len(media_types),
             num_segments=_num_segments(body),
             direction="inbound",
             status="received",
             created=now,
             sent=now,
         )
+        self.media[sid] = {}
+        for content_type in media_types:
+            media_sid = self._new_sid("ME")
+            self.media[sid][media_sid] = self._media_resource(sid, media_sid, content_type, now)
         return sid
 
-    def inbound_sms_params(self, from_number: str, to_number: str, body: str) -> dict[str, str]:
+    def inbound_sms_params(
+        self, from_number: str, to_number: str, body: str, media_types: tuple[str, ...] = ()
+    ) -> dict[str, str]:
         """Form fields Twilio POSTs to an SMS webhook for a new inbound message.
 
         The message is registered with ``add_inbound`` so a later DELETE of its
         SID succeeds. Twilio sends empty strings for geography it does not know.
+        Each media item adds ``MediaUrl{i}`` and ``MediaContentType{i}``.
         """
-        sid = self.add_inbound(from_number, to_number, body)
-        return {
+        sid = self.add_inbound(from_number, to_number, body, media_types)
+        media = {}
+        for index, (media_sid, resource) in enumerate(self.media[sid].items()):
+            media[f"MediaUrl{index}"] = (
+                f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}/Media/{media_sid}"
+            )
+            media[f"MediaContentType{index}"] = resource["content_type"]
+        return media | {
             "ToCountry": _country(to_number),
             "ToState": "",
             "SmsMessageSid": sid,
-            "NumMedia": "0",
+            "NumMedia": str(len(media_types)),
             "ToCity": "",
             "FromZip": "",
             "SmsSid": sid,
@@ -390,7 +415,42 @@ class FakeTwilio:
             if request.method == "DELETE":
                 return self._delete(request.path, match["sid"])
             return self._method_not_allowed()
+        return self._dispatch_media(request)
+
+    def _dispatch_media(self, request: web.Request) -> web.Response:  # noqa: PLR0911 - one answer per route
+        if match := _MEDIA_LIST_PATH.match(request.path):
+            if match["account"] != self.account_sid or match["sid"] not in self.media:
+                return self._not_found(request.path)
+            if request.method != "GET":
+                return self._method_not_allowed()
+            return self._media_list(request.path, match["sid"])
+        if match := _MEDIA_PATH.match(request.path):
+            found = self.media.get(match["sid"], {}).get(match["media"])
+            if match["account"] != self.account_sid or found is None:
+                return self._not_found(request.path)
+            if request.method == "GET":
+                return self._json(200, found)
+            if request.method == "DELETE":
+                del self.media[match["sid"]][match["media"]]
+                self.deleted_media.append(match["media"])
+                return web.Response(status=204, headers=self._headers())
+            return self._method_not_allowed()
         return self._not_found(request.path)
+
+    def _media_list(self, path: str, sid: str) -> web.Response:
+        items = list(self.media[sid].values())
+        page = {
+            "media_list": items,
+            "end": max(len(items) - 1, 0),
+            "first_page_uri": f"{path}?PageSize=50&Page=0",
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": 50,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": f"{path}?PageSize=50&Page=0",
+        }
+        return self._json(200, page)
 
     def _authenticated(self, request: web.Request) -> bool:
         # Parsed by hand rather than with aiohttp.BasicAuth, which aiohttp
@@ -520,6 +580,17 @@ class FakeTwilio:
             "subresource_uris": {"media": f"{uri}/Media.json"},
             "to": to,
             "uri": f"{uri}.json",
+        }
+
+    def _media_resource(self, sid: str, media_sid: str, content_type: str, created: str) -> dict[str, Any]:
+        return {
+            "account_sid": self.account_sid,
+            "content_type": content_type,
+            "date_created": created,
+            "date_updated": created,
+            "parent_sid": sid,
+            "sid": media_sid,
+            "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}/Media/{media_sid}.json",
         }
 
     def _new_sid(self, prefix: str) -> str:

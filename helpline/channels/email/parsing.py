@@ -114,6 +114,10 @@ def _collect(part: Message, depth: int, found: _Text) -> None:
         found.removed += 1
         return
     content_type = part.get_content_type()
+    if content_type.startswith("message/"):
+        # A forwarded or attached message: an attachment like any other.
+        found.removed += 1
+        return
     if part.is_multipart():
         children = [c for c in part.get_payload() if isinstance(c, Message)]
         if content_type == "multipart/alternative":
@@ -170,7 +174,10 @@ def _decoded_body(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    charset = part.get_content_charset() or "us-ascii"
+    charset = part.get_content_charset()
+    if charset in (None, "us-ascii", "ascii"):
+        # Undeclared 8-bit text is UTF-8 far more often than not; UTF-8 reads ASCII unchanged.
+        charset = "utf-8"
     try:
         codecs.lookup(charset)
         return payload.decode(charset, errors="replace")

@@ -109,7 +109,7 @@ class SmtpRelaySender:
             # Before sending: once it is out, the contact may answer at once.
             await self._threads.name_reply(ref, CHANNEL, message_id)
         except StoreError:
-            raise TransientProviderError("store") from None
+            raise TransientProviderError("store_unavailable") from None
         utf8 = not (recipient.isascii() and self._from.isascii())
         message = self._compose(recipient, body, context, message_id, utf8=utf8)
         await self._deliver(recipient, message, utf8=utf8)

@@ -30,7 +30,7 @@ class _TwilioHttp(AsyncTwilioHttpClient):
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0))
 
-    async def request(  # noqa: PLR0917 - the SDK calls it with this signature
+    async def request(
         self,
         method: str,
         url: str,
@@ -122,3 +122,29 @@ class TwilioSender:
             # It may have reached Twilio: the status callback will tell.
             raise UnconfirmedSendError("no_answer") from None
         return str(message.sid)
+
+    async def delete(self, provider_id: str, *, inbound: bool) -> None:
+        """Delete a message's record at Twilio — an inbound one's media first — so Twilio no longer holds it.
+
+        Implements ``core.ports.ProviderRecords``. A record already gone (404) counts as deleted; 20009 (the
+        message is still in progress at Twilio) and outages are transient; other refusals are permanent.
+        """
+        if not self.configured:
+            raise PermanentProviderError("sms_not_configured")
+        if self._client is None:
+            raise TransientProviderError("not_started")
+        message = self._client.messages(provider_id)
+        try:
+            if inbound:
+                for media in await message.media.list_async(page_size=50):
+                    await message.media(media.sid).delete_async()
+            await message.delete_async()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return
+            code = str(exc.code or exc.status)
+            if exc.code == 20009 or exc.status >= 500 or exc.status in (401, 409, 429):
+                raise TransientProviderError(code, status=exc.status) from None
+            raise PermanentProviderError(code, status=exc.status) from None
+        except (TimeoutError, aiohttp.ClientError):
+            raise TransientProviderError("connect") from None

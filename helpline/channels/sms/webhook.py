@@ -38,12 +38,19 @@ class SmsWebhooks:
     """The two Twilio webhook handlers."""
 
     def __init__(
-        self, forms: SignedForms, conversations: Conversations, delivery: Delivery, *, max_body_chars: int
+        self,
+        forms: SignedForms,
+        conversations: Conversations,
+        delivery: Delivery,
+        *,
+        max_body_chars: int,
+        delete_provider_records: bool = False,
     ) -> None:
         self._forms = forms
         self._conversations = conversations
         self._delivery = delivery
         self._max_body_chars = max_body_chars
+        self._delete_provider_records = delete_provider_records
 
     async def inbound(self, request: web.Request) -> web.Response:
         params = await self._forms.read(request)
@@ -56,7 +63,12 @@ class SmsWebhooks:
             raise InvalidInput("The webhook field MessageSid is not a Twilio message id.")
         if len(body) > self._max_body_chars:
             raise InvalidInput(f"The message is longer than {self._max_body_chars} characters.")
-        received = await self._conversations.receive(Inbound("sms", normalise_sender(sender), sid, body))
+        media = single(params, "NumMedia") or "0"
+        if media.isdigit() and int(media) > 0:
+            # Media is never downloaded (and is deleted at Twilio with the message); the volunteer is told it came.
+            body = f"{body}\n[{media} attachment(s) not shown: the helpline does not download pictures or files]"
+        inbound = Inbound("sms", normalise_sender(sender), sid, body, delete_at_provider=self._delete_provider_records)
+        received = await self._conversations.receive(inbound)
         log.info(
             "sms.received",
             conversation_id=received.conversation_id,

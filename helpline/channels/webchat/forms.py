@@ -31,6 +31,7 @@ from helpline.log import get_logger
 STATIC = Path(__file__).parent / "static"
 log = get_logger(__name__)
 _MAX_FORM_BYTES = 64 * 1024
+_ASSETS = {"chat.js": "application/javascript; charset=utf-8", "chat.css": "text/css; charset=utf-8"}
 
 
 def origin_of(url: str) -> str:
@@ -88,6 +89,13 @@ class ChatPages:
     def _new_chat_page(self, *, embedded: bool) -> web.Response:
         state = "new" if self._service.is_open() else "closed"
         return self._html(self._view(state, embedded=embedded, message_id=_message_id()), embedded=embedded)
+
+    async def asset(self, request: web.Request) -> web.StreamResponse:
+        """The chat page's own script and stylesheet (the widget script is served, configured, as /widget.js)."""
+        name = request.match_info["name"]
+        if name not in _ASSETS:
+            raise web.HTTPNotFound()
+        return web.FileResponse(STATIC / name, headers={"Content-Type": _ASSETS[name]})
 
     async def widget(self, request: web.Request) -> web.Response:
         response = web.Response(text=self._widget, content_type="application/javascript", charset="utf-8")
@@ -151,7 +159,7 @@ class ChatPages:
                 await self._service.end(resumed[1], "quick_exit")
             if form.get("beacon") == "1":
                 return web.Response(status=204)
-        raise web.HTTPSeeOther(self._exit_url)
+        return web.Response(status=303, headers={"Location": self._exit_url})
 
     # Helpers
 

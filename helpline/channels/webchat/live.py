@@ -47,7 +47,7 @@ class ChatEvents:
                 try:
                     await self.handle(event)
                 except Exception as exc:  # noqa: BLE001 - the listener must outlive a bad event
-                    log.error("webchat.event_failed", event=event.name, error=type(exc).__name__)
+                    log.error("webchat.event_failed", event_name=event.name, error=type(exc).__name__)
         finally:
             subscription.close()
 

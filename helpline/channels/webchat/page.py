@@ -77,7 +77,7 @@ def _signposting(lines: Sequence[str]) -> str:
     return f'<ul class="signposting">{items}</ul>'
 
 
-def render(view: PageView) -> str:  # noqa: PLR0914 - one page, assembled from named parts
+def render(view: PageView) -> str:
     """The chat page for one state."""
     chatting = view.state in ("new", "waiting", "active")
     ended = view.state == "ended"

@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-# Close codes (4000–4999 are the application's own). The reason text says the same in words.
+# Close codes (4000 to 4999 are the application's own). The reason text says the same in words.
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008

@@ -69,7 +69,8 @@ class ContactMessage:
     at: datetime
 
     def frame(self) -> str:
-        return protocol.encode("message", id=self.id, seq=self.seq, body=self.body, at=to_text(self.at), **{"from": self.sender})
+        fields = {"id": self.id, "seq": self.seq, "from": self.sender, "body": self.body, "at": to_text(self.at)}
+        return protocol.encode("message", **fields)
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,9 @@ class ChatService:
 
     async def post(self, chat: Chat, client_id: str, body: str, network: bytes) -> Posted | Refusal:
         """Store one message from the contact, or say why not."""
-        if self.registry.has_ended(chat.address):
-            return Refusal("ended", "This chat has ended. You can start a new one.")
-        if not body.strip():
-            return Refusal("empty", "Write a message before sending.")
-        if len(body) > self.rules.max_message_chars:
-            return Refusal(
-                "too_long",
-                f"Your message is too long: it can be up to {self.rules.max_message_chars} characters. "
-                "Please shorten it, or send it in parts.",
-            )
-        refusal = self._check_new_chat(chat, network) if chat.conversation_id is None else None
+        refusal = self._check_message(chat, body)
+        if refusal is None and chat.conversation_id is None:
+            refusal = self._check_new_chat(network)
         if refusal is not None:
             return refusal
         wait = self.limits.session_messages.take(chat.address)
@@ -170,7 +163,20 @@ class ChatService:
         )
         return Posted(received.message_id, received.duplicate)
 
-    def _check_new_chat(self, chat: Chat, network: bytes) -> Refusal | None:
+    def _check_message(self, chat: Chat, body: str) -> Refusal | None:
+        if self.registry.has_ended(chat.address):
+            return Refusal("ended", "This chat has ended. You can start a new one.")
+        if not body.strip():
+            return Refusal("empty", "Write a message before sending.")
+        if len(body) > self.rules.max_message_chars:
+            return Refusal(
+                "too_long",
+                f"Your message is too long: it can be up to {self.rules.max_message_chars} characters. "
+                "Please shorten it, or send it in parts.",
+            )
+        return None
+
+    def _check_new_chat(self, network: bytes) -> Refusal | None:
         if not self.is_open():
             return Refusal("closed", self.rules.out_of_hours_message)
         if self.registry.started() >= self.rules.max_concurrent:
@@ -246,10 +252,7 @@ class ChatService:
 
 
 def _contact_message(message: Message) -> ContactMessage:
-    if message.direction == "in":
-        sender = "you"
-    else:
-        sender = "volunteer" if message.author else "helpline"
+    sender = "you" if message.direction == "in" else "volunteer" if message.author else "helpline"
     return ContactMessage(message.id, message.seq, sender, message.body, message.created_at)
 
 

@@ -58,23 +58,38 @@ class ChatConnection:
 
     async def _greet(self) -> Chat | None:
         """Read the hello; answer with the chat's state and what the browser has not seen yet."""
+        hello = await self._read_hello()
+        if hello is None:
+            return None
+        chat = await self._open_chat(hello)
+        if chat is None:
+            return None
+        self._service.touch(chat)
+        self._pushed = hello.after
+        status = await self._service.status(chat)
+        await self._send(self._welcome(status.state, position=status.position, wait=status.wait))
+        await self.catch_up_for(chat)
+        return chat
+
+    async def _read_hello(self) -> protocol.Hello | None:
         try:
             message = await self._socket.receive(timeout=HELLO_TIMEOUT_SECONDS)
         except TimeoutError:
             await self._close(protocol.CLOSE_BAD_HELLO, "No hello: reload the page to chat")
             return None
-        if message.type != WSMsgType.TEXT:
-            await self._close(protocol.CLOSE_BAD_HELLO, "The first frame must be a hello")
-            return None
-        try:
-            hello = protocol.parse(message.data)
-        except protocol.FrameError as exc:
-            await self._send(protocol.encode("error", code=exc.code, message=exc.message))
-            await self._close(protocol.CLOSE_BAD_HELLO, "The first frame must be a hello")
-            return None
+        hello: protocol.Frame | None = None
+        if message.type == WSMsgType.TEXT:
+            try:
+                hello = protocol.parse(message.data)
+            except protocol.FrameError as exc:
+                await self._send(protocol.encode("error", code=exc.code, message=exc.message))
         if not isinstance(hello, protocol.Hello):
             await self._close(protocol.CLOSE_BAD_HELLO, "The first frame must be a hello")
             return None
+        return hello
+
+    async def _open_chat(self, hello: protocol.Hello) -> Chat | None:
+        """The chat the hello names, or a new one; None (and the socket closed, with a reason) if neither."""
         if hello.token is None:
             if not self._service.is_open():
                 await self._send(self._welcome("closed"))
@@ -82,20 +97,15 @@ class ChatConnection:
                 return None
             token, chat = self._service.start()
             await self._send(protocol.encode("session", token=token.text))
-        else:
-            resumed = await self._service.resume(hello.token)
-            if isinstance(resumed, Refusal):
-                await self._send(resumed.frame())
-                code = protocol.CLOSE_FORGED if resumed.code == "bad_token" else protocol.CLOSE_ENDED
-                await self._close(code, "Chat not found" if code == protocol.CLOSE_FORGED else "This chat has ended")
-                return None
-            _, chat = resumed
-        self._service.touch(chat)
-        self._pushed = hello.after
-        status = await self._service.status(chat)
-        await self._send(self._welcome(status.state, position=status.position, wait=status.wait))
-        await self.catch_up_for(chat)
-        return chat
+            return chat
+        resumed = await self._service.resume(hello.token)
+        if isinstance(resumed, Refusal):
+            await self._send(resumed.frame())
+            forged = resumed.code == "bad_token"
+            code = protocol.CLOSE_FORGED if forged else protocol.CLOSE_ENDED
+            await self._close(code, "Chat not found" if forged else "This chat has ended")
+            return None
+        return resumed[1]
 
     def _welcome(self, state: str, *, position: int | None = None, wait: str | None = None) -> str:
         rules = self._service.rules

@@ -93,25 +93,29 @@ class ChatTokens:
 
     def verify(self, text: str) -> ChatToken | TokenProblem:
         """The token, if it is ours and still current."""
-        if not isinstance(text, str) or len(text) > _MAX_TOKEN_CHARS or not text.isascii():
+        parsed = self._parse(text)
+        if parsed is None:
             return TokenProblem.FORGED
-        parts = text.split(".")
-        if len(parts) != 4 or parts[0] != _VERSION or not parts[2].isdigit():
-            return TokenProblem.FORGED
-        body = ".".join(parts[:3])
-        expected = _b64(self._key.digest(body.encode("ascii"))[:16])
-        if not hmac.compare_digest(expected, parts[3]):
-            return TokenProblem.FORGED
-        try:
-            secret = _unb64(parts[1])
-        except ValueError:
-            return TokenProblem.FORGED
-        if len(secret) != _SECRET_BYTES:
-            return TokenProblem.FORGED
-        token = self._token(text, secret, int(parts[2]))
+        token = self._token(text, *parsed)
         if self._clock.now() >= token.expires_at:
             return TokenProblem.EXPIRED
         return token
+
+    def _parse(self, text: str) -> tuple[bytes, int] | None:
+        """The secret and issue time of a token whose tag verifies; None for anything else."""
+        if not isinstance(text, str) or len(text) > _MAX_TOKEN_CHARS or not text.isascii():
+            return None
+        parts = text.split(".")
+        if len(parts) != 4 or parts[0] != _VERSION or not parts[2].isdigit():
+            return None
+        expected = _b64(self._key.digest(".".join(parts[:3]).encode("ascii"))[:16])
+        if not hmac.compare_digest(expected, parts[3]):
+            return None
+        try:
+            secret = _unb64(parts[1])
+        except ValueError:
+            return None
+        return (secret, int(parts[2])) if len(secret) == _SECRET_BYTES else None
 
     def _token(self, text: str, secret: bytes, issued: int) -> ChatToken:
         issued_at = datetime.fromtimestamp(issued, UTC)

@@ -27,6 +27,13 @@ from helpline.store.sqlite.console_repos import (
     SqliteRecords,
     SqliteRuntimeSettings,
 )
+from helpline.store.sqlite.retention_repos import SqliteKeys, SqliteProviderDeletions, SqliteRetention
+from helpline.store.sqlite.safeguarding_repos import (
+    SqliteDisclosures,
+    SqliteEscalations,
+    SqliteOversight,
+    SqliteStaffNotifications,
+)
 
 _CONVERSATION = "SELECT c.*, u.username AS assignee_name FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id"
 
@@ -169,6 +176,11 @@ class SqliteConversations:
         )
         return int(rows[0][0])
 
+    async def raise_priority(self, conversation_id: str, band: int) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET priority = MAX(priority, ?) WHERE id = ?", (band, conversation_id)
+        )
+
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:
         waiting = await self._conn.execute_fetchall(
             f"{_CONVERSATION} WHERE c.status = 'waiting' ORDER BY c.priority DESC, c.waiting_since LIMIT ?", (limit,)
@@ -251,6 +263,14 @@ class SqliteConversations:
             (to_text(now), reason, conversation_id),
         )
 
+    async def reopen(self, conversation_id: str, now: datetime) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE conversations SET status = 'waiting', assignee_id = NULL, closed_at = NULL, outcome = NULL,"
+            " waiting_since = ? WHERE id = ? AND status = 'closed' AND purged_at IS NULL",
+            (to_text(now), conversation_id),
+        )
+        return cursor.rowcount == 1
+
 
 class SqliteMessages:
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -326,6 +346,10 @@ class SqliteInbox:
             "INSERT OR IGNORE INTO inbound_seen (key, seen_at) VALUES (?, ?)", (key, to_text(now))
         )
         return cursor.rowcount == 1
+
+    async def seen(self, key: bytes) -> bool:
+        rows = list(await self._conn.execute_fetchall("SELECT 1 FROM inbound_seen WHERE key = ?", (key,)))
+        return bool(rows)
 
 
 class SqliteOutbox:
@@ -582,3 +606,10 @@ class SqliteTx:
         self.blocks = SqliteBlocks(conn)
         self.canned = SqliteCanned(conn)
         self.runtime_settings = SqliteRuntimeSettings(conn)
+        self.escalations = SqliteEscalations(conn)
+        self.disclosures = SqliteDisclosures(conn)
+        self.oversight = SqliteOversight(conn)
+        self.staff_notifications = SqliteStaffNotifications(conn)
+        self.retention = SqliteRetention(conn)
+        self.keys = SqliteKeys(conn)
+        self.provider_deletions = SqliteProviderDeletions(conn)

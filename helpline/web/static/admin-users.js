@@ -44,7 +44,7 @@
 
     function actions(user) {
       var me = H.page.username();
-      var cell = ui.el("td", { class: "actions" });
+      var cell = ui.el("div", { class: "actions" });
       var name = String(user.username);
       if (user.username !== me) {
         cell.appendChild(user.disabled
@@ -65,7 +65,7 @@
         });
         cell.appendChild(unlock);
       }
-      return cell;
+      return ui.el("td", { class: "col-action" }, cell);
     }
 
     var load = ui.serial(function () {

@@ -44,7 +44,7 @@
   var gone = false;
   var live = null;
 
-  var transcript = H.transcript.create($("transcript"), $("transcript-empty"));
+  var transcript = H.transcript.create($("transcript"), $("transcript-list"), $("transcript-empty"));
   var reply = null;
   var closer = null;
   var notes = null;
@@ -121,6 +121,8 @@
     ui.setText(outcomeEl, conv.outcome ? outcomeLabel(conv.outcome) : "");
 
     leftEl.hidden = !conv.contact_left;
+    var left = conv.contact_left_detail;
+    ui.setText(leftEl, left && typeof left.text === "string" ? left.text : "The contact has left the conversation.");
     blockedEl.hidden = !conv.blocked;
     recordEl.hidden = !conv.record_id;
     if (conv.record_id) recordLink.setAttribute("href", H.api.recordPage(conv.record_id));

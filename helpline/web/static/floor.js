@@ -79,7 +79,7 @@
         ui.el("td", { text: block.created_by ? String(block.created_by) : "—" }),
         ui.el("td", null, ui.timeElement(block.created_at)),
         ui.el("td", null, ui.timeElement(block.expires_at)),
-        ui.el("td", null, lift)
+        ui.el("td", { class: "col-action" }, lift)
       ]));
     });
     $("blocks-table").hidden = !rows.firstChild;

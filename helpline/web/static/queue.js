@@ -75,7 +75,7 @@
     entry.buttonHint = ui.el("span", { class: "visually-hidden" });
     entry.button = ui.el("button", { type: "button", class: "claim-button" }, [entry.buttonText, entry.buttonHint]);
     entry.button.addEventListener("click", function () { claim(entry); });
-    ui.append(entry.root, [entry.channel, entry.waiting, entry.priority, ui.el("td", null, entry.button)]);
+    ui.append(entry.root, [entry.channel, entry.waiting, entry.priority, ui.el("td", { class: "col-action" }, entry.button)]);
     return entry;
   }
 

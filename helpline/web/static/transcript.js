@@ -1,15 +1,15 @@
 /*
  * Helpline console: the transcript of a conversation.
  *
- *   Helpline.transcript.create(listEl, emptyEl) -> {render(messages)}
+ *   Helpline.transcript.create(logEl, listEl, emptyEl) -> {render(messages), scrollToEnd()}
  *
  * Messages are keyed by id, so rendering the same list twice changes
  * nothing and a refetch after a live event only adds what is new.
  *
  * Message bodies come from the public and are hostile: they are set as text
  * only, in an element with dir="auto". Risk ranges ({category, reason,
- * weight, start, end}) are wrapped in <mark> elements; start and end count
- * characters (code points) of the original body, as the server counts them.
+ * weight, start, end}) are wrapped in <mark> elements; start and end index
+ * the original body in UTF-16 code units, as String.prototype.slice does.
  * Each flag is also listed in words under the message, so the reason is
  * there for screen readers as well as in the tooltip.
  */
@@ -72,29 +72,28 @@
 
   /** The body as text nodes and <mark> elements; its textContent is the body, unchanged. */
   function bodyNodes(body, risks) {
-    var chars = Array.from(body); // code points, not UTF-16 units
-    var spans = riskSpans(chars.length, risks);
+    var spans = riskSpans(body.length, risks);
     var nodes = [];
     var pos = 0;
     spans.forEach(function (span) {
-      if (span.start > pos) nodes.push(document.createTextNode(chars.slice(pos, span.start).join("")));
+      if (span.start > pos) nodes.push(document.createTextNode(body.slice(pos, span.start)));
       var reasons = span.risks.map(riskText).join("; ");
       var weight = Math.max.apply(null, span.risks.map(function (r) { return Number(r.weight) || 0; }));
       nodes.push(ui.el("mark", {
         class: "risk" + (weight >= 3 ? " risk--high" : ""),
         title: reasons
-      }, chars.slice(span.start, span.end).join("")));
+      }, body.slice(span.start, span.end)));
       pos = span.end;
     });
-    if (pos < chars.length) nodes.push(document.createTextNode(chars.slice(pos).join("")));
-    return { nodes: nodes, spans: spans, chars: chars };
+    if (pos < body.length) nodes.push(document.createTextNode(body.slice(pos)));
+    return { nodes: nodes, spans: spans, body: body };
   }
 
   function riskList(parts) {
     if (!parts.spans.length) return null;
     var list = ui.el("ul", { class: "msg-risks", "aria-label": "Flagged in this message" });
     parts.spans.forEach(function (span) {
-      var quoted = parts.chars.slice(span.start, span.end).join("");
+      var quoted = parts.body.slice(span.start, span.end);
       span.risks.forEach(function (risk) {
         list.appendChild(ui.el("li", null, [
           "Flagged ",
@@ -117,8 +116,10 @@
 
   function createMessage(msg) {
     var outgoing = msg.direction === "out";
-    var who = outgoing ? (msg.author ? String(msg.author) : "Volunteer") : "Contact";
-    var li = ui.el("li", { class: "msg " + (outgoing ? "msg-out" : "msg-in"), "data-id": String(msg.id) });
+    var system = msg.direction === "system"; // a status line from the server, never sent to anyone
+    var who = outgoing ? (msg.author ? String(msg.author) : "Volunteer") : system ? "Status" : "Contact";
+    var kind = outgoing ? "msg-out" : system ? "msg-system" : "msg-in";
+    var li = ui.el("li", { class: "msg " + kind, "data-id": String(msg.id) });
     li.appendChild(ui.el("p", { class: "msg-meta" }, [
       ui.el("bdi", { class: "msg-who", text: who }), " · ", ui.timeElement(msg.created_at)
     ]));
@@ -142,11 +143,11 @@
     return entry;
   }
 
-  function create(listEl, emptyEl) {
+  function create(logEl, listEl, emptyEl) {
     var entries = new Map(); // message id -> entry
 
     function render(messages) {
-      var nearBottom = listEl.scrollHeight - listEl.scrollTop - listEl.clientHeight < 48;
+      var nearBottom = logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 48;
       var added = false;
       var seen = new Set();
       (Array.isArray(messages) ? messages : []).forEach(function (msg) {
@@ -176,10 +177,10 @@
         }
       });
       emptyEl.hidden = entries.size !== 0;
-      if (added && nearBottom) listEl.scrollTop = listEl.scrollHeight;
+      if (added && nearBottom) logEl.scrollTop = logEl.scrollHeight;
     }
 
-    return { render: render, scrollToEnd: function () { listEl.scrollTop = listEl.scrollHeight; } };
+    return { render: render, scrollToEnd: function () { logEl.scrollTop = logEl.scrollHeight; } };
   }
 
   H.transcript = { create: create, bodyNodes: bodyNodes };

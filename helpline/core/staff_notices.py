@@ -1,0 +1,47 @@
+"""Notifications to staff (the on-call supervisor), queued durably and sent with retries.
+
+Their text names only the kind of escalation and where to look — never anything about a contact.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from helpline.clock import Clock
+from helpline.core.delivery import Backoff
+from helpline.core.models import StaffNotification
+from helpline.core.ports import Store
+
+
+class StaffNotices:
+    def __init__(self, store: Store, clock: Clock, backoff: Backoff) -> None:
+        self._store = store
+        self._clock = clock
+        self._backoff = backoff
+
+    async def due(self, limit: int = 20) -> list[StaffNotification]:
+        now = self._clock.now()
+        return await self._store.read(lambda tx: tx.staff_notifications.due(now, limit))
+
+    async def start(self, notice: StaffNotification) -> StaffNotification:
+        """Count the attempt durably before sending; a crash then waits out the unconfirmed period."""
+        now = self._clock.now()
+        attempts = notice.attempts + 1
+        retry_at = now + self._backoff.unconfirmed_wait
+        await self._store.write(lambda tx: tx.staff_notifications.update(notice.id, "pending", attempts, retry_at))
+        return StaffNotification(notice.id, notice.channel, notice.body, "pending", attempts, retry_at)
+
+    async def sent(self, notice: StaffNotification) -> None:
+        await self._set(notice, "done", notice.next_attempt_at)
+
+    async def failed(self, notice: StaffNotification) -> None:
+        await self._set(notice, "failed", notice.next_attempt_at)
+
+    async def retry(self, notice: StaffNotification) -> None:
+        if notice.attempts >= self._backoff.max_attempts:
+            await self.failed(notice)
+            return
+        await self._set(notice, "pending", self._clock.now() + self._backoff.delay(notice.attempts))
+
+    async def _set(self, notice: StaffNotification, state: str, at: datetime) -> None:
+        await self._store.write(lambda tx: tx.staff_notifications.update(notice.id, state, notice.attempts, at))

@@ -1,0 +1,272 @@
+"""The SQL behind safeguarding: escalations, disclosures, whispers and joins, staff notifications."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import aiosqlite
+
+from helpline.clock import from_text, to_text
+from helpline.core.models import Disclosure, Escalation, StaffNotification, StoredNote
+
+
+def _time(value: str | None) -> datetime | None:
+    return from_text(value) if value is not None else None
+
+
+def _escalation(row: sqlite3.Row) -> Escalation:
+    return Escalation(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        category=row["category"],
+        level=row["level"],
+        note=bytes(row["note"]),
+        state=row["state"],
+        raised_by=row["raised_by"],
+        raised_at=from_text(row["raised_at"]),
+        acknowledged_by=row["acknowledged_by"],
+        acknowledged_at=_time(row["acknowledged_at"]),
+        decision=row["decision"],
+        decision_note=bytes(row["decision_note"]) if row["decision_note"] is not None else None,
+        decided_by=row["decided_by"],
+        decided_at=_time(row["decided_at"]),
+        closed_at=_time(row["closed_at"]),
+        next_alert_at=_time(row["next_alert_at"]),
+        alerts=row["alerts"],
+        oncall_notified_at=_time(row["oncall_notified_at"]),
+    )
+
+
+# Most urgent first: immediate danger, then significant harm, then concern; older first within a level.
+_URGENCY = "CASE level WHEN 'immediate_danger' THEN 0 WHEN 'significant_harm' THEN 1 ELSE 2 END, raised_at"
+
+
+class SqliteEscalations:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def insert(self, escalation: Escalation) -> None:
+        e = escalation
+        await self._conn.execute(
+            "INSERT INTO escalations (id, conversation_id, category, level, note, state, raised_by, raised_at,"
+            " next_alert_at, alerts, oncall_notified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                e.id,
+                e.conversation_id,
+                e.category,
+                e.level,
+                e.note,
+                e.state,
+                e.raised_by,
+                to_text(e.raised_at),
+                to_text(e.next_alert_at) if e.next_alert_at else None,
+                e.alerts,
+                to_text(e.oncall_notified_at) if e.oncall_notified_at else None,
+            ),
+        )
+
+    async def get(self, escalation_id: str) -> Escalation | None:
+        rows = list(await self._conn.execute_fetchall("SELECT * FROM escalations WHERE id = ?", (escalation_id,)))
+        return _escalation(rows[0]) if rows else None
+
+    async def for_conversation(self, conversation_id: str) -> list[Escalation]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT * FROM escalations WHERE conversation_id = ? ORDER BY raised_at", (conversation_id,)
+        )
+        return [_escalation(row) for row in rows]
+
+    async def open(self) -> list[Escalation]:
+        query = f"SELECT * FROM escalations WHERE state != 'closed' ORDER BY {_URGENCY}"  # noqa: S608 - constant
+        rows = await self._conn.execute_fetchall(query)
+        return [_escalation(row) for row in rows]
+
+    async def acknowledge(self, escalation_id: str, user_id: str, now: datetime) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE escalations SET state = 'acknowledged', acknowledged_by = ?, acknowledged_at = ?,"
+            " next_alert_at = NULL WHERE id = ? AND state = 'raised'",
+            (user_id, to_text(now), escalation_id),
+        )
+        return cursor.rowcount == 1
+
+    async def decide(self, escalation_id: str, user_id: str, decision: str, sealed_note: bytes, now: datetime) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE escalations SET state = 'decided', decision = ?, decision_note = ?, decided_by = ?,"
+            " decided_at = ? WHERE id = ? AND state = 'acknowledged'",
+            (decision, sealed_note, user_id, to_text(now), escalation_id),
+        )
+        return cursor.rowcount == 1
+
+    async def close(self, escalation_id: str, user_id: str, now: datetime) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE escalations SET state = 'closed', closed_by = ?, closed_at = ? WHERE id = ? AND state = 'decided'",
+            (user_id, to_text(now), escalation_id),
+        )
+        return cursor.rowcount == 1
+
+    async def due_alerts(self, now: datetime) -> list[Escalation]:
+        rows = await self._conn.execute_fetchall(
+            f"SELECT * FROM escalations WHERE state = 'raised' AND next_alert_at <= ? ORDER BY {_URGENCY}",  # noqa: S608 - a constant clause
+            (to_text(now),),
+        )
+        return [_escalation(row) for row in rows]
+
+    async def alerted(self, escalation_id: str, next_alert_at: datetime, oncall_notified: datetime | None) -> None:
+        await self._conn.execute(
+            "UPDATE escalations SET alerts = alerts + 1, next_alert_at = ?,"
+            " oncall_notified_at = COALESCE(oncall_notified_at, ?) WHERE id = ?",
+            (to_text(next_alert_at), to_text(oncall_notified) if oncall_notified else None, escalation_id),
+        )
+
+
+def _disclosure(row: sqlite3.Row) -> Disclosure:
+    return Disclosure(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        escalation_id=row["escalation_id"],
+        requested_by=row["requested_by"],
+        requested_by_name=row["username"],
+        requested_at=from_text(row["requested_at"]),
+        reason=row["reason"],
+        state=row["state"],
+        decided_by=row["decided_by"],
+        decided_at=_time(row["decided_at"]),
+    )
+
+
+_DISCLOSURE = "SELECT d.*, u.username FROM disclosures d LEFT JOIN users u ON u.id = d.requested_by"
+
+
+class SqliteDisclosures:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def insert(self, disclosure: Disclosure) -> None:
+        d = disclosure
+        await self._conn.execute(
+            "INSERT INTO disclosures (id, conversation_id, escalation_id, requested_by, requested_at, reason, state,"
+            " decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                d.id,
+                d.conversation_id,
+                d.escalation_id,
+                d.requested_by,
+                to_text(d.requested_at),
+                d.reason,
+                d.state,
+                d.decided_by,
+                to_text(d.decided_at) if d.decided_at else None,
+            ),
+        )
+
+    async def get(self, disclosure_id: str) -> Disclosure | None:
+        rows = list(await self._conn.execute_fetchall(f"{_DISCLOSURE} WHERE d.id = ?", (disclosure_id,)))
+        return _disclosure(rows[0]) if rows else None
+
+    async def pending(self) -> list[Disclosure]:
+        rows = await self._conn.execute_fetchall(
+            f"{_DISCLOSURE} WHERE d.state IN ('requested', 'approved') ORDER BY d.requested_at"
+        )
+        return [_disclosure(row) for row in rows]
+
+    async def set_state(
+        self, disclosure_id: str, from_state: str, to_state: str, user_id: str | None, now: datetime
+    ) -> bool:
+        if to_state == "shown":
+            cursor = await self._conn.execute(
+                "UPDATE disclosures SET state = 'shown', shown_at = ? WHERE id = ? AND state = ?",
+                (to_text(now), disclosure_id, from_state),
+            )
+        else:
+            cursor = await self._conn.execute(
+                "UPDATE disclosures SET state = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = ?",
+                (to_state, user_id, to_text(now), disclosure_id, from_state),
+            )
+        return cursor.rowcount == 1
+
+
+class SqliteOversight:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add_whisper(
+        self, whisper_id: str, conversation_id: str, author_id: str, sealed: bytes, now: datetime
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO whispers (id, conversation_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
+            (whisper_id, conversation_id, author_id, sealed, to_text(now)),
+        )
+
+    async def whispers(self, conversation_id: str) -> list[StoredNote]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT w.*, u.username FROM whispers w JOIN users u ON u.id = w.author_id"
+            " WHERE w.conversation_id = ? ORDER BY w.created_at, w.rowid",
+            (conversation_id,),
+        )
+        return [
+            StoredNote(
+                row["id"],
+                row["conversation_id"],
+                row["author_id"],
+                row["username"],
+                "whisper",
+                bytes(row["body"]),
+                from_text(row["created_at"]),
+            )
+            for row in rows
+        ]
+
+    async def join(self, conversation_id: str, user_id: str, now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT OR IGNORE INTO participants (conversation_id, user_id, joined_at) VALUES (?, ?, ?)",
+            (conversation_id, user_id, to_text(now)),
+        )
+
+    async def joined(self, conversation_id: str, user_id: str) -> bool:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT 1 FROM participants WHERE conversation_id = ? AND user_id = ?", (conversation_id, user_id)
+            )
+        )
+        return bool(rows)
+
+    async def recently_audited(self, actor: str, action: str, object_id: str, since: datetime) -> bool:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT 1 FROM audit WHERE object_id = ? AND action = ? AND actor = ? AND at >= ? LIMIT 1",
+                (object_id, action, actor, to_text(since)),
+            )
+        )
+        return bool(rows)
+
+
+class SqliteStaffNotifications:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, notification: StaffNotification, now: datetime) -> None:
+        n = notification
+        await self._conn.execute(
+            "INSERT INTO staff_notifications (id, channel, body, state, attempts, next_attempt_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (n.id, n.channel, n.body, n.state, n.attempts, to_text(n.next_attempt_at), to_text(now)),
+        )
+
+    async def due(self, now: datetime, limit: int) -> list[StaffNotification]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT * FROM staff_notifications WHERE state = 'pending' AND next_attempt_at <= ?"
+            " ORDER BY next_attempt_at LIMIT ?",
+            (to_text(now), limit),
+        )
+        return [
+            StaffNotification(
+                row["id"], row["channel"], row["body"], row["state"], row["attempts"], from_text(row["next_attempt_at"])
+            )
+            for row in rows
+        ]
+
+    async def update(self, notification_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE staff_notifications SET state = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
+            (state, attempts, to_text(next_attempt_at), notification_id),
+        )
