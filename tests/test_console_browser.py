@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from playwright.async_api import expect
+from playwright.async_api import WebSocketRoute, expect
 
 from tests.conftest import Harness
 
@@ -47,6 +47,7 @@ async def test_claim_leaves_the_other_queue_live_and_reply_reaches_twilio(harnes
     await harness.send_outbox()
     sent = [m for m in harness.twilio.created if m["Body"] == "I'm here. When did you last see him?"]
     assert [m["To"] for m in sent] == [TEXTER]
+    await expect(transcript.locator(".msg-out").last.locator(".msg-delivery")).to_have_text("Sent")
 
 
 async def test_new_message_appears_on_open_conversation(harness: Harness, ui: ConsoleUI) -> None:
@@ -112,3 +113,55 @@ async def test_expired_session_says_so_and_links_to_sign_in(harness: Harness, ui
     await banner.get_by_role("link", name="Sign in again").click()
     await page.wait_for_url(ui.base_url + "/login")
     await expect(page.get_by_label("Username")).to_be_visible()
+
+
+async def test_missed_event_and_dropped_socket_catch_up_without_duplicates(harness: Harness, ui: ConsoleUI) -> None:
+    """After a gap in the event numbers, and after the socket drops, every message shows exactly once."""
+    api = await harness.console("lee")
+    await harness.text(TEXTER, "first message")
+    assert (await api.post("/api/me/availability", {"availability": "available"})).status == 200
+    [waiting] = await api.queue()
+    assert (await api.post(f"/api/conversations/{waiting['id']}/claim")).status == 200
+
+    sockets: list[WebSocketRoute] = []
+    switches = {"drop_next_event": False, "refuse": False}
+
+    async def route(socket: WebSocketRoute) -> None:
+        if switches["refuse"]:
+            await socket.close()
+            return
+        server = socket.connect_to_server()
+
+        def from_server(frame: str | bytes) -> None:
+            if switches["drop_next_event"] and '"type":"event"' in str(frame):
+                switches["drop_next_event"] = False
+                return
+            socket.send(frame)
+
+        server.on_message(from_server)
+        sockets.append(socket)
+
+    page = await ui.page()
+    await page.route_web_socket(re.compile(r"/console/ws$"), route)
+    await ui.sign_in("lee", available=False, page=page)
+    await page.goto(ui.base_url + f"/console/conversations/{waiting['id']}")
+    await ui.wait_live(page)
+    await ui.mark(page)
+    incoming = page.get_by_role("log").locator(".msg-in .msg-body")
+
+    switches["drop_next_event"] = True
+    await harness.text(TEXTER, "sent while an event was lost")
+    # Only the gap in the numbers of the next frame, about someone else, can tell the page what it missed.
+    await harness.text("+447700900999", "someone else")
+    await expect(incoming).to_have_text(["first message", "sent while an event was lost"])
+
+    switches["refuse"] = True
+    await sockets[-1].close()
+    await expect(page.locator("html")).to_have_attribute("data-live", "reconnecting")
+    await harness.text(TEXTER, "sent while the socket was down")
+    switches["refuse"] = False
+    await ui.wait_live(page)
+    await expect(incoming).to_have_text(
+        ["first message", "sent while an event was lost", "sent while the socket was down"]
+    )
+    await ui.assert_same_document(page)

@@ -50,6 +50,7 @@ async def test_console_pages_pass_axe_and_fit_320_px(harness: Harness, ui: Conso
     close = {"outcome": "advice", "contact_type": "other", "consent": True, "record": record}
     assert (await admin.post(f"/api/conversations/{first['id']}/close", close)).status == 200
     record_id = (await admin.conversation(first["id"]))["record_id"]
+    await harness.text("+447700900201", "it's me again")
 
     page = await ui.page(viewport=NARROW)
     found: dict[str, list[str]] = {}
@@ -57,17 +58,20 @@ async def test_console_pages_pass_axe_and_fit_320_px(harness: Harness, ui: Conso
     found["login"] = await problems(page)
 
     await ui.sign_in("ada", page=page)
-    await expect(page.locator("#waiting-rows tr")).to_have_count(1)
+    await expect(page.locator("#waiting-rows tr")).to_have_count(2)
     found["queue"] = await problems(page)
 
-    await page.get_by_role("button", name=re.compile(r"^Claim")).click()
-    await expect(page.get_by_role("log")).to_contain_text("my sister has gone missing")
+    returning = page.get_by_role("row", name=re.compile("Returning"))
+    await returning.get_by_role("button", name=re.compile(r"^Claim")).click()
+    await expect(page.get_by_role("log")).to_contain_text("it's me again")
     await page.get_by_text("Canned responses", exact=True).click()
     await page.get_by_label("Yes, they agreed").check()
     found["conversation"] = await problems(page)
 
-    await page.goto(ui.base_url + f"/console/records/{record_id}")
+    await page.get_by_role("link", name="Returning contact — see their record").click()
+    await page.wait_for_url(ui.base_url + f"/console/records/{record_id}")
     await expect(page.locator("#record-name")).to_have_text("Jo")
+    await expect(page.locator("#record-consent")).to_contain_text("Can we keep a note")
     found["record"] = await problems(page)
 
     await page.goto(ui.base_url + "/console/floor")
@@ -77,6 +81,10 @@ async def test_console_pages_pass_axe_and_fit_320_px(harness: Harness, ui: Conso
     await page.goto(ui.base_url + "/console/admin")
     await expect(page.locator("#users-rows tr")).to_have_count(1)
     await expect(page.locator("#canned-admin-list li")).to_have_count(1)
+    await page.get_by_label("Username").fill("newvol")
+    await page.get_by_role("button", name="Add account").click()
+    await expect(page.locator("#new-password-value")).to_have_text(re.compile(r"^\S{12,}$"))
+    await expect(page.locator("#users-rows tr")).to_have_count(2)
     found["admin"] = await problems(page)
 
     await page.goto(ui.base_url + "/console/totp")

@@ -1,4 +1,4 @@
-"""Two-factor sign-in in a real browser: enrolment from the QR page, sign-in with a code, no code used twice."""
+"""Signing in through the browser: two-factor enrolment and codes used once, and the wait after failures."""
 
 from __future__ import annotations
 
@@ -92,3 +92,19 @@ async def test_enrol_then_sign_in_with_code_once(harness: Harness, ui: ConsoleUI
     await expect(page.get_by_role("alert")).not_to_be_empty()
     assert page.url == ui.base_url + "/login"
     await expect(page.get_by_label("Code from your authenticator app")).to_be_focused()
+
+
+async def test_repeated_failures_show_the_wait(harness: Harness, ui: ConsoleUI) -> None:
+    """After repeated wrong passwords the page says how long to wait and holds the button until then."""
+    await harness.helpline.accounts.add_user("kim", "volunteer", PASSWORD)
+    page = await ui.page()
+    await page.goto(ui.base_url + "/login")
+    alert = page.get_by_role("alert")
+    for attempt in range(harness.settings.auth.throttle_after + 1):
+        await page.get_by_label("Username").fill("kim")
+        await page.get_by_label("Password").fill(f"wrong password {attempt}")
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_label("Password")).to_have_value("")
+    await expect(alert).to_contain_text("Try again in")
+    await expect(page.get_by_role("button", name=re.compile(r"^Wait \d+ s$"))).to_be_disabled()
+    assert page.url == ui.base_url + "/login"

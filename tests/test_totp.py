@@ -37,7 +37,8 @@ async def enrol(harness: Harness, username: str, role: str) -> tuple[Console, st
     secret = (await started.json())["secret"]
     qr = await console.get("/api/totp/qr.svg")
     assert qr.status == 200 and qr.content_type == "image/svg+xml"
-    assert "<svg" in await qr.text()
+    svg = await qr.text()
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg  # an <img> needs the namespace
     confirmed = await console.post("/api/totp/confirm", {"code": rfc6238(secret, harness.clock.now())})
     assert confirmed.status == 200, await confirmed.text()
     assert (await confirmed.json())["user"]["totp_enabled"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import segno
@@ -111,8 +112,12 @@ class SessionApi:
     async def totp_qr(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request, unenrolled=True)
         enrolment = await self._accounts.pending_totp(session.user)
-        svg = segno.make(enrolment.uri, error="m").svg_inline(scale=6, title="Two-factor sign-in QR code")
-        return web.Response(text=svg, content_type="image/svg+xml")
+        # A whole SVG document with its namespace: browsers will not show an <img> of inline-only SVG.
+        buffer = io.BytesIO()
+        segno.make(enrolment.uri, error="m").save(
+            buffer, kind="svg", scale=6, xmldecl=False, svgns=True, title="Two-factor sign-in QR code"
+        )
+        return web.Response(body=buffer.getvalue(), content_type="image/svg+xml")
 
     async def totp_confirm(self, request: web.Request) -> web.Response:
         session = await self._auth.session_for_change(request, unenrolled=True)

@@ -102,7 +102,7 @@
 
     if (conv.status !== "closed" && conv.assignee !== me && !supervisor &&
         (wasMine || (watchingWaiting && conv.status === "active"))) {
-      leave("taken");
+      leave(conv.status === "waiting" ? "requeued" : "taken");
       return;
     }
     if (mine) wasMine = true;
@@ -145,6 +145,16 @@
     closeForm.hidden = conv.status === "closed";
     closedNext.hidden = conv.status !== "closed";
     closer.setEnabled(canManage && !H.api.hasEnded());
+    syncJumpLinks();
+  }
+
+  /** Offer only the jump links whose section is shown. */
+  function syncJumpLinks() {
+    Array.prototype.forEach.call(document.querySelectorAll("#conv-jump a"), function (link) {
+      var target = $(link.getAttribute("href").slice(1));
+      var section = target ? target.closest("section") : null;
+      link.parentNode.hidden = !!(section && section.hidden);
+    });
   }
 
   function showGone(err) {
@@ -173,11 +183,17 @@
     });
   });
 
+  // Events that change what this page shows (typing and other signals do not need a refetch).
+  var CONVERSATION_EVENTS = {
+    "message.added": 1, "conversation.claimed": 1, "conversation.transferred": 1, "conversation.closed": 1,
+    "delivery.changed": 1, "note.added": 1, "contact.left": 1
+  };
+
   function apply(frames) {
     var relevant = false;
     var staff = false;
     frames.forEach(function (frame) {
-      if (frame.conversation_id === conversationId) relevant = true;
+      if (frame.conversation_id === conversationId && CONVERSATION_EVENTS[frame.event]) relevant = true;
       if (frame.event === "staff.changed") staff = true;
     });
     if (relevant) reload().catch(function () {});
@@ -229,7 +245,13 @@
       list: $("canned-list"),
       empty: $("canned-empty"),
       send: function (body) {
-        return post("/messages", { body: body }).then(function () { transcript.scrollToEnd(); });
+        return H.api.post(path("/messages"), { body: body }).then(function () {
+          // Sent: a failed refresh must not read as a failed send.
+          reload().then(transcript.scrollToEnd, function () {});
+        }, function (err) {
+          if (err.status === 409 || err.status === 404 || err.status === 403) reload().catch(function () {});
+          throw err;
+        });
       }
     });
     closer = H.closing.create(session, closeConversation);

@@ -6,6 +6,10 @@
   var ui = H.ui;
   var $ = ui.$;
   var TICK_MS = 15000;
+  var FLOOR_EVENTS = {
+    "conversation.opened": 1, "conversation.claimed": 1, "conversation.transferred": 1,
+    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1
+  };
 
   var pageError = $("page-error");
   var longest = null; // {seconds, at}: the longest wait is counted on locally between events
@@ -108,7 +112,7 @@
     H.page.live({
       reload: reload,
       apply: function (frames) {
-        if (frames.length) reload().catch(function () {});
+        if (frames.some(function (f) { return FLOOR_EVENTS[f.event]; })) reload().catch(function () {});
       }
     });
     window.setInterval(renderLongest, TICK_MS);

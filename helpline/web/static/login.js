@@ -102,13 +102,8 @@
       ui.showError(errorBox, err);
       return;
     }
-    if (err.status === 429) {
-      var wait = Number(data.retry_after);
-      errorBox.textContent = err.message + (wait > 0 ? " You can try again in " + Math.ceil(wait) + " seconds." : "");
-      if (wait > 0) waitOut(wait);
-    } else {
-      ui.showError(errorBox, err);
-    }
+    ui.showError(errorBox, err);
+    if (err.status === 429 && Number(data.retry_after) > 0) waitOut(Number(data.retry_after));
     if (askingCode) {
       totp.value = "";
       totp.focus();

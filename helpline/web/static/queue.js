@@ -9,6 +9,7 @@
   // Messages the conversation page can leave for this page (?notice=…): fixed text only.
   var NOTICES = {
     taken: "That conversation was taken by someone else, so you are back at the queue.",
+    requeued: "Someone else put that conversation back in the queue, so you are back here too.",
     transferred: "The conversation was transferred with your handover note.",
     returned: "The conversation is back in the queue with your handover note.",
     gone: "That conversation no longer exists, or you cannot see it."

@@ -93,14 +93,11 @@
     if (!parts.spans.length) return null;
     var list = ui.el("ul", { class: "msg-risks", "aria-label": "Flagged in this message" });
     parts.spans.forEach(function (span) {
-      var quoted = parts.body.slice(span.start, span.end);
-      span.risks.forEach(function (risk) {
-        list.appendChild(ui.el("li", null, [
-          "Flagged ",
-          ui.el("q", { dir: "auto" }, quoted),
-          " — " + riskText(risk)
-        ]));
-      });
+      list.appendChild(ui.el("li", null, [
+        "Flagged ",
+        ui.el("q", { dir: "auto" }, parts.body.slice(span.start, span.end)),
+        " — " + span.risks.map(riskText).join("; ")
+      ]));
     });
     return list;
   }
