@@ -213,7 +213,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
             hours=hours,
             notifier=bus,
             clock=clock,
-            token_key=HmacKey(keyring.subkey("webchat/token")),
+            token_key=HmacKey(*_by_version(keyring, "webchat/token")),
             network_key=HmacKey(keyring.subkey("webchat/network")),
         )
         senders["webchat"] = webchat.sender
@@ -330,6 +330,12 @@ def _email(
         tls_context=tls,
     )
     return sender, server
+
+
+def _by_version(keyring: Keyring, purpose: str) -> list[bytes]:
+    """A subkey under every master key version held, the current one first."""
+    versions = sorted(keyring.versions, key=lambda v: v != keyring.current_version)
+    return [keyring.subkey(purpose, version) for version in versions]
 
 
 def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Application:

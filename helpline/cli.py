@@ -1,4 +1,4 @@
-"""The ``helpline`` command: init, serve, user, audit, simulate."""
+"""The ``helpline`` command: init, serve, user, audit, simulate, bench."""
 
 from __future__ import annotations
 
@@ -8,21 +8,27 @@ import os
 import secrets
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
+import aiosmtplib
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from helpline import cli_lifecycle as lifecycle_commands
 from helpline import log
 from helpline import settings as settings_module
 from helpline.app import Helpline, build, build_app
 from helpline.audit.chain import GENESIS, StoredAuditRow, first_bad
+from helpline.bench import command as bench_command
 from helpline.clock import SystemClock
 from helpline.core.models import User
 from helpline.crypto.keyring import Keyring
 from helpline.errors import HelplineError, PublicError
+from helpline.loops import new_event_loop
 from helpline.settings import Settings
 from helpline.store.sqlite.database import SqliteStore
 
@@ -110,6 +116,19 @@ def build_parser() -> argparse.ArgumentParser:
     sms.add_argument("--body", required=True)
     _config_option(sms)
     sms.set_defaults(run=_simulate_sms)
+    email = simulate_commands.add_parser("email", help="send an email to the server's SMTP port, as a mail client")
+    email.add_argument("--from", dest="sender", required=True, help="the contact's address, e.g. jo@example.net")
+    email.add_argument("--subject", default="Please help")
+    email.add_argument("--body", required=True)
+    _config_option(email)
+    email.set_defaults(run=_simulate_email)
+
+    bench = commands.add_parser(
+        "bench", help="run the real server on a fresh data directory under load and measure it (see README)"
+    )
+    bench_command.add_options(bench)
+    bench.set_defaults(run=bench_command.main)
+    lifecycle_commands.add_commands(commands, _config_option)
     return parser
 
 
@@ -146,7 +165,14 @@ def _serve(args: argparse.Namespace) -> int:
     helpline = build(settings)
     app = build_app(helpline)
     print(f"Helpline console: {settings.server.public_url.rstrip('/')}/console", flush=True)
-    web.run_app(app, host=settings.server.host, port=settings.server.port, access_log=None, print=None)
+    web.run_app(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        access_log=None,
+        print=None,
+        loop=new_event_loop(),  # uvloop when installed (the "fast" extra)
+    )
     return 0
 
 
@@ -266,6 +292,39 @@ def _simulate_sms(args: argparse.Namespace) -> int:
         return 1
     print(f"Webhook posted: HTTP {status}")
     return 0 if status == 200 else 1
+
+
+def _simulate_email(args: argparse.Namespace) -> int:
+    mail = _settings(args).email
+    if not mail.enabled:
+        print("error: email is not enabled (set email.enabled and email.addresses)", file=sys.stderr)
+        return 2
+    message = EmailMessage()
+    message["From"] = args.sender
+    message["To"] = mail.addresses[0]
+    message["Subject"] = args.subject
+    message["Message-ID"] = make_msgid(domain="simulated.invalid")
+    message.set_content(args.body)
+    host = mail.smtp_host if mail.smtp_host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+
+    async def send() -> str:
+        async with aiosmtplib.SMTP(hostname=host, port=mail.smtp_port, start_tls=False, timeout=30) as client:
+            await client.mail(args.sender)
+            await client.rcpt(mail.addresses[0])
+            response = await client.data(message.as_bytes())
+            return f"{response.code} {response.message}"
+
+    try:
+        answer = asyncio.run(send())
+    except aiosmtplib.SMTPResponseException as exc:
+        print(f"Email refused: {exc.code} {exc.message}", file=sys.stderr)
+        return 1
+    except (aiosmtplib.SMTPException, OSError):
+        where = f"{host}:{mail.smtp_port}"
+        print(f"error: no SMTP server answered at {where}; is `helpline serve` running?", file=sys.stderr)
+        return 1
+    print(f"Email sent: {answer}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from helpline import cli, log
 from helpline.app import Helpline, build, build_app
 from helpline.settings import Settings, load
-from tests.fakes.twilio_api import FakeTwilio
+from helpline.testing.twilio_api import FakeTwilio
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "f" * 32

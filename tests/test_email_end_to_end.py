@@ -200,3 +200,39 @@ async def test_bounce_is_accepted_and_dropped(harness: Harness) -> None:
     volunteer = await harness.console("amira")
     assert await volunteer.queue() == []
     assert harness.rows("SELECT COUNT(*) FROM messages") == [(0,)]
+
+
+class TestGracePeriod:
+    """With a grace period after closing, thread keys live as long as the route, no longer."""
+
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.replace("retention", vault_grace_minutes=10)
+
+    async def test_answer_in_grace_reopens_then_keys_go_when_it_ends(self, harness: Harness, sink: SmtpSink) -> None:
+        """An answer to our email within the grace period reopens its conversation; after it, a new one opens."""
+        await mail(harness, letter(CONTACT, "first", subject="Hello"), sender=CONTACT)
+        volunteer, conversation_id = await claimed(harness)
+        await reply(volunteer, conversation_id, REPLY)
+        await harness.send_outbox()
+        ours = delivered(sink, REPLY).message
+        closed = await volunteer.post(f"/api/conversations/{conversation_id}/close", {"outcome": "advice"})
+        assert closed.status == 200
+        assert harness.rows("SELECT COUNT(*) FROM thread_keys") == [(2,)]
+
+        harness.clock.advance(minutes=9)
+        answer = letter("jo.other@example.org", "one more thing", subject="Re: Hello", in_reply_to=ours["Message-ID"])
+        await mail(harness, answer, sender="jo.other@example.org")
+        [waiting] = await volunteer.queue()
+        assert waiting["id"] == conversation_id and waiting["status"] == "waiting"
+
+        await volunteer.post(f"/api/conversations/{conversation_id}/claim")
+        await volunteer.post(f"/api/conversations/{conversation_id}/close", {"outcome": "advice"})
+        harness.clock.advance(minutes=11)
+        assert await harness.helpline.retention.expire_addresses() == 1
+        assert harness.rows("SELECT COUNT(*) FROM thread_keys") == [(0,)]
+        late = letter("jo.other@example.org", "and again", subject="Re: Hello", in_reply_to=ours["Message-ID"])
+        await mail(harness, late, sender="jo.other@example.org")
+        await volunteer.login("amira")
+        [new] = await volunteer.queue()
+        assert new["id"] != conversation_id

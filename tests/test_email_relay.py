@@ -129,3 +129,13 @@ async def test_every_attempt_gets_a_fresh_message_id(harness: Harness, sink: Smt
     await mail(harness, answer, sender="another@example.org")
     [only] = await volunteer.queue()
     assert only["id"] == conversation
+
+
+async def test_reply_to_an_international_address_uses_smtputf8(harness: Harness, sink: SmtpSink) -> None:
+    """A contact whose address has non-ASCII letters is answered with SMTPUTF8, to that exact address."""
+    raw = "From: Jöe <jöe@exämple.net>\r\nSubject: hallo\r\nMessage-ID: <u1@example.net>\r\n\r\nhilfe\r\n"
+    assert (await mail(harness, raw.encode(), sender="envelope@example.net")).code == 250
+    assert await harness.send_outbox() == 1  # the greeting
+    [greeting] = sink.messages
+    assert greeting.rcpt_tos == ["jöe@exämple.net"]
+    assert greeting.message["To"] == "jöe@exämple.net"

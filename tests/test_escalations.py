@@ -45,6 +45,9 @@ async def test_supervisor_is_alerted_live_and_moves_it_through_its_states(harnes
     assert (await sam.post(f"{base}/close")).status == 200
     [history] = (await (await sam.get(f"/api/conversations/{conversation}/escalations")).json())["escalations"]
     assert history["state"] == "closed" and history["decision"] == "referred"
+    assert history["acknowledged_by"] == history["decided_by"] == "sam"
+    [summary] = (await sam.conversation(conversation))["escalations"]
+    assert summary["state"] == "closed" and "note" not in summary
     actions = [row[0] for row in harness.rows("SELECT action FROM audit WHERE action LIKE 'escalation.%' ORDER BY seq")]
     assert actions == ["escalation.raised", "escalation.acknowledged", "escalation.decided", "escalation.closed"]
     assert b"CANARYFLAG" not in harness.settings.storage.database.read_bytes()
@@ -114,7 +117,7 @@ async def test_bad_flags_and_transitions(harness: Harness) -> None:
     assert (await sam.post(f"{base}/close")).status == 409
     assert (await sam.post(f"{base}/acknowledge")).status == 200
     again = await sam.post(f"{base}/acknowledge")
-    assert again.status == 409 and "already" in (await again.json())["error"]
+    assert again.status == 409 and (await again.json())["error"] == "This escalation was already acknowledged by sam."
     assert (await sam.post(f"{base}/decide", {"decision": "shrug", "note": ""})).status == 400
     await amira.post(f"/api/conversations/{conversation}/close", {"outcome": "advice"})
     closed = await amira.post(path, {"category": "abuse", "level": "concern", "note": ""})

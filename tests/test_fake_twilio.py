@@ -27,7 +27,7 @@ from twilio.request_validator import (  # type: ignore[import-untyped, unused-ig
 )
 from twilio.rest import Client  # type: ignore[import-untyped, unused-ignore]
 
-from tests.fakes.twilio_api import FakeTwilio
+from helpline.testing.twilio_api import FakeTwilio
 
 # twilio 9.13's AsyncTwilioHttpClient authenticates with aiohttp.BasicAuth and
 # the session's ``auth=`` argument, both deprecated by aiohttp 3.14. Only these

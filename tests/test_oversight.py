@@ -28,7 +28,10 @@ async def test_join_then_write_to_the_contact(harness: Harness) -> None:
     sam = await harness.console("sam", role="supervisor")
     path = f"/api/conversations/{conversation}/messages"
     assert (await sam.post(path, {"body": "Supervisor here"})).status == 409
+    assert (await sam.conversation(conversation))["joined"] is False
     assert (await sam.post(f"/api/conversations/{conversation}/join")).status == 200
+    assert (await sam.post(f"/api/conversations/{conversation}/join")).status == 200  # joining twice is harmless
+    assert (await sam.conversation(conversation))["joined"] is True
     assert (await sam.post(path, {"body": "Supervisor here"})).status == 201
     await harness.send_outbox()
     assert "Supervisor here" in [m["Body"] for m in harness.twilio.created]

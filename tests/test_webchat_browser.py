@@ -19,18 +19,26 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    WebSocketRoute,
+    async_playwright,
+    expect,
+)
 
 from helpline.app import build, build_app
 from helpline.core.events import ContactLeft, ContactTyping
 from helpline.settings import Settings
+from helpline.testing.twilio_api import FakeTwilio
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, CapturedLog, Console, FakeClock, Harness
-from tests.fakes.twilio_api import FakeTwilio
 from tests.test_canary import data_files, text_forms
 from tests.test_webchat_socket import next_event
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,14 +64,17 @@ STORED = "#messages li[data-seq]"
 # ---------- fixtures: one browser for the module; the harness on the module's event loop ----------
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if not Path("/usr/bin/chromium").exists():
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is needed at /usr/bin/chromium: scripts/test installs it")
+    return CHROMIUM
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        launched = await playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         yield launched
         await launched.close()
 
@@ -99,7 +110,15 @@ async def harness(
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def site(site_port: int, port: int) -> AsyncIterator[str]:
+async def exit_gate() -> asyncio.Event:
+    """Open unless a test closes it: the exit site answers only while it is set."""
+    gate = asyncio.Event()
+    gate.set()
+    return gate
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def site(site_port: int, port: int, exit_gate: asyncio.Event) -> AsyncIterator[str]:
     """The neutral site: a start page, the exit destination, and a charity page that embeds the widget."""
     helpline = f"http://127.0.0.1:{port}"
 
@@ -111,6 +130,7 @@ async def site(site_port: int, port: int) -> AsyncIterator[str]:
         return page("Recipes", "<main><h1>Recipes</h1><p>Soup of the day.</p></main>")
 
     async def landing(request: web.Request) -> web.Response:
+        await exit_gate.wait()
         return page("Weather", "<main><h1>Weather</h1><p>Sunny spells.</p></main>")
 
     async def host(request: web.Request) -> web.Response:
@@ -219,7 +239,7 @@ async def test_contact_chats_with_a_volunteer(browser: Browser, harness: Harness
 
 
 async def test_quick_exit_blanks_clears_leaves_and_tells_the_volunteer(
-    browser: Browser, harness: Harness, site: str
+    browser: Browser, harness: Harness, site: str, exit_gate: asyncio.Event
 ) -> None:
     """Shift three times: the page is blank at once, storage empty, the tab on the exit site, Back skips the chat."""
     context = await new_context(browser)
@@ -231,27 +251,27 @@ async def test_quick_exit_blanks_clears_leaves_and_tells_the_volunteer(
         await send(page, "someone is coming, I have to go")
         assert await page.evaluate("sessionStorage.length") == 1
 
-        released = asyncio.Event()
-
-        async def hold(route: Any) -> None:
-            await released.wait()
-            await route.continue_()
-
-        await page.route(site + "/", hold)
-        await page.locator("body").click(position={"x": 5, "y": 200})
+        # The exit site is made to wait before it answers, and the page reports what it shows the moment it
+        # is emptied: that is what anyone looking at the screen sees while the exit site loads.
+        exit_gate.clear()
+        left_behind: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await page.expose_function("reportLeftBehind", left_behind.put_nowait)
+        await page.evaluate(
+            """() => new MutationObserver(() => {
+                if (document.body.childElementCount === 0) window.reportLeftBehind({
+                    text: document.body.innerText.trim(), storage: sessionStorage.length, title: document.title});
+            }).observe(document.body, {childList: true})"""
+        )
+        await page.locator("h1").click()
         for _ in range(3):
             await page.keyboard.press("Shift")
-        await asyncio.sleep(1)
-        print("DEBUG", await page.evaluate("[document.body.childElementCount, location.href, sessionStorage.length, window.__problems]"))
-        await page.wait_for_function("() => document.body.childElementCount === 0")
-        assert await page.evaluate("document.body.innerText.trim()") == ""
-        assert await page.evaluate("sessionStorage.length") == 0
-        left = await next_event(subscription, ContactLeft)
-        assert isinstance(left, ContactLeft) and left.reason == "quick_exit"
-        released.set()
-
+        state = await asyncio.wait_for(left_behind.get(), TIMEOUT_MS / 1000)
+        assert state == {"text": "", "storage": 0, "title": ""}
+        exit_gate.set()
         await page.wait_for_url(site + "/")
         assert await page.title() == "Weather"
+        left = await next_event(subscription, ContactLeft)
+        assert isinstance(left, ContactLeft) and left.reason == "quick_exit"
         await page.go_back()
         assert page.url == site + "/start"
         assert "/chat" not in page.url
@@ -337,7 +357,8 @@ async def test_widget_talks_to_no_one_but_the_helpline(browser: Browser, harness
         assert requests, "no requests were recorded"
         assert {urlsplit(url).netloc for url in requests} <= {helpline, host}
         # The host site's own requests are the page, the browser's icon request and the exit destination.
-        assert {urlsplit(url).path for url in requests if urlsplit(url).netloc == host} <= {"/host", "/", "/favicon.ico"}
+        own = {urlsplit(url).path for url in requests if urlsplit(url).netloc == host}
+        assert own <= {"/host", "/", "/favicon.ico"}
         assert any(url.endswith("/widget.js") for url in requests) and any("/chat/ws" in url for url in requests)
     finally:
         subscription.close()

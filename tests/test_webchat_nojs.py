@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from aiohttp import ClientResponse
 
 from helpline.settings import Settings
 from tests.conftest import Console, Harness
-
-import pytest
 
 HOST = "https://www.charity.example"
 
@@ -28,7 +27,9 @@ def hidden(html: str, name: str) -> str:
 
 
 async def post(client: Console, path: str, form: dict[str, str]) -> tuple[ClientResponse, str]:
-    response = await client.client.post(path, data=form, headers={"Sec-Fetch-Site": "same-origin"}, allow_redirects=False)
+    response = await client.client.post(
+        path, data=form, headers={"Sec-Fetch-Site": "same-origin"}, allow_redirects=False
+    )
     return response, await response.text()
 
 
@@ -78,7 +79,9 @@ async def test_chat_without_javascript_from_start_to_end(harness: Harness) -> No
     """Send, read a reply with "Check for replies", and end: the token only ever in hidden fields."""
     contact = await harness.console()
     page = await (await contact.get("/chat")).text()
-    response, page = await post(contact, "/chat/send", {"token": "", "message_id": hidden(page, "message_id"), "body": "Hello from Tor"})
+    response, page = await post(
+        contact, "/chat/send", {"token": "", "message_id": hidden(page, "message_id"), "body": "Hello from Tor"}
+    )
     assert response.status == 200
     assert_no_traces(response)
     token = hidden(page, "token")

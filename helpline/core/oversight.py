@@ -35,6 +35,8 @@ class Oversight:
                 raise NotFound("There is no such conversation.")
             if conversation.status == "closed":
                 raise Conflict("This conversation is closed.")
+            if await tx.oversight.joined(conversation_id, user.id):
+                return
             await tx.oversight.join(conversation_id, user.id, now)
             await tx.audit.append(AuditEntry(now, user.id, Action.CONVERSATION_JOINED, conversation_id))
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, NoReturn
 
+from helpline.core.regex_starts import starts
 from helpline.errors import ConfigError
 
 CATEGORIES = ("suicide", "self_harm", "immediate_danger", "abuse", "exploitation", "trafficking", "missing_child")
@@ -76,7 +77,7 @@ NO_RISK = Assessment(Band.NONE, ())
 _DROPPED_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
 _BLANKS = frozenset("\u115f\u1160\u3164\uffa0")
 _APOSTROPHES = frozenset("'’‘ʼ`´")
-# Cyrillic and Greek letters that look like Latin ones, used to dodge filters ("kіll" with a Cyrillic і).
+# Cyrillic and Greek letters that look like Latin ones, used to dodge filters ("kill" with U+0456 for "i").
 _LOOKALIKES = str.maketrans("аеорсухіјѕкмтнвοαικνρυτ", "aeopcyxijskmthboaikvput")
 _LEET = str.maketrans("013457@$!|", "oieastasil")
 # Letters and digits, plus symbols that stand for letters in leetspeak (h@te, $elf).
@@ -84,6 +85,7 @@ _TOKEN = re.compile(r"(?:[^\W_]|[@$])+(?:['’‘ʼ`´!|](?:[^\W_]|[@$])+)*")
 _LEADING_DIGITS = re.compile(r"^[0-9]+")
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n\r\u2026]")
 _REPEAT = re.compile(r"([^\W\d_])\1+")
+_WORD_START = re.compile(r"\b(?=\w)")
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,10 @@ class Normaliser:
 
     For each original character: NFKC compatibility folding with combining marks stripped (``kíll`` →
     ``kill``, fullwidth and mathematical letters → ASCII), invisible characters dropped, case folded.
-    Then, word by word: lookalike Cyrillic and Greek letters in Latin words mapped to Latin, apostrophes
-    dropped (``don't`` → ``dont``), the word looked up in the abbreviation table (``wanna`` → ``want to``,
-    ``dont`` → ``do not``); if not found, leetspeak inside the word mapped (``k1ll``, ``h@te``; a leading
+    Then, word by word: lookalike Cyrillic and Greek letters in Latin words mapped to Latin; the word
+    looked up in the abbreviation table first as written (``he'll`` → ``he will``, where ``hell`` is not),
+    then with its apostrophes dropped (``wanna`` → ``want to``, ``don't`` and ``dont`` → ``do not``); if
+    still not found, leetspeak inside the word mapped (``k1ll``, ``h@te``; a leading
     number such as ``3am`` is kept) and looked up again. Finally every run of a repeated letter becomes one
     letter (``kiiill`` → ``kil``, and so ``kill`` → ``kil``): both the lexicon and the messages are
     normalised this way, so spellings that stretch or drop a doubled letter meet.
@@ -133,10 +136,25 @@ class Normaliser:
         ends: list[int] = []
         clauses: set[int] = set()
         previous_end = 0
+        # In ASCII text each character is its own source; a word of plain letters with no doubled letter
+        # and no abbreviation is already in matching form, so it is copied whole rather than char by char.
+        plain_text = text.isascii()
         for match in _TOKEN.finditer(folded):
             if _CLAUSE_BREAK.search(folded, previous_end, match.start()) and out:
-                clauses.add(len(out) + 1)
-            word_chars = self._word(match.group(), source[match.start() : match.end()])
+                # ``starts`` has one entry per normalised character (``out`` may hold whole words).
+                clauses.add(len(starts) + 1)
+            token = match.group()
+            if plain_text and token.isalpha() and token not in self._abbreviations and not _REPEAT.search(token):
+                if out:
+                    out.append(" ")
+                    starts.append(ends[-1])
+                    ends.append(match.start())
+                out.append(token)
+                starts.extend(range(match.start(), match.end()))
+                ends.extend(range(match.start() + 1, match.end() + 1))
+                previous_end = match.end()
+                continue
+            word_chars = self._word(token, source[match.start() : match.end()])
             if not word_chars:
                 continue
             if out:
@@ -184,6 +202,8 @@ class Normaliser:
     @staticmethod
     def _fold(text: str) -> tuple[str, list[int]]:
         """Per original character: compatibility-folded, marks and invisibles dropped, case folded."""
+        if text.isascii():
+            return text.lower(), list(range(len(text)))
         out: list[str] = []
         source: list[int] = []
         for index, char in enumerate(text):
@@ -275,17 +295,47 @@ class _Rule:
 @dataclass(frozen=True)
 class _Matcher:
     """Many rules as one regex: a zero-width lookahead at each word start, so matches of different rules
-    may overlap; at one position the first alternative wins. ``rules`` maps group names to rules."""
+    may overlap; at one position the first alternative wins. ``rules`` maps group names to rules.
+
+    At each word start only a cut-down copy of the regex is tried: ``by_two`` holds, for two characters a
+    match can begin with, the rules that can match there; ``by_one`` does the same for the first character
+    alone, for words whose first two characters no rule begins with; and ``fallback`` holds the rules whose
+    beginnings could not be worked out (they are in every copy too). Each copy keeps the rules' order, so
+    the matches are the full regex's own, found without trying every rule at every word.
+    """
 
     regex: re.Pattern[str]
     rules: Mapping[str, _Rule]
+    alternatives: tuple[str, ...] = ()
+    beginnings: tuple[frozenset[str] | None, ...] = ()
+    two_keys: frozenset[str] = frozenset()
+    one_keys: frozenset[str] = frozenset()
+    fallback: re.Pattern[str] | None = None
+    # The cut-down copies are compiled on first use: compiling all of them would make every start slow.
+    _copies: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+
+    def _copy(self, key: str) -> re.Pattern[str] | None:
+        """The rules that can match where the text begins with ``key`` (one or two characters), in order."""
+        if key not in self._copies:
+            chosen = [
+                alternative
+                for alternative, begins in zip(self.alternatives, self.beginnings, strict=True)
+                if begins is None or key in begins or key[0] in begins
+            ]
+            self._copies[key] = re.compile(f"(?={'|'.join(chosen)})") if chosen else None
+        return self._copies[key]
 
     def find(self, text: str) -> Iterable[tuple[int, int, _Rule]]:
-        for match in self.regex.finditer(text):
-            name = match.lastgroup
-            if name is not None:
-                start, end = match.span(name)
-                yield start, end, self.rules[name]
+        for word in _WORD_START.finditer(text):
+            position = word.start()
+            two, first = text[position : position + 2], text[position]
+            regex = self._copy(two) if two in self.two_keys else None
+            if regex is None:
+                regex = (self._copy(first) if first in self.one_keys else None) or self.fallback
+            match = regex.match(text, position) if regex is not None else None
+            if match is not None and match.lastgroup is not None:
+                start, end = match.span(match.lastgroup)
+                yield start, end, self.rules[match.lastgroup]
 
 
 @dataclass(frozen=True)
@@ -411,9 +461,7 @@ _ESCAPE = re.compile(r"\\.")
 # ``{name}`` in a lexicon pattern; ``{2,3}`` repetitions are left alone.
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 
-_Built = tuple[
-    Normaliser, Negation, list[_Matcher], list[_Matcher], _Matcher, dict[_Rule, frozenset[str]]
-]
+_Built = tuple[Normaliser, Negation, list[_Matcher], list[_Matcher], _Matcher, dict[_Rule, frozenset[str]]]
 
 
 class _LexiconBuilder:
@@ -580,5 +628,16 @@ def _compile(entries: list[tuple[tuple[int, int], str, _Rule]]) -> _Matcher:
     rules = {f"r{i}": rule for i, (_, _, rule) in enumerate(ordered)}
     if not ordered:
         return _Matcher(re.compile(r"(?!)"), rules)
-    body = "|".join(rf"(?P<r{i}>\b(?:{pattern})\b)" for i, (_, pattern, _) in enumerate(ordered))
-    return _Matcher(re.compile(rf"\b(?=\w)(?={body})"), rules)
+    alternatives = tuple(rf"(?P<r{i}>\b(?:{pattern})\b)" for i, (_, pattern, _) in enumerate(ordered))
+    beginnings = tuple(starts(pattern) for _, pattern, _ in ordered)
+    keys = {key for begins in beginnings if begins is not None for key in begins}
+    fallback = re.compile(f"(?={'|'.join(a for a, b in zip(alternatives, beginnings, strict=True) if b is None)})")
+    return _Matcher(
+        re.compile(rf"\b(?=\w)(?={'|'.join(alternatives)})"),
+        rules,
+        alternatives,
+        beginnings,
+        frozenset(key for key in keys if len(key) == 2),
+        frozenset(key[0] for key in keys),
+        fallback if any(b is None for b in beginnings) else None,
+    )

@@ -7,7 +7,8 @@ the subject and the Message-IDs to quote) into the vault beside the address.
 Going out, the channel's sender asks this service for the reply context of the outbox item it is
 sending, and names the reference it gives its message, so that the contact's answer finds its way back.
 A thread key is ``HMAC(k_thread, channel ‖ reference)``: the reference itself is never stored. Thread keys
-go when the conversation's route goes (at close), and the reply context goes with the vault entry.
+live exactly as long as the conversation's route (until it closes, or the grace period after that ends),
+and the reply context goes with the vault entry.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ VAULT_FIELD = "reply_context"
 
 
 def thread_keys(pseudonyms: Pseudonymizer, inbound: Inbound) -> list[bytes]:
-    """The thread keys of the references an inbound message quotes."""
-    return [pseudonyms.thread(inbound.channel, ref) for ref in inbound.thread_refs]
+    """The thread keys of the references an inbound message quotes, under every master key version held."""
+    return [key for ref in inbound.thread_refs for key in pseudonyms.thread_candidates(inbound.channel, ref)]
 
 
 async def keep_reply_context(tx: Tx, cipher: Cipher, conversation: Conversation, inbound: Inbound) -> None:
@@ -66,7 +67,7 @@ class Threads:
             return ""
 
     async def name_reply(self, outbox_id: str, channel: str, reference: str) -> None:
-        """Remember that the reply being sent for this outbox item carries ``reference``, if still open."""
+        """Remember that the reply being sent for this outbox item carries ``reference``, while routable."""
         key = self._pseudonyms.thread(channel, reference)
 
         async def work(tx: Tx) -> None:
@@ -74,7 +75,10 @@ class Threads:
             if item is None:
                 return
             conversation = await tx.conversations.get(item.conversation_id)
-            if conversation is not None and conversation.status != "closed":
+            if conversation is None:
+                return
+            # A closed conversation keeps its keys only as long as its route (a grace period after closing).
+            if conversation.status != "closed" or await tx.conversations.route_of(conversation.id) is not None:
                 await tx.conversations.add_thread_key(key, conversation.id)
 
         await self._store.write(work)

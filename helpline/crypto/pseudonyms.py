@@ -58,6 +58,10 @@ class Pseudonyms:
         """The blind index under every master key version held, current first."""
         return self._every("blind-index", channel, address)
 
+    def thread_candidates(self, channel: str, reference: str) -> tuple[bytes, ...]:
+        """The thread key under every master key version held, current first."""
+        return self._every("thread", channel, reference)
+
     def _every(self, purpose: str, channel: str, value: str) -> tuple[bytes, ...]:
         current = self._keyring.current_version
         older = sorted((v for v in self._keyring.versions if v != current), reverse=True)

@@ -2,11 +2,14 @@
 
 The socket is authenticated by the session cookie, and only the console's own pages may open it (the
 ``Origin`` must be the console's: a page elsewhere cannot ride a volunteer's cookie). After a
-``hello`` frame, every committed change is sent as an event frame with the next sequence number. Events
-carry ids only; the page fetches what it shows from the API. A subscriber that fell behind is told to
-``resync``: the database is the source of truth.
+``hello`` frame carrying the current sequence number, every committed change is sent as an event frame
+with the next one. Events carry ids only; the page fetches what it shows from the API. A socket that fell
+behind sees a gap in the numbers (or is sent ``resync``) and reloads: the database is the source of truth.
 
-Each event is encoded to JSON once and shared by every socket; only the sequence number is per socket.
+The numbers are the console stream's own, the same for every socket, so each event is encoded once, as a
+WebSocket frame, and the same bytes go to every socket: one bus subscription for all the sockets, and one
+write per socket for all the events committed together, however many volunteers are connected. A socket
+whose unsent data passes ``MAX_BUFFERED`` is skipped until it drains; the gap tells its page to reload.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -29,6 +31,8 @@ from helpline.web.auth import SessionAuth
 log = get_logger(__name__)
 RESYNC = '{"type":"resync"}'
 SESSION_ENDED = 4401
+# Bytes a socket may have waiting to be sent before it is skipped (its page then reloads).
+MAX_BUFFERED = 1024 * 1024
 
 
 def origin_of(url: str) -> str:
@@ -36,29 +40,26 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class EventFrames:
-    """Encodes each event once, however many sockets it goes to."""
+def event_json(seq: int, event: Event) -> str:
+    """One event frame's JSON: ids only, the event's own ``seq`` renamed ``message_seq``."""
+    # Events are flat (ids, numbers, flags): a shallow copy, without asdict's deep one.
+    fields = {"event": event.name, **{f.name: getattr(event, f.name) for f in dataclasses.fields(event)}}
+    if "seq" in fields:  # a message's own sequence number, not the frame's
+        fields["message_seq"] = fields.pop("seq")
+    return f'{{"type":"event","seq":{seq},{json.dumps(fields, separators=(",", ":"))[1:-1]}}}'
 
-    def __init__(self, size: int = 512) -> None:
-        self._size = size
-        self._cache: OrderedDict[int, tuple[Event, str]] = OrderedDict()
 
-    def body(self, event: Event) -> str:
-        cached = self._cache.get(id(event))
-        if cached is not None and cached[0] is event:
-            return cached[1]
-        fields = {"event": event.name, **dataclasses.asdict(event)}
-        if "seq" in fields:  # a message's own sequence number, not the frame's
-            fields["message_seq"] = fields.pop("seq")
-        encoded = json.dumps(fields, separators=(",", ":"))[1:-1]
-        # Keep the event itself alive so its id() cannot be reused while cached.
-        self._cache[id(event)] = (event, encoded)
-        while len(self._cache) > self._size:
-            self._cache.popitem(last=False)
-        return encoded
-
-    def frame(self, seq: int, event: Event) -> str:
-        return f'{{"type":"event","seq":{seq},{self.body(event)}}}'
+def text_frame(text: str) -> bytes:
+    """A whole server-to-client WebSocket text frame (RFC 6455: FIN, opcode 1, unmasked, no extensions)."""
+    payload = text.encode("utf-8")
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 class ConsoleLive:
@@ -67,7 +68,11 @@ class ConsoleLive:
         self._notifier = notifier
         self._origin = origin_of(public_url)
         self._heartbeat = heartbeat
-        self._frames = EventFrames()
+        self._seq = 0
+        self._sockets: dict[web.WebSocketResponse, asyncio.Transport] = {}
+        self._pending: list[bytes] = []
+        self._flush_scheduled = False
+        self._broadcaster: asyncio.Task[None] | None = None
         self.connected = 0
 
     def _origin_allowed(self, request: web.Request) -> bool:
@@ -80,9 +85,14 @@ class ConsoleLive:
         session = await self._auth.session(request)
         socket = web.WebSocketResponse(compress=False, heartbeat=self._heartbeat, max_msg_size=4096)
         await socket.prepare(request)
-        subscription = self._notifier.subscribe()
+        transport = request.transport
+        if transport is None:  # the client already left
+            return socket
+        self._start_broadcasting()
+        # Nothing between numbering the hello and joining the fan-out can yield, so no event falls between.
+        transport.write(text_frame(f'{{"type":"hello","seq":{self._seq}}}'))
+        self._sockets[socket] = transport
         self.connected += 1
-        sender = asyncio.create_task(self._forward(socket, subscription), name="console-live")
         try:
             async for message in socket:
                 if message.type != WSMsgType.TEXT:
@@ -94,10 +104,9 @@ class ConsoleLive:
                     await socket.send_str('{"type":"pong"}')
         finally:
             self.connected -= 1
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
-            subscription.close()
+            self._sockets.pop(socket, None)
+            if not self._sockets:
+                await self._stop_broadcasting()
         log.info("console.socket_closed", user_id=session.user.id)
         return socket
 
@@ -108,14 +117,41 @@ class ConsoleLive:
             return False
         return True
 
-    async def _forward(self, socket: web.WebSocketResponse, subscription: Subscription) -> None:
-        seq = 0
-        await socket.send_str(f'{{"type":"hello","seq":{seq}}}')
-        async for event in subscription:
-            if socket.closed:
-                return
-            if event.name == "bus.overflowed":
-                await socket.send_str(RESYNC)
+    def _start_broadcasting(self) -> None:
+        if self._broadcaster is None or self._broadcaster.done():
+            subscription = self._notifier.subscribe()
+            self._broadcaster = asyncio.create_task(self._broadcast(subscription), name="console-live")
+
+    async def _stop_broadcasting(self) -> None:
+        broadcaster, self._broadcaster = self._broadcaster, None
+        if broadcaster is not None:
+            broadcaster.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await broadcaster
+
+    async def _broadcast(self, subscription: Subscription) -> None:
+        """Number and encode each event once; the events that arrive together go out in one write."""
+        try:
+            async for event in subscription:
+                if event.name == "bus.overflowed":
+                    self._pending.append(text_frame(RESYNC))
+                else:
+                    self._seq += 1
+                    self._pending.append(text_frame(event_json(self._seq, event)))
+                if not self._flush_scheduled:
+                    # Runs once the subscription has nothing more queued, so one flush takes them all.
+                    self._flush_scheduled = True
+                    asyncio.get_running_loop().call_soon(self._flush)
+        finally:
+            subscription.close()
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        data = b"".join(self._pending)
+        self._pending.clear()
+        if not data:
+            return
+        for socket, transport in self._sockets.items():
+            if socket.closed or transport.is_closing() or transport.get_write_buffer_size() > MAX_BUFFERED:
                 continue
-            seq += 1
-            await socket.send_str(self._frames.frame(seq, event))
+            transport.write(data)

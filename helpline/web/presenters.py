@@ -144,6 +144,12 @@ def conversation_view(view: ConversationView) -> dict[str, Any]:
         "contact_left_detail": contact_left(conversation),
         "notes": [note(n) for n in view.notes],
         "whispers": [note(n) for n in view.whispers],
+        "joined": view.joined,
+        # States only, no notes: enough for the volunteer who raised a flag to see where it stands.
+        "escalations": [
+            {"id": e.id, "category": e.category, "level": e.level, "state": e.state, "raised_at": to_text(e.raised_at)}
+            for e in view.escalations
+        ],
     }
 
 

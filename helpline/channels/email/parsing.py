@@ -30,6 +30,8 @@ from helpline.channels.email.quoting import trim_reply
 
 MAX_DEPTH = 20
 MAX_PARTS = 500
+MAX_BOUNDARIES = 32
+_BOUNDARY_PARAMETER = re.compile(rb"boundary\s*(?:\*\d*)?\*?\s*=", re.IGNORECASE)
 _SIGNATURES = frozenset({"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"})
 _AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -74,10 +76,14 @@ class _Text:
 
 def parse_message(raw: bytes) -> ParsedMail:
     """Everything the helpline keeps of one raw RFC 5322 message; never raises."""
-    try:
-        message = message_from_bytes(raw, policy=policy.default)
-    except Exception:  # noqa: BLE001 - e.g. RecursionError on absurd nesting: fall back to the headers alone
-        message = None
+    message: Message | None = None
+    # The parser checks every line against every open boundary, so its time grows with depth times lines:
+    # a small, absurdly nested message could cost seconds. No mail client nests anywhere near this deep.
+    if len(_BOUNDARY_PARAMETER.findall(raw)) <= MAX_BOUNDARIES:
+        try:
+            message = message_from_bytes(raw, policy=policy.default)
+        except Exception:  # noqa: BLE001 - e.g. RecursionError on absurd nesting: fall back to the headers alone
+            message = None
     if message is None:
         try:
             message = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
@@ -87,10 +93,11 @@ def parse_message(raw: bytes) -> ParsedMail:
     collected = _Text()
     try:
         _collect(message, 0, collected)
+        text = "\n\n".join(piece for piece in (_render(kind, body) for kind, body in collected.pieces) if piece)
+        text = trim_reply(text)
     except Exception:  # noqa: BLE001 - a parser bug on hostile input ends in "unreadable", not a crash
         return _headers_of(message, text="", removed=collected.removed, unreadable=True)
-    text = "\n\n".join(piece for piece in (_render(kind, body) for kind, body in collected.pieces) if piece)
-    return _headers_of(message, text=trim_reply(text), removed=collected.removed, unreadable=False)
+    return _headers_of(message, text=text, removed=collected.removed, unreadable=False)
 
 
 def _headers_of(message: Message, *, text: str, removed: int, unreadable: bool) -> ParsedMail:

@@ -175,11 +175,13 @@ class SmtpRelaySender:
 
     async def _envelope(self, client: aiosmtplib.SMTP, recipient: str, *, utf8: bool) -> None:
         options: list[str] = []
-        if utf8:
-            if not client.supports_extension("smtputf8"):
-                raise PermanentProviderError("smtp_utf8_unsupported")
-            options.append("SMTPUTF8")
         try:
+            if utf8:
+                if client.is_ehlo_or_helo_needed:
+                    await client.ehlo()
+                if not client.supports_extension("smtputf8"):
+                    raise PermanentProviderError("smtp_utf8_unsupported")
+                options.append("SMTPUTF8")
             await client.mail(self._from, options=options, encoding="utf-8")
             await client.rcpt(recipient, encoding="utf-8")
         except aiosmtplib.SMTPResponseException as exc:

@@ -11,10 +11,11 @@ every provider exception is raised ``from None`` so its text cannot reach a trac
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import aiohttp
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -140,11 +141,28 @@ class TwilioSender:
                     await message.media(media.sid).delete_async()
             await message.delete_async()
         except TwilioRestException as exc:
-            if exc.status == 404:
-                return
-            code = str(exc.code or exc.status)
-            if exc.code == 20009 or exc.status >= 500 or exc.status in (401, 409, 429):
-                raise TransientProviderError(code, status=exc.status) from None
-            raise PermanentProviderError(code, status=exc.status) from None
+            status, code = exc.status, exc.code
+        except TwilioException as exc:
+            status, code = _page_failure(exc)
         except (TimeoutError, aiohttp.ClientError):
             raise TransientProviderError("connect") from None
+        else:
+            return
+        if status == 404:
+            return
+        if code == 20009 or status >= 500 or status in (401, 409, 429):
+            raise TransientProviderError(str(code or status), status=status)
+        raise PermanentProviderError(str(code or status), status=status)
+
+
+def _page_failure(exc: TwilioException) -> tuple[int, int | None]:
+    """The HTTP status and Twilio error code of a list page the SDK could not fetch (it raises the bare
+    ``TwilioException`` with the response attached, not a ``TwilioRestException``)."""
+    response = exc.args[1] if len(exc.args) > 1 else None
+    if not isinstance(response, Response):
+        return 500, None
+    try:
+        code = json.loads(response.text).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    return int(response.status_code), code if isinstance(code, int) else None

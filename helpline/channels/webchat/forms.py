@@ -25,7 +25,7 @@ from helpline.channels.webchat.limits import NetworkTags, client_address
 from helpline.channels.webchat.page import PageView, render
 from helpline.channels.webchat.protocol import valid_client_id
 from helpline.channels.webchat.registry import Chat
-from helpline.channels.webchat.service import ENDED_TEXT, ChatService, Refusal, status_text
+from helpline.channels.webchat.service import ENDED_TEXT, ChatService, ChatStatus, Refusal, status_text
 from helpline.log import get_logger
 
 STATIC = Path(__file__).parent / "static"
@@ -88,7 +88,8 @@ class ChatPages:
 
     def _new_chat_page(self, *, embedded: bool) -> web.Response:
         state = "new" if self._service.is_open() else "closed"
-        return self._html(self._view(state, embedded=embedded, message_id=_message_id()), embedded=embedded)
+        view = self._view(state, embedded=embedded, message_id=_message_id(), status=status_text(ChatStatus(state)))
+        return self._html(view, embedded=embedded)
 
     async def asset(self, request: web.Request) -> web.StreamResponse:
         """The chat page's own script and stylesheet (the widget script is served, configured, as /widget.js)."""

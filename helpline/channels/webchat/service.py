@@ -8,6 +8,7 @@ back as a ``Refusal`` with a sentence for the contact: nothing is ever dropped s
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -149,7 +150,8 @@ class ChatService:
         if wait is not None:
             return Refusal("network_busy", "Too many messages are coming from your network. Please wait.", wait)
         inbound = Inbound(CHANNEL, chat.address, f"{chat.address}/{client_id}", body)
-        received = await self._conversations.receive(inbound)
+        # Once sent, a message is stored and announced even if the connection drops while it is.
+        received = await asyncio.shield(self._conversations.receive(inbound))
         if received.conversation_id is not None:
             self.registry.attach(chat, received.conversation_id)
             if chat.state == "new":
@@ -217,10 +219,14 @@ class ChatService:
         """The contact ended the chat, used quick exit, or let it time out."""
         first = not self.registry.has_ended(chat.address)
         self.registry.end(chat)
+        # Someone leaving in a hurry closes the connection at once: what they asked for still happens.
+        await asyncio.shield(self._leave(chat, reason, first=first))
+        await self.finish(chat, reason)
+
+    async def _leave(self, chat: Chat, reason: str, *, first: bool) -> None:
         conversation_id = await self._conversations.contact_left(CHANNEL, chat.address, reason)
         if first:
             log.info("webchat.ended", conversation_id=conversation_id, reason=reason)
-        await self.finish(chat, reason)
 
     async def finish(self, chat: Chat, reason: str) -> None:
         """Tell every open socket of the chat that it has ended, after anything it has not yet shown."""
@@ -262,7 +268,9 @@ def status_text(status: ChatStatus) -> str:
         if status.position is None:
             return "You are in the queue. A volunteer will be with you as soon as they can."
         place = "next" if status.position == 1 else f"number {status.position}"
-        return f"You are {place} in the queue. The wait is roughly {status.wait}."
+        return f"You are {place} in the queue. Rough wait: {status.wait}."
     if status.state == "active":
         return "A volunteer is with you."
+    if status.state == "new":
+        return "Write your message below to start the chat."
     return ""

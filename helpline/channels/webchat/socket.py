@@ -145,11 +145,17 @@ class ChatConnection:
     async def _handle(self, chat: Chat, frame: protocol.Frame) -> None:
         service = self._service
         if isinstance(frame, protocol.Send):
+            starting = chat.conversation_id is None
             result = await service.post(chat, frame.client_id, frame.body, self._network)
             if isinstance(result, Refusal):
                 await self._send(result.frame(ref=frame.client_id))
                 return
             await self._acknowledge(chat, frame.client_id, result)
+            if starting and chat.state == "waiting":
+                # The first message put the chat in the queue: say where, without waiting for the bus.
+                status = await service.status(chat)
+                text = status_text(status)
+                await self._send(protocol.encode("queue", position=status.position, wait=status.wait, text=text))
         elif isinstance(frame, protocol.Typing):
             service.typing(chat, frame.active)
         elif isinstance(frame, protocol.StillHere):

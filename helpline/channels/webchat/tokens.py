@@ -33,17 +33,24 @@ _MAX_TOKEN_CHARS = 160
 class Keyed(Protocol):
     """A keyed MAC: the only key material this package sees is behind it."""
 
-    def digest(self, data: bytes) -> bytes: ...
+    def digest(self, data: bytes) -> bytes:
+        """The MAC under the current key."""
+
+    def digests(self, data: bytes) -> list[bytes]:
+        """The MAC under every key still held, current first (tokens issued before a key rotation still verify)."""
 
 
 class HmacKey:
-    """``Keyed`` as HMAC-SHA256 under one subkey."""
+    """``Keyed`` as HMAC-SHA256 under one subkey per master key version, the current one first."""
 
-    def __init__(self, key: bytes) -> None:
-        self._key = key
+    def __init__(self, key: bytes, *older: bytes) -> None:
+        self._keys = (key, *older)
 
     def digest(self, data: bytes) -> bytes:
-        return hmac.new(self._key, data, hashlib.sha256).digest()
+        return hmac.new(self._keys[0], data, hashlib.sha256).digest()
+
+    def digests(self, data: bytes) -> list[bytes]:
+        return [hmac.new(key, data, hashlib.sha256).digest() for key in self._keys]
 
 
 class TokenProblem(enum.Enum):
@@ -108,8 +115,8 @@ class ChatTokens:
         parts = text.split(".")
         if len(parts) != 4 or parts[0] != _VERSION or not parts[2].isdigit():
             return None
-        expected = _b64(self._key.digest(".".join(parts[:3]).encode("ascii"))[:16])
-        if not hmac.compare_digest(expected, parts[3]):
+        body = ".".join(parts[:3]).encode("ascii")
+        if not any(hmac.compare_digest(_b64(tag[:16]), parts[3]) for tag in self._key.digests(body)):
             return None
         try:
             secret = _unb64(parts[1])

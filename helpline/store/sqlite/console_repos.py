@@ -5,14 +5,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-import aiosqlite
-
 from helpline.clock import from_text, to_text
 from helpline.core.models import Block, CannedResponse, KeyRef, StoredNote, StoredRecord
+from helpline.store.sqlite.connection import Connection
 
 
 class SqliteNotes:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def insert(self, note: StoredNote) -> None:
@@ -60,7 +59,7 @@ def _record(row: sqlite3.Row) -> StoredRecord:
 
 
 class SqliteRecords:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def insert(self, record: StoredRecord, conversation_id: str) -> None:
@@ -119,7 +118,7 @@ def _block(row: sqlite3.Row) -> Block:
 
 
 class SqliteBlocks:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def insert(self, block: Block, pseudonym: bytes) -> None:
@@ -172,7 +171,7 @@ class SqliteBlocks:
 
 
 class SqliteCanned:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def all(self) -> list[CannedResponse]:
@@ -201,7 +200,7 @@ class SqliteCanned:
 
 
 class SqliteRuntimeSettings:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, key: str) -> str | None:

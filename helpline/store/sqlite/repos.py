@@ -7,8 +7,6 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from helpline.audit.chain import GENESIS, StoredAuditRow, link
 from helpline.audit.events import AuditEntry
 from helpline.clock import from_text, to_text
@@ -20,6 +18,7 @@ from helpline.core.models import (
     StoredMessage,
     User,
 )
+from helpline.store.sqlite.connection import Connection
 from helpline.store.sqlite.console_repos import (
     SqliteBlocks,
     SqliteCanned,
@@ -64,7 +63,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
 
 
 class SqliteConversations:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, conversation_id: str) -> Conversation | None:
@@ -114,7 +113,7 @@ class SqliteConversations:
         rows = list(
             await self._conn.execute_fetchall(
                 f"{_CONVERSATION} JOIN thread_keys t ON t.conversation_id = c.id"
-                f" WHERE t.key IN ({marks}) AND c.status != 'closed' ORDER BY c.created_at DESC LIMIT 1",
+                f" WHERE t.key IN ({marks}) ORDER BY c.created_at DESC LIMIT 1",
                 tuple(keys),
             )
         )
@@ -273,7 +272,7 @@ class SqliteConversations:
 
 
 class SqliteMessages:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     _SELECT = "SELECT m.*, u.username AS author_name FROM messages m LEFT JOIN users u ON u.id = m.author_id"
@@ -338,7 +337,7 @@ class SqliteMessages:
 
 
 class SqliteInbox:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def remember(self, key: bytes, now: datetime) -> bool:
@@ -353,7 +352,7 @@ class SqliteInbox:
 
 
 class SqliteOutbox:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     @staticmethod
@@ -427,7 +426,7 @@ def _user(row: sqlite3.Row, prefix: str = "") -> User:
 
 
 class SqliteUsers:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, user_id: str) -> User | None:
@@ -509,7 +508,7 @@ class SqliteUsers:
 
 
 class SqliteSessions:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def insert(self, session: Session) -> None:
@@ -555,7 +554,7 @@ class SqliteSessions:
 
 
 class SqliteAudit:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def append(self, entry: AuditEntry) -> None:
@@ -593,7 +592,7 @@ class SqliteAudit:
 class SqliteTx:
     """All repositories over one connection: a ``core.ports.Tx``."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conversations = SqliteConversations(conn)
         self.messages = SqliteMessages(conn)
         self.inbox = SqliteInbox(conn)

@@ -6,10 +6,9 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from helpline.clock import from_text, to_text
 from helpline.core.models import KeyRef, KeyVersion, ProviderDeletion, RouteEntry, SealedSecret
+from helpline.store.sqlite.connection import Connection
 
 # The tables that own a wrapped data key, and the user columns that hold a sealed secret: the only names that
 # are ever put into SQL text below.
@@ -24,7 +23,7 @@ def _time(value: str | None) -> datetime | None:
 
 
 class SqliteRetention:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def addresses_due(self, closed_before: datetime, limit: int) -> list[str]:
@@ -147,7 +146,7 @@ _HELD = (
 
 
 class SqliteKeys:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def wrapped(self, after: tuple[str, str] | None, limit: int, not_version: int | None) -> list[KeyRef]:
@@ -266,7 +265,7 @@ class SqliteKeys:
 
 
 class SqliteProviderDeletions:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def enqueue(self, channels: Sequence[str], final_delivery: Sequence[str], now: datetime) -> int:

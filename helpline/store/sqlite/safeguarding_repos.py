@@ -5,10 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-import aiosqlite
-
 from helpline.clock import from_text, to_text
 from helpline.core.models import Disclosure, Escalation, StaffNotification, StoredNote
+from helpline.store.sqlite.connection import Connection
 
 
 def _time(value: str | None) -> datetime | None:
@@ -43,7 +42,7 @@ _URGENCY = "CASE level WHEN 'immediate_danger' THEN 0 WHEN 'significant_harm' TH
 
 
 class SqliteEscalations:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def insert(self, escalation: Escalation) -> None:
@@ -138,7 +137,7 @@ _DISCLOSURE = "SELECT d.*, u.username FROM disclosures d LEFT JOIN users u ON u.
 
 
 class SqliteDisclosures:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def insert(self, disclosure: Disclosure) -> None:
@@ -186,7 +185,7 @@ class SqliteDisclosures:
 
 
 class SqliteOversight:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add_whisper(
@@ -241,7 +240,7 @@ class SqliteOversight:
 
 
 class SqliteStaffNotifications:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, notification: StaffNotification, now: datetime) -> None:

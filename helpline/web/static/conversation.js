@@ -1,5 +1,6 @@
 /*
- * Helpline console: one conversation — handover note, transcript, reply,
+ * Helpline console: one conversation — handover note, safeguarding (flags,
+ * oversight, whispers, break-glass: conv-safeguarding.js), transcript, reply,
  * notes, transfer, block and the closing form, kept current by live events.
  *
  * A stale tab recovers on its own: when the conversation this volunteer held
@@ -50,6 +51,7 @@
   var notes = null;
   var transfer = null;
   var block = null;
+  var safeguard = null;
 
   function readIdFromPath() {
     var match = /^\/console\/conversations\/([^\/]+)\/?$/.exec(window.location.pathname);
@@ -139,6 +141,13 @@
     claimBox.hidden = conv.status !== "waiting";
     reply.setEnabled(mine && !H.api.hasEnded());
 
+    safeguard.render(conv);
+    var joined = safeguard.joined();
+    if (joined) {
+      ui.setText(replyNote, "You have joined this conversation: your replies go to the contact.");
+      reply.setEnabled(!H.api.hasEnded());
+    }
+
     var canManage = mine || (supervisor && conv.status === "active");
     transfer.setVisible(canManage);
     block.setVisible(!conv.blocked && (mine || supervisor) && conv.status !== "closed");
@@ -160,6 +169,7 @@
   function showGone(err) {
     gone = true;
     ui.showError(pageError, err);
+    if (safeguard) safeguard.hide();
     ["handover-section", "transcript-section", "reply-section", "notes-section", "transfer-section",
       "block-section", "close-section", "conv-jump"].forEach(function (id) { $(id).hidden = true; });
     [statusEl, channelEl, assigneeEl, priorityEl].forEach(function (node) { ui.setText(node, "—"); });
@@ -186,7 +196,7 @@
   // Events that change what this page shows (typing and other signals do not need a refetch).
   var CONVERSATION_EVENTS = {
     "message.added": 1, "conversation.claimed": 1, "conversation.transferred": 1, "conversation.closed": 1,
-    "delivery.changed": 1, "note.added": 1, "contact.left": 1
+    "delivery.changed": 1, "note.added": 1, "contact.left": 1, "whisper.added": 1
   };
 
   function apply(frames) {
@@ -198,6 +208,13 @@
     });
     if (relevant) reload().catch(function () {});
     if (staff && transfer.isVisible()) transfer.load();
+    safeguard.apply(frames);
+  }
+
+  /** What a live (re)connection reloads: the conversation, and for supervisors its escalations. */
+  function reloadAll() {
+    safeguard.reload().catch(function () { /* shown in the safeguarding section */ });
+    return reload();
   }
 
   function loadCanned() {
@@ -258,6 +275,13 @@
     notes = H.actions.notes(post);
     transfer = H.actions.transfer(post, function (to) { leave(to ? "transferred" : "returned"); });
     block = H.actions.block(post, function () {});
+    safeguard = H.convSafeguarding.create({
+      conversationId: conversationId,
+      session: session,
+      path: path,
+      reloadConversation: reload,
+      focusReply: function () { reply.focus(); }
+    });
     claimButton.addEventListener("click", claim);
     $("canned-picker").addEventListener("toggle", function () {
       if ($("canned-picker").open) loadCanned();
@@ -269,9 +293,9 @@
 
     loadCanned();
     return reload().then(function () {
-      if (!gone && !leaving) live = H.page.live({ reload: reload, apply: apply });
+      if (!gone && !leaving) live = H.page.live({ reload: reloadAll, apply: apply });
     }, function () {
-      if (!gone && !leaving) live = H.page.live({ reload: reload, apply: apply });
+      if (!gone && !leaving) live = H.page.live({ reload: reloadAll, apply: apply });
     });
   }
 

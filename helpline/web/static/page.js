@@ -7,6 +7,13 @@
  *                               init(session).
  *   Helpline.page.live(opts)    start live updates (live.js) and show their
  *                               state in the header.
+ *   Helpline.page.addLive(part) let a part shared by every page (the
+ *                               safeguarding alerts) ride on the page's live
+ *                               updates: part = {reload, apply, wanted}. Its
+ *                               reload runs with the page's, its apply sees
+ *                               every frame; when the page itself starts no
+ *                               live updates and part.wanted() is true, one
+ *                               socket is opened for the parts alone.
  *
  * The header holds: who is signed in, links for the role, the availability
  * switch (available / away / offline), the live-update state and Sign out.
@@ -28,6 +35,9 @@
   var ROLE_RANK = { volunteer: 1, supervisor: 2, admin: 3 };
 
   var current = null;
+  var parts = []; // shared parts riding on the live updates (see addLive)
+  var pageLive = false; // the page started its own live updates
+  var partsOnly = null; // the connection opened for the parts alone
 
   function rank(role) {
     return ROLE_RANK[role] || 0;
@@ -124,7 +134,10 @@
       H.api.started();
       if (errorBox) ui.clear(errorBox);
       initHeader(session, errorBox);
-      return init(session);
+      var result = init(session);
+      // Pages that start live updates do so while init runs (or before its promise settles).
+      Promise.resolve(result).then(liveForParts, liveForParts);
+      return result;
     }, function (err) {
       if (err.redirecting) return;
       if (errorBox) ui.showError(errorBox, err);
@@ -132,11 +145,23 @@
     });
   }
 
-  function live(opts) {
+  function startLive(opts) {
     var statusEl = ui.$("live-status");
     return H.live.start({
-      reload: opts.reload,
-      apply: opts.apply,
+      reload: function () {
+        var own = Promise.resolve().then(opts.reload);
+        // A shared part that cannot load says so itself; it never holds the page back.
+        parts.forEach(function (part) {
+          Promise.resolve().then(part.reload).catch(function () { /* shown by the part */ });
+        });
+        return own;
+      },
+      apply: function (frames) {
+        parts.forEach(function (part) {
+          try { part.apply(frames); } catch (e) { /* the part reloads on its next event */ }
+        });
+        opts.apply(frames);
+      },
       onState: function (state) {
         if (!statusEl) return;
         statusEl.className = "live-status live-status--" + state;
@@ -146,9 +171,29 @@
     });
   }
 
+  function live(opts) {
+    pageLive = true;
+    if (partsOnly) {
+      partsOnly.stop();
+      partsOnly = null;
+    }
+    return startLive(opts);
+  }
+
+  function liveForParts() {
+    if (pageLive || partsOnly || H.api.hasEnded()) return;
+    if (!parts.some(function (part) { return part.wanted(); })) return;
+    partsOnly = startLive({ reload: function () { return null; }, apply: function () {} });
+  }
+
+  function addLive(part) {
+    parts.push(part);
+  }
+
   H.page = {
     start: start,
     live: live,
+    addLive: addLive,
     session: function () { return current; },
     user: function () { return current ? current.user : null; },
     username: function () { return current && current.user ? current.user.username : null; },

@@ -1,0 +1,74 @@
+"""The figures of a run: JSON for keeping, a short table for reading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+TARGETS = (
+    ("webhook throughput / ceiling", ("throughput", "ratio_to_ceiling"), ">=", 0.5),
+    ("p99 webhook -> console (ms)", ("latency", "webhook_to_console_p99_ms"), "<=", 50.0),
+    ("resident with chat sockets (MiB)", ("memory", "resident_with_sockets_mib"), "<=", 400.0),
+)
+
+
+def write_json(figures: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(figures, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def _get(figures: dict[str, Any], keys: tuple[str, str]) -> Any:
+    section = figures.get(keys[0]) or {}
+    return section.get(keys[1])
+
+
+def met(figures: dict[str, Any]) -> dict[str, bool]:
+    """Each target, and whether this run met it."""
+    result = {}
+    for name, keys, op, limit in TARGETS:
+        value = _get(figures, keys)
+        result[name] = value is not None and (value >= limit if op == ">=" else value <= limit)
+    return result
+
+
+def table(figures: dict[str, Any]) -> str:
+    """A few lines a person can read at a glance."""
+    machine = figures["machine"]
+    memory, ceiling, throughput = figures["memory"], figures["ceiling"], figures["throughput"]
+    latency, outbound, loss = figures["latency"], figures["outbound"], figures["loss"]
+    rows = [
+        ("machine", f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB"),
+        (
+            "software",
+            f"Python {machine['python']}, SQLite {machine['sqlite']}, aiohttp {machine['aiohttp']}, "
+            f"{machine['event_loop']}",
+        ),
+        ("load average", f"{machine['load_average_at_start']} at start, {figures.get('load_average_at_end')} at end"),
+        ("ceiling (bare aiohttp)", f"{ceiling['per_second']:.0f} requests/s"),
+        (
+            "webhook throughput",
+            f"{throughput['per_second']:.0f} messages/s "
+            f"({throughput['ratio_to_ceiling']:.2f} x ceiling; response p99 {throughput['response_p99_ms']} ms)",
+        ),
+        (
+            "webhook -> console",
+            f"p50 {latency['webhook_to_console_p50_ms']} ms, p99 "
+            f"{latency['webhook_to_console_p99_ms']} ms, max {latency['webhook_to_console_max_ms']} ms at "
+            f"{latency['offered_per_second']:.0f}/s offered, {latency['volunteer_sockets']} volunteer sockets",
+        ),
+        ("outbound replies", f"{outbound['per_second']} sent/s to the Twilio API ({outbound['at_twilio']} replies)"),
+        (
+            "idle chat sockets",
+            f"{memory['chat_sockets']}: {memory['resident_with_sockets_mib']} MiB resident "
+            f"({memory['resident_before_mib']} MiB before, {memory['per_socket_kib']} KiB per socket)",
+        ),
+        (
+            "loss",
+            f"{loss['inbound_sent']} in, {loss['inbound_stored']} stored, {loss['inbound_lost']} lost, "
+            f"{loss['inbound_duplicated']} duplicated; problems: {', '.join(loss['problems']) or 'none'}",
+        ),
+    ]
+    for name, ok in met(figures).items():
+        rows.append((f"target: {name}", "met" if ok else "NOT met"))
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)

@@ -1,0 +1,198 @@
+"""The server under test: a fresh instance in a temporary directory, served by ``helpline serve`` in a child process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from helpline.app import build
+from helpline.settings import Settings, load
+
+ACCOUNT_SID = "AC" + "b3" * 16
+AUTH_TOKEN = "5e" * 16
+HELPLINE_NUMBER = "+447700900001"
+PASSWORD = "bench volunteer password"  # noqa: S105 - for throwaway accounts in a temp directory
+SMS_PATH = "/webhooks/twilio/sms"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on just now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def resident_bytes(pid: int) -> int:
+    """A process's resident memory (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS for the server process")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process (all its threads) has used so far, user and system."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    # After the command name: state is field 3 of stat(5), utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A fresh data directory and the settings the server is started with."""
+
+    directory: Path
+    config: Path
+    port: int
+    environ: Mapping[str, str]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def settings(self) -> Settings:
+        return load(self.config, self.environ)
+
+
+async def prepare(directory: Path, *, twilio_url: str, chat_sockets: int) -> Instance:
+    """``helpline init`` a data directory, and the settings that point the server at the fake Twilio API."""
+    data_dir = directory / "var"
+    init = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "helpline.cli", "init", "--data-dir", str(data_dir), stdout=subprocess.DEVNULL
+    )
+    if await init.wait() != 0:
+        raise RuntimeError("helpline init failed")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environ = {
+        "HELPLINE_SERVER__PORT": str(port),
+        "HELPLINE_SERVER__PUBLIC_URL": base,
+        "HELPLINE_SMS__ACCOUNT_SID": ACCOUNT_SID,
+        "HELPLINE_SMS__AUTH_TOKEN": AUTH_TOKEN,
+        "HELPLINE_SMS__FROM_NUMBER": HELPLINE_NUMBER,
+        "HELPLINE_SMS__API_BASE_URL": twilio_url,
+        "HELPLINE_SMS__PUBLIC_BASE_URL": base,
+        # Every simulated chat comes from 127.0.0.1, one network: its connection limit must admit them all.
+        "HELPLINE_WEBCHAT__NETWORK_CONNECTIONS": str(chat_sockets + 100),
+        # Signing hundreds of volunteers in is set-up, not what is measured: cheap password hashing.
+        "HELPLINE_AUTH__PASSWORD_TIME_COST": "1",
+        "HELPLINE_AUTH__PASSWORD_MEMORY_KIB": "1024",
+    }
+    return Instance(data_dir, data_dir / "helpline.toml", port, environ)
+
+
+async def add_volunteers(instance: Instance, names: Sequence[str]) -> None:
+    """Create the volunteers' accounts directly in the instance's database, before the server starts."""
+    helpline = build(instance.settings())
+    await helpline.store.open()
+    try:
+        for name in names:
+            await helpline.accounts.add_user(name, "volunteer", PASSWORD)
+    finally:
+        await helpline.store.close()
+
+
+class ServerProcess:
+    """``helpline serve`` for one instance, in a child process; its log goes to a file beside the data."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = instance.directory / "server.log"
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the server is not running")
+        return self._process.pid
+
+    async def start(self) -> None:
+        command = [sys.executable, "-m", "helpline.cli", "serve", "--config", str(self.instance.config)]
+        with self._log.open("ab") as log_file:
+            self._process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command; returns at once
+                command,
+                env={**os.environ, **self.instance.environ},
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        await wait_ready(f"{self.instance.base_url}/readyz", self._process)
+
+    def resident_bytes(self) -> int:
+        return resident_bytes(self.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    async def stop(self) -> int | None:
+        """Stop gracefully (SIGINT, as Ctrl-C would); kill it if it does not stop in time."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return None if process is None else process.returncode
+        process.send_signal(signal.SIGINT)
+        return await _reap(process)
+
+
+async def wait_ready(url: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll ``url`` until it answers 200, the process dies, or the start timeout passes."""
+    deadline = time.monotonic() + START_TIMEOUT
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"the process exited with {process.returncode} before it was ready")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"nothing answered at {url} within {START_TIMEOUT:.0f} s")
+
+
+class CeilingProcess:
+    """The bare aiohttp endpoint (``helpline.bench.ceiling``) in a child process."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        command = [sys.executable, "-m", "helpline.bench.ceiling", str(self.port)]
+        self._process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command; returns at once
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+        )
+        await wait_ready(f"http://127.0.0.1:{self.port}/healthz", self._process)
+
+    def cpu_seconds(self) -> float:
+        if self._process is None:
+            raise RuntimeError("the ceiling is not running")
+        return cpu_seconds(self._process.pid)
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        await _reap(process)
+
+
+async def _reap(process: subprocess.Popen[bytes]) -> int:
+    """Wait for a child told to stop; kill it if it has not stopped in time. Its exit code."""
+    try:
+        return await asyncio.to_thread(process.wait, STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return await asyncio.to_thread(process.wait)

@@ -1,0 +1,171 @@
+"""The ``helpline`` subcommands of the data lifecycle: ``purge``, ``keys rotate|verify|retire``, ``records erase``.
+
+Each runs against the instance's database and key file while the server may be running: writes go in small
+transactions beside the server's, and the server notices a changed key file on its own. Each prints a
+progress line per batch, so an operator sees it advance; each can be killed and run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from helpline import settings as settings_module
+from helpline.app import Helpline, build
+from helpline.crypto.keyring import Keyring
+from helpline.errors import ConfigError, MasterKeyError
+from helpline.settings import Settings
+
+T = TypeVar("T")
+ConfigOption = Callable[[argparse.ArgumentParser], None]
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], config_option: ConfigOption) -> None:
+    """Register ``purge``, ``keys`` and ``records`` on the ``helpline`` command."""
+    purge = commands.add_parser("purge", help="remove everything past its retention period now (crypto-shredding)")
+    config_option(purge)
+    purge.set_defaults(run=_purge)
+
+    keys = commands.add_parser("keys", help="rotate, verify and retire master key versions")
+    key_commands = keys.add_subparsers(required=True, metavar="ACTION")
+    rotate = key_commands.add_parser("rotate", help="add a master key version and rewrap everything under it")
+    config_option(rotate)
+    rotate.set_defaults(run=_keys_rotate)
+    verify = key_commands.add_parser("verify", help="check that every wrapped key and sealed secret opens")
+    config_option(verify)
+    verify.set_defaults(run=_keys_verify)
+    retire = key_commands.add_parser("retire", help="remove an old master key version that nothing uses any more")
+    retire.add_argument("version", type=int)
+    config_option(retire)
+    retire.set_defaults(run=_keys_retire)
+
+    records = commands.add_parser("records", help="consented records")
+    record_commands = records.add_subparsers(required=True, metavar="ACTION")
+    erase = record_commands.add_parser("erase", help="erase a record and its conversations, on the contact's request")
+    erase.add_argument("record_id")
+    config_option(erase)
+    erase.set_defaults(run=_records_erase)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return settings_module.load(args.config, os.environ)
+
+
+def _run(settings: Settings, work: Callable[[Helpline], Awaitable[T]]) -> T:
+    async def run() -> T:
+        helpline = build(settings)
+        await helpline.store.open()
+        try:
+            return await work(helpline)
+        finally:
+            await helpline.store.close()
+
+    return asyncio.run(run())
+
+
+def _progress(what: str, count: int) -> None:
+    print(f"progress: {what} {count}", flush=True)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    report = _run(settings, lambda helpline: helpline.retention.purge(_progress))
+    print(
+        f"Purged: {report.conversations} transcripts, {report.records} records, {report.addresses} addresses,"
+        f" {report.inbound_keys} idempotency keys, {report.blocks} ended blocks. The write-ahead log is truncated."
+    )
+    return 0
+
+
+def _key_file(settings: Settings) -> Keyring:
+    keyring = Keyring.load(settings.storage.key_file, settings.master_key)
+    if keyring.source is None:
+        raise ConfigError(
+            "the master key comes from HELPLINE_MASTER_KEY; rotating or retiring writes the key file, so put the"
+            " key in storage.key_file (mode 0600) instead, or change the variable yourself and run this again"
+        )
+    return keyring
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    keyring = _key_file(settings)
+    path = settings.storage.key_file
+
+    async def rotate(helpline: Helpline) -> int:
+        rotation = helpline.rotation
+        if await rotation.unfinished():
+            print(f"Resuming the rotation to master key version {keyring.current_version}.", flush=True)
+        else:
+            added = keyring.with_new_version()
+            added.write_replacing(path)
+            print(f"Added master key version {added.current_version} to {path}; older versions are kept.", flush=True)
+        report = await rotation.run(_progress)
+        print(
+            f"Master key version {report.version}: {report.keys} data keys rewrapped, {report.secrets} secrets"
+            f" resealed, {report.routes} routes re-keyed."
+        )
+        if report.failed:
+            for name in report.failed:
+                print(f"does not open: {name}", file=sys.stderr)
+            print("Some keys could not be rewrapped; see `helpline keys verify`.", file=sys.stderr)
+            return 1
+        old = [v for v in Keyring.load(path).versions if v != report.version]
+        if old:
+            print(f"Nothing uses versions {', '.join(map(str, old))} now; remove them with `helpline keys retire N`.")
+        return 0
+
+    return _run(settings, rotate)
+
+
+def _keys_verify(args: argparse.Namespace) -> int:
+    result = _run(_settings(args), lambda helpline: helpline.rotation.verify())
+    for version, count in sorted(result.opened.items()):
+        print(f"master key version {version}: {count} keys and secrets open")
+    for failure in result.failed:
+        print(f"does not open: {failure}", file=sys.stderr)
+    if result.failed:
+        print(f"{len(result.failed)} wrapped keys or secrets do not open.", file=sys.stderr)
+        return 1
+    print("Every wrapped key and sealed secret opens.")
+    return 0
+
+
+def _keys_retire(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    keyring = _key_file(settings)
+    version: int = args.version
+    remaining = keyring.without_version(version)  # refuses the current version and one it does not hold
+
+    async def retire(helpline: Helpline) -> int:
+        keys, secrets = await helpline.rotation.still_using(version)
+        if keys or secrets:
+            raise MasterKeyError(
+                f"{keys} data keys and {secrets} secrets are still under version {version};"
+                " run `helpline keys rotate` to finish rewrapping them first"
+            )
+        await helpline.rotation.rekey_routes()
+        remaining.write_replacing(settings.storage.key_file)
+        await helpline.rotation.retired(version)
+        return 0
+
+    _run(settings, retire)
+    print(f"Retired master key version {version}: it is no longer in {settings.storage.key_file}.")
+    print(
+        "Made under it and no longer matched: idempotency keys of older inbound messages, thread keys of older"
+        " email, blocks placed and record blind indexes made before the rotation (see SECURITY.md)."
+    )
+    return 0
+
+
+def _records_erase(args: argparse.Namespace) -> int:
+    erased = _run(_settings(args), lambda helpline: helpline.erasure.erase_as_operator(args.record_id))
+    print(f"Erased record {erased.record_id} and {len(erased.conversations)} linked conversations.")
+    for conversation_id, why in erased.held.items():
+        reason = "still open" if why == "open" else "held for safeguarding"
+        print(f"Kept conversation {conversation_id} ({reason}); retention removes it when that ends.")
+    return 0

@@ -1,0 +1,1 @@
+"""Fakes of third-party services, for the tests and the benchmark; the server itself never imports them."""

@@ -1,0 +1,67 @@
+"""``helpline bench`` end to end at a tiny size: every figure is there and nothing is lost. No timings are asserted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpline import cli
+
+TINY = [
+    "--messages", "40",
+    "--texters", "10",
+    "--concurrency", "8",
+    "--latency-messages", "30",
+    "--rate", "60",
+    "--volunteers", "3",
+    "--observers", "2",
+    "--replies", "6",
+    "--chat-sockets", "20",
+]  # fmt: skip
+
+FIGURES = {
+    "machine": {"cpu", "cores", "memory_gib", "python", "sqlite", "event_loop"},
+    "memory": {"chat_sockets", "resident_before_mib", "resident_with_sockets_mib", "per_socket_kib"},
+    "ceiling": {"per_second", "cpu_ms_per_request"},
+    "throughput": {"per_second", "ratio_to_ceiling", "cpu_ms_per_message", "response_p99_ms"},
+    "latency": {
+        "offered_per_second",
+        "webhook_to_console_p50_ms",
+        "webhook_to_console_p99_ms",
+        "webhook_to_console_max_ms",
+        "volunteer_sockets",
+    },
+    "outbound": {"per_second", "at_twilio"},
+    "loss": {"inbound_sent", "inbound_stored", "inbound_lost", "inbound_duplicated", "replies_lost", "problems"},
+}
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    assert cli.main(["bench", *TINY, "--out", str(out)]) == 0
+    loaded: dict[str, Any] = json.loads(Path(out).read_text(encoding="utf-8"))
+    return loaded
+
+
+@pytest.mark.timeout(600)
+def test_every_figure_is_reported(figures: dict[str, Any]) -> None:
+    """The JSON has every figure the issue asks for, and the machine it was measured on."""
+    for section, keys in FIGURES.items():
+        assert keys <= set(figures[section]), section
+        assert all(figures[section][key] is not None for key in keys), section
+
+
+@pytest.mark.timeout(600)
+def test_nothing_is_lost_or_duplicated(figures: dict[str, Any]) -> None:
+    """Every webhook is stored once, seen once on the console, and every reply reaches Twilio once."""
+    loss = figures["loss"]
+    assert loss["inbound_sent"] == 70 and loss["inbound_stored"] == 70
+    assert loss["inbound_lost"] == loss["inbound_duplicated"] == 0
+    assert loss["console_events_missing"] == loss["console_events_repeated"] == 0
+    assert loss["replies_lost"] == loss["replies_duplicated"] == 0
+    assert loss["problems"] == [] and figures["passed"] is True
+    assert figures["memory"]["chat_sockets_open_at_measure"] == 20
