@@ -229,11 +229,13 @@ async def test_typing_goes_both_ways(harness: Harness) -> None:
         typing = await next_event(subscription, ContactTyping)
         assert typing == ContactTyping(conversation_id, True)
 
-        await volunteer_with(harness, conversation_id)
-        volunteer_user = await harness.helpline.store.read(lambda tx: tx.users.by_name("amira"))
-        assert volunteer_user is not None
-        await harness.helpline.conversations.volunteer_typing(volunteer_user, conversation_id, True)
+        volunteer = await volunteer_with(harness, conversation_id)
+        typing_path = f"/api/conversations/{conversation_id}/typing"
+        assert (await volunteer.post(typing_path, {"active": True})).status == 204
         assert (await contact.next("typing"))["active"] is True
+        assert (await volunteer.post(typing_path, {"active": "yes"})).status == 400
+        bystander = await harness.console("ben")
+        assert (await bystander.post(typing_path, {"active": True})).status == 409
     finally:
         subscription.close()
         await contact.aclose()

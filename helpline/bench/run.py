@@ -41,7 +41,7 @@ LATENCY_CONNECTIONS = 256
 class Options:
     """The sizes of a run; the defaults are the real run's."""
 
-    messages: int = 20_000
+    messages: int = 10_000
     texters: int = 1_000
     concurrency: int = 64
     rate: float = 1_000.0

@@ -72,6 +72,13 @@ class ConversationApi:
         message_id = await self._conversations.reply(session.user, target, body)
         return web.json_response({"id": message_id, "delivery": "queued"}, status=201)
 
+    async def typing(self, request: web.Request) -> web.Response:
+        """The volunteer started or stopped typing: a hint for a web chat contact; nothing is stored."""
+        session = await self._auth.session_for_change(request)
+        active = bool_field(await read_json(request), "active")
+        await self._conversations.volunteer_typing(session.user, path_id(request, "conversation_id"), active)
+        return web.Response(status=204)
+
     async def add_note(self, request: web.Request) -> web.Response:
         session = await self._auth.session_for_change(request)
         target = path_id(request, "conversation_id")

@@ -75,6 +75,7 @@ def add_routes(app: web.Application, handlers: Handlers) -> None:
             web.post(f"{conversation}/claim", convs.claim, name="api-claim"),
             web.post(f"{conversation}/messages", convs.reply, name="api-reply"),
             web.post(f"{conversation}/notes", convs.add_note, name="api-note"),
+            web.post(f"{conversation}/typing", convs.typing, name="api-typing"),
             web.post(f"{conversation}/transfer", convs.transfer, name="api-transfer"),
             web.post(f"{conversation}/close", convs.close, name="api-close"),
             web.post(f"{conversation}/block", convs.block, name="api-block"),

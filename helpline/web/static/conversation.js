@@ -203,6 +203,9 @@
     var relevant = false;
     var staff = false;
     frames.forEach(function (frame) {
+      if (frame.conversation_id === conversationId && frame.event === "contact.typing") {
+        ui.setText($("contact-typing"), frame.active ? "The contact is typing…" : "");
+      }
       if (frame.conversation_id === conversationId && CONVERSATION_EVENTS[frame.event]) relevant = true;
       if (frame.event === "staff.changed") staff = true;
     });
@@ -261,6 +264,10 @@
       picker: $("canned-picker"),
       list: $("canned-list"),
       empty: $("canned-empty"),
+      typing: function (active) {
+        if (!conversation || conversation.channel !== "webchat") return;
+        H.api.post(path("/typing"), { active: active }).catch(function () { /* a hint only */ });
+      },
       send: function (body) {
         return H.api.post(path("/messages"), { body: body }).then(function () {
           // Sent: a failed refresh must not read as a failed send.

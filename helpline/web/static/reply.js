@@ -71,6 +71,20 @@
       }
     });
     opts.textarea.addEventListener("input", describe);
+
+    // Typing hints for the contact: "started" once, "stopped" after a pause or on sending.
+    var typing = false;
+    var typingTimer = null;
+    function typed(active) {
+      if (!opts.typing || typing === active) return;
+      typing = active;
+      opts.typing(active);
+    }
+    opts.textarea.addEventListener("input", function () {
+      typed(opts.textarea.value.length > 0);
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(function () { typed(false); }, 4000);
+    });
     ["keyup", "click", "blur"].forEach(function (name) {
       opts.textarea.addEventListener(name, function () { caret = opts.textarea.selectionEnd; });
     });
@@ -101,6 +115,8 @@
 
     function submit() {
       if (sending || !enabled) return;
+      clearTimeout(typingTimer);
+      typed(false);
       var body = opts.textarea.value;
       ui.clear(opts.error);
       if (!body.trim()) {
