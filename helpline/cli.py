@@ -109,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(head)
     head.set_defaults(run=_audit_head)
 
+    _add_simulate(commands)
+
+    bench = commands.add_parser(
+        "bench", help="run the real server on a fresh data directory under load and measure it (see README)"
+    )
+    bench_command.add_options(bench)
+    bench.set_defaults(run=bench_command.main)
+    lifecycle_commands.add_commands(commands, _config_option)
+    return parser
+
+
+def _add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``helpline simulate sms|email|chat``: a demo contact on each channel."""
     simulate = commands.add_parser("simulate", help="act as a contact, for demos and load")
     simulate_commands = simulate.add_subparsers(required=True, metavar="CHANNEL")
     sms = simulate_commands.add_parser("sms", help="post a correctly signed Twilio SMS webhook to the server")
@@ -122,14 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     email.add_argument("--body", required=True)
     _config_option(email)
     email.set_defaults(run=_simulate_email)
-
-    bench = commands.add_parser(
-        "bench", help="run the real server on a fresh data directory under load and measure it (see README)"
-    )
-    bench_command.add_options(bench)
-    bench.set_defaults(run=bench_command.main)
-    lifecycle_commands.add_commands(commands, _config_option)
-    return parser
+    chat = simulate_commands.add_parser("chat", help="open a web chat and send a message, as the chat page would")
+    chat.add_argument("--body", required=True)
+    chat.add_argument("--wait", type=float, default=0.0, help="seconds to stay and print replies (default: 0)")
+    _config_option(chat)
+    chat.set_defaults(run=_simulate_chat)
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -325,6 +335,51 @@ def _simulate_email(args: argparse.Namespace) -> int:
         return 1
     print(f"Email sent: {answer}")
     return 0
+
+
+def _simulate_chat(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.webchat.enabled:
+        print("error: web chat is not enabled (webchat.enabled)", file=sys.stderr)
+        return 2
+    host = settings.server.host if settings.server.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+    url = f"http://{host}:{settings.server.port}/chat/ws"
+    origin = settings.server.public_url.rstrip("/")
+
+    async def chat() -> int:
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, headers={"Origin": origin}) as ws:
+            await ws.send_json({"type": "hello", "token": None, "after": 0})
+            await ws.send_json({"type": "message", "id": secrets.token_urlsafe(12), "body": args.body})
+            deadline = asyncio.get_running_loop().time() + max(args.wait, 5.0)
+            stored = False
+            while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
+                try:
+                    frame = await ws.receive_json(timeout=remaining)
+                except (TimeoutError, TypeError, ValueError):
+                    break
+                kind = frame.get("type")
+                if kind == "ack":
+                    stored = True
+                    print("Chat message stored.")
+                    if args.wait <= 0:
+                        return 0
+                elif kind == "error":
+                    print(f"Refused: {frame.get('message')}", file=sys.stderr)
+                    return 1
+                elif kind == "queue":
+                    print(f"Waiting: number {frame.get('position')} in the queue.")
+                elif kind == "message" and frame.get("from") != "you":
+                    print(f"{frame.get('from')}: {frame.get('body')}")
+                elif kind == "ended":
+                    print(f"Chat ended: {frame.get('text')}")
+                    break
+            return 0 if stored else 1
+
+    try:
+        return asyncio.run(chat())
+    except aiohttp.ClientError:
+        print(f"error: no server answered at {url}; is `helpline serve` running?", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -92,3 +92,16 @@ def test_simulate_sms_without_a_server(
     code = cli.main(["simulate", "sms", "--config", str(data_dir / "helpline.toml"), "--from", "+1", "--body", "x"])
     assert code == 1
     assert "no server answered" in capsys.readouterr().err
+
+
+async def test_simulate_chat_reaches_the_server(
+    harness: Harness, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """simulate chat opens a web chat like the chat page does, and its message is stored."""
+    monkeypatch.setenv("HELPLINE_SERVER__PORT", str(harness.settings.server.port))
+    monkeypatch.setenv("HELPLINE_SERVER__PUBLIC_URL", harness.settings.server.public_url)
+    config = str(harness.data_dir / "helpline.toml")
+    args = ["simulate", "chat", "--config", config, "--body", "hello from the chat"]
+    assert await asyncio.to_thread(cli.main, args) == 0
+    assert "stored" in capsys.readouterr().out
+    assert harness.rows("SELECT channel FROM conversations") == [("webchat",)]
