@@ -62,6 +62,7 @@ from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.auth import SessionAuth
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
+from helpline.web.metrics import Metrics
 from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
 from helpline.web.routes import Handlers, add_routes
@@ -375,6 +376,17 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.blocks,
         helpline.floor,
     )
+    live = ConsoleLive(auth, helpline.bus, settings.server.public_url)
+    store = helpline.store
+    gauges = {
+        "console_sockets": lambda: float(live.connected),
+        "store_commits_total": lambda: float(store.commits),
+        "store_committed_units_total": lambda: float(store.committed_units),
+    }
+    if helpline.webchat is not None:
+        registry = helpline.webchat.registry
+        gauges["chats_live"] = lambda: float(len(registry.chats()))
+    metrics = Metrics(helpline.bus, helpline.store, gauges)
     add_routes(
         app,
         Handlers(
@@ -385,7 +397,8 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
             admin=AdminApi(auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock),
             safeguarding=SafeguardingApi(auth, helpline.escalations, helpline.oversight, helpline.disclosures),
-            live=ConsoleLive(auth, helpline.bus, settings.server.public_url),
+            live=live,
+            metrics=metrics,
             sms=sms_hooks,
             webchat_pages=helpline.webchat.pages if helpline.webchat else None,
             webchat_sockets=helpline.webchat.sockets if helpline.webchat else None,
@@ -400,7 +413,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         await helpline.open()
         if helpline.email_server is not None:
             await helpline.email_server.start()
-        workers = []
+        workers = [asyncio.create_task(metrics.count(), name="metrics")]
         if run_workers:
             workers.append(asyncio.create_task(helpline.outbound.run(), name="outbound"))
             workers.append(asyncio.create_task(helpline.safeguarding.run(), name="safeguarding"))

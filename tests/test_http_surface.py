@@ -87,3 +87,16 @@ async def test_login_form_posts_do_not_work(harness: Harness) -> None:
     client = await harness.console()
     response = await client.client.post("/api/login", data={"username": "a", "password": "b"})
     assert response.status == 400
+
+
+async def test_metrics_count_without_identifiers(harness: Harness) -> None:
+    """/metrics reports counts in Prometheus text format and nothing that identifies anyone."""
+    client = await harness.console("amira")
+    await harness.text("+447700900123", "CANARYMETRIC hello")
+    response = await client.get("/metrics")
+    assert response.status == 200
+    text = await response.text()
+    assert 'helpline_events_total{event="conversation.opened"} 1' in text
+    assert "helpline_waiting_conversations 1" in text
+    assert "helpline_store_commits_total" in text
+    assert "447700900123" not in text and "CANARYMETRIC" not in text

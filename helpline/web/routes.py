@@ -17,6 +17,7 @@ from helpline.web.api_oversight import OversightApi
 from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
+from helpline.web.metrics import Metrics
 from helpline.web.pages import STATIC, Pages
 
 
@@ -32,6 +33,7 @@ class Handlers:
     admin: AdminApi
     safeguarding: SafeguardingApi
     live: ConsoleLive
+    metrics: Metrics
     sms: SmsWebhooks | None
     webchat_pages: ChatPages | None = None
     webchat_sockets: ChatSockets | None = None
@@ -46,6 +48,7 @@ def add_routes(app: web.Application, handlers: Handlers) -> None:
         [
             web.get("/healthz", handlers.health.healthz, name="healthz"),
             web.get("/readyz", handlers.health.readyz, name="readyz"),
+            web.get("/metrics", handlers.metrics.handle, name="metrics"),
             web.get("/", pages.root, name="root"),
             web.get("/favicon.ico", pages.favicon, name="favicon"),
             # Console pages: static shells that load their data from the API.
