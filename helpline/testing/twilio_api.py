@@ -1,8 +1,9 @@
 """A fake of Twilio's Programmable Messaging REST API, served by aiohttp on 127.0.0.1.
 
 The real ``twilio`` SDK is pointed at it (``client.api.base_url = fake.base_url``)
-so the project's tests exercise the same HTTP requests, authentication and
-error parsing as production, without reaching the internet.
+so the project's tests, and ``helpline bench``, exercise the same HTTP requests,
+authentication and error parsing as production, without reaching the internet.
+It is part of ``helpline.testing``: fakes the server itself never imports.
 
 What is faithful (checked against the twilio 9.x SDK and Twilio's docs):
 

@@ -8,8 +8,10 @@ behind sees a gap in the numbers (or is sent ``resync``) and reloads: the databa
 
 The numbers are the console stream's own, the same for every socket, so each event is encoded once, as a
 WebSocket frame, and the same bytes go to every socket: one bus subscription for all the sockets, and one
-write per socket for all the events committed together, however many volunteers are connected. A socket
-whose unsent data passes ``MAX_BUFFERED`` is skipped until it drains; the gap tells its page to reload.
+write per socket for all the events committed together, however many volunteers are connected. Under load,
+writes are at most one per socket every ``FLUSH_SECONDS`` (each write is a system call per socket); when
+quiet, an event goes out at once. A socket whose unsent data passes ``MAX_BUFFERED`` is skipped until it
+drains; the gap tells its page to reload.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ RESYNC = '{"type":"resync"}'
 SESSION_ENDED = 4401
 # Bytes a socket may have waiting to be sent before it is skipped (its page then reloads).
 MAX_BUFFERED = 1024 * 1024
+# Shortest time between two writes to the sockets: what a burst of events waits at most to be batched.
+FLUSH_SECONDS = 0.01
 
 
 def origin_of(url: str) -> str:
@@ -72,6 +76,7 @@ class ConsoleLive:
         self._sockets: dict[web.WebSocketResponse, asyncio.Transport] = {}
         self._pending: list[bytes] = []
         self._flush_scheduled = False
+        self._last_flush = 0.0
         self._broadcaster: asyncio.Task[None] | None = None
         self.connected = 0
 
@@ -141,12 +146,14 @@ class ConsoleLive:
                 if not self._flush_scheduled:
                     # Runs once the subscription has nothing more queued, so one flush takes them all.
                     self._flush_scheduled = True
-                    asyncio.get_running_loop().call_soon(self._flush)
+                    loop = asyncio.get_running_loop()
+                    loop.call_at(max(loop.time(), self._last_flush + FLUSH_SECONDS), self._flush)
         finally:
             subscription.close()
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        self._last_flush = asyncio.get_running_loop().time()
         data = b"".join(self._pending)
         self._pending.clear()
         if not data:

@@ -17,6 +17,8 @@ from helpline.errors import PermanentProviderError, ProviderError
 from helpline.log import get_logger
 
 log = get_logger(__name__)
+# Deletions in flight at once: enough to keep up with a busy night, few enough to stay inside the API's limits.
+CONCURRENCY = 8
 
 
 class ProviderDeletionWorker:
@@ -33,21 +35,29 @@ class ProviderDeletionWorker:
         """Queue what became deletable and try everything due; returns how many deletions were tried."""
         await self._deletions.collect()
         due = await self._deletions.due()
-        for item in due:
-            try:
-                await self._delete(item)
-            except Exception as exc:  # noqa: BLE001 - one bad item must not stop the others
-                log.error("provider_deletion.item_failed", message_id=item.message_id, error=type(exc).__name__)
+        slots = asyncio.Semaphore(CONCURRENCY)
+
+        async def delete(item: ProviderDeletion) -> None:
+            async with slots:
+                try:
+                    await self._delete(item)
+                except Exception as exc:  # noqa: BLE001 - one bad item must not stop the others
+                    log.error("provider_deletion.item_failed", message_id=item.message_id, error=type(exc).__name__)
+
+        await asyncio.gather(*(delete(item) for item in due))
         return len(due)
 
     async def run(self) -> None:
         """Until cancelled: a round every ``poll_seconds``."""
         while True:
             try:
-                await self.run_once()
+                tried = await self.run_once()
             except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad round
                 log.error("provider_deletion.round_failed", error=type(exc).__name__)
-            await asyncio.sleep(self._poll_seconds)
+                tried = 0
+            if tried == 0:
+                # Nothing was due: wait. With a backlog, go straight on, so records at the provider cannot pile up.
+                await asyncio.sleep(self._poll_seconds)
 
     async def _delete(self, item: ProviderDeletion) -> None:
         provider = self._providers.get(item.channel)
