@@ -33,6 +33,7 @@ from helpline.core.erasure import Erasure
 from helpline.core.escalation import Escalations, OnCall
 from helpline.core.floor import FloorView
 from helpline.core.hours import DAYS, HoursBook, OpeningHours
+from helpline.core.intake import Intake
 from helpline.core.notes import Notes
 from helpline.core.oversight import Oversight
 from helpline.core.ports import ProviderRecords, Sender
@@ -66,6 +67,7 @@ from helpline.web.metrics import Metrics
 from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
 from helpline.web.routes import Handlers, add_routes
+from helpline.workers.intake import IntakeWorker
 from helpline.workers.outbound import OutboundWorker
 from helpline.workers.provider_deletion import ProviderDeletionWorker
 from helpline.workers.retention import RetentionWorker
@@ -82,6 +84,8 @@ class Helpline:
     bus: InProcessBus
     accounts: Accounts
     conversations: Conversations
+    intake: Intake
+    intake_worker: IntakeWorker
     routing: Routing
     notes: Notes
     closer: Closer
@@ -171,6 +175,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         max_reply_chars=settings.console.max_reply_chars,
         risk=_risk_scanner(settings.safeguarding.lexicon_file),
     )
+    intake = Intake(store, box, pseudonyms, conversations, clock)
     console = settings.console
     records = Records(store, cipher, pseudonyms, clock)
     closer = Closer(
@@ -271,6 +276,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         bus=bus,
         accounts=accounts,
         conversations=conversations,
+        intake=intake,
+        intake_worker=IntakeWorker(intake),
         routing=Routing(store, cipher, bus, clock, max_concurrent=settings.routing.max_concurrent),
         notes=Notes(store, cipher, bus, clock),
         closer=closer,
@@ -350,7 +357,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         forms = SignedForms(settings.sms.auth_token, settings.sms.public_base_url)
         sms_hooks = SmsWebhooks(
             forms,
-            helpline.conversations,
+            helpline.intake,
             helpline.delivery,
             max_body_chars=settings.sms.max_body_chars,
             delete_provider_records=settings.sms.delete_provider_records,
@@ -377,11 +384,14 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.floor,
     )
     live = ConsoleLive(auth, helpline.bus, settings.server.public_url)
-    store = helpline.store
+    store, intake = helpline.store, helpline.intake
     gauges = {
         "console_sockets": lambda: float(live.connected),
         "store_commits_total": lambda: float(store.commits),
         "store_committed_units_total": lambda: float(store.committed_units),
+        "intake_accepted_total": lambda: float(intake.accepted),
+        "intake_routed_total": lambda: float(intake.routed),
+        "intake_failures_total": lambda: float(intake.failures),
     }
     if helpline.webchat is not None:
         registry = helpline.webchat.registry
@@ -415,6 +425,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             await helpline.email_server.start()
         workers = [asyncio.create_task(metrics.count(), name="metrics")]
         if run_workers:
+            workers.append(asyncio.create_task(helpline.intake_worker.run(), name="intake"))
             workers.append(asyncio.create_task(helpline.outbound.run(), name="outbound"))
             workers.append(asyncio.create_task(helpline.safeguarding.run(), name="safeguarding"))
             workers.append(asyncio.create_task(helpline.purger.run(), name="retention"))

@@ -20,10 +20,11 @@ class SystemClock:
 
 
 def to_text(moment: datetime) -> str:
-    """Store times as fixed-width UTC text, so they sort as strings do."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Store times as fixed-width UTC text, so they sort as strings do: ``2026-11-21T14:05:09.000123Z``."""
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_text(text: str) -> datetime:
     """Read a time written by `to_text`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)

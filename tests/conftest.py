@@ -169,11 +169,21 @@ class Harness:
             params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"] = sid
         return await self.post_webhook("/webhooks/twilio/sms", params)
 
-    async def post_webhook(self, path: str, params: dict[str, str], *, signature: str | None = None) -> ClientResponse:
+    async def post_webhook(
+        self, path: str, params: dict[str, str], *, signature: str | None = None, route: bool = True
+    ) -> ClientResponse:
+        """Post a webhook; then, unless ``route`` is False, route what it accepted as the intake worker would."""
         url = self.settings.sms.public_base_url + path
         signed = self.twilio.sign(url, params) if signature is None else signature
         client = self._clients[0] if self._clients else await self._raw_client()
-        return await client.post(path, data=params, headers={"X-Twilio-Signature": signed} if signed else {})
+        response = await client.post(path, data=params, headers={"X-Twilio-Signature": signed} if signed else {})
+        if route:
+            await self.route_intake()
+        return response
+
+    async def route_intake(self) -> int:
+        """Run the intake worker's routing once (workers do not run by themselves here), as it would just after."""
+        return await self.helpline.intake.route_waiting(1000)
 
     async def _raw_client(self) -> TestClient[Any, Any]:
         client: TestClient[Any, Any] = TestClient(self.server)

@@ -51,6 +51,11 @@ def table(figures: dict[str, Any]) -> str:
             f"({throughput['ratio_to_ceiling']:.2f} x ceiling; response p99 {throughput['response_p99_ms']} ms)",
         ),
         (
+            "  ... routed into conversations",
+            f"{throughput['routed_per_second']} messages/s (all routed {throughput['routed_seconds']} s after the "
+            f"first webhook; {throughput['cpu_ms_per_message_routed']} ms CPU per message in all)",
+        ),
+        (
             "webhook -> console",
             f"p50 {latency['webhook_to_console_p50_ms']} ms, p99 "
             f"{latency['webhook_to_console_p99_ms']} ms, max {latency['webhook_to_console_max_ms']} ms at "

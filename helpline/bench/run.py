@@ -26,7 +26,15 @@ from helpline.bench.http_load import Outcome, Pool, closed_loop, open_loop
 from helpline.bench.machine import describe
 from helpline.bench.readback import Stored, read_back
 from helpline.bench.replies import Sent, send_replies
-from helpline.bench.server import ACCOUNT_SID, AUTH_TOKEN, CeilingProcess, Instance, ServerProcess, add_volunteers
+from helpline.bench.server import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    CeilingProcess,
+    Instance,
+    ServerProcess,
+    add_volunteers,
+    wait_routed,
+)
 from helpline.bench.server import prepare as prepare_instance
 from helpline.loops import loop_name
 from helpline.testing.twilio_api import FakeTwilio
@@ -35,6 +43,8 @@ MIB = 2**20
 SETTLE_SECONDS = 1.0
 # Connections Twilio's side keeps open in the latency phase: enough that a slow moment queues on the server.
 LATENCY_CONNECTIONS = 256
+# How long the throughput phase waits for the accepted messages to be routed into their conversations.
+ROUTED_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,8 @@ class Bench:
         self.figures: dict[str, Any] = {"machine": describe(loop_name()), "options": _options(options)}
         self.instance: Instance | None = None
         self.server: ServerProcess | None = None
+        # Messages the server has routed so far (its /metrics count since it started).
+        self._routed_before = 0
 
     async def run(self) -> dict[str, Any]:
         options = self.options
@@ -183,9 +195,14 @@ class Bench:
         assert self.instance is not None and self.server is not None  # noqa: S101 - set by run()
         pool = await Pool("127.0.0.1", self.instance.port, self.options.concurrency).open()
         try:
-            cpu, client = self.server.cpu_seconds(), time.process_time()
+            cpu_start, client = self.server.cpu_seconds(), time.process_time()
+            started = time.monotonic()
             outcomes, seconds = await closed_loop(pool, requests)
-            cpu, client = self.server.cpu_seconds() - cpu, time.process_time() - client
+            cpu, client = self.server.cpu_seconds() - cpu_start, time.process_time() - client
+            # Answered means accepted durably; routing into conversations may still be catching up.
+            routed_at = await wait_routed(self.instance.base_url, self._routed_before + _ok(outcomes), ROUTED_TIMEOUT)
+            cpu_routed = self.server.cpu_seconds() - cpu_start
+            self._routed_before += _ok(outcomes)
             resent = await _resend_failed(pool, requests, outcomes)
         finally:
             pool.close()
@@ -203,6 +220,10 @@ class Bench:
             "ratio_to_ceiling": round(per_second / ceiling, 3) if ceiling else None,
             "response_p50_ms": _ms(percentile(answered, 0.5)),
             "response_p99_ms": _ms(percentile(answered, 0.99)),
+            # From the first webhook until every accepted message was routed into its conversation.
+            "routed_seconds": round(routed_at - started, 3) if routed_at else None,
+            "routed_per_second": round(_ok(outcomes) / (routed_at - started), 1) if routed_at else None,
+            "cpu_ms_per_message_routed": round(cpu_routed * 1000 / max(len(requests), 1), 3),
             # CPU the server used per message (all its threads); steadier than rates on a busy machine.
             "cpu_ms_per_message": round(cpu * 1000 / max(len(requests), 1), 3),
             "cpu_share": round(cpu / seconds, 2),

@@ -26,6 +26,7 @@ PASSWORD = "bench volunteer password"  # noqa: S105 - for throwaway accounts in 
 SMS_PATH = "/webhooks/twilio/sms"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
+ROUTED_POLL_SECONDS = 0.01
 
 
 def free_port() -> int:
@@ -160,6 +161,30 @@ async def wait_ready(url: str, process: subprocess.Popen[bytes] | None = None) -
                         return
             await asyncio.sleep(0.1)
     raise RuntimeError(f"nothing answered at {url} within {START_TIMEOUT:.0f} s")
+
+
+async def wait_routed(base_url: str, accepted: int, give_up_after: float) -> float | None:
+    """Poll ``/metrics`` until the intake has routed ``accepted`` messages; the monotonic time it saw that.
+
+    None if it did not within ``give_up_after`` seconds.
+    """
+    deadline = time.monotonic() + give_up_after
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            async with session.get(f"{base_url}/metrics") as response:
+                text = await response.text()
+            routed = _gauge(text, "helpline_intake_routed_total")
+            if routed >= accepted:
+                return time.monotonic()
+            await asyncio.sleep(ROUTED_POLL_SECONDS)
+    return None
+
+
+def _gauge(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise RuntimeError(f"/metrics has no {name}")
 
 
 class CeilingProcess:

@@ -6,7 +6,7 @@ audited, and publishes its events only after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,7 +35,7 @@ from helpline.core.models import (
     User,
 )
 from helpline.core.ports import Cipher, Notifier, Pseudonymizer, Store, Tx
-from helpline.core.risk import RiskScanner, Signal
+from helpline.core.risk import Band, RiskScanner, Signal
 from helpline.core.threads import keep_reply_context, thread_keys
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -55,6 +55,16 @@ class Received:
     duplicate: bool
     events: list[Event] = field(default_factory=list)
     blocked: bool = False
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A message's pseudonyms, risk band and arrival time, computed before its transaction."""
+
+    routes: Sequence[bytes]
+    threads: Sequence[bytes]
+    band: Band
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -121,55 +131,83 @@ class Conversations:
         # Pseudonyms under every master key version held, current first: what was stored before a key
         # rotation still matches, and what is stored now uses the current version.
         idempotency = self._pseudonyms.idempotency_candidates(inbound.channel, inbound.provider_message_id)
-        routes = self._pseudonyms.route_candidates(inbound.channel, inbound.address)
-        threads = thread_keys(self._pseudonyms, inbound)
-        # Scanned outside the transaction so the single writer never waits on it; only the band is kept.
-        band = self._risk.scan(inbound.body).band
-        now = self._clock.now()
+        prepared = self._prepare(inbound)
 
         async def work(tx: Tx) -> Received:
-            if await _seen_before(tx, idempotency[1:]) or not await tx.inbox.remember(idempotency[0], now):
+            if not await first_delivery(tx, idempotency, prepared.now):
                 return Received(None, None, duplicate=True)
-            for route in routes:
-                if await tx.blocks.active_for(route, now):
-                    return Received(None, None, duplicate=False, blocked=True)
-            events: list[Event] = []
-            # A reply quoting one of our messages joins its conversation, whichever address it came from.
-            conversation = await tx.conversations.find_by_thread(threads) or await _find_by_routes(tx, routes)
-            if conversation is not None and conversation.status == "closed":
-                # Still routable, so within the grace period after closing: the same conversation waits again.
-                conversation = await self._reopen(tx, conversation, now, events)
-            opened = conversation is None
-            if conversation is None:
-                conversation = await self._open(tx, inbound, routes[0], now, events)
-                for blind_index in self._pseudonyms.blind_index_candidates(inbound.channel, inbound.address):
-                    returning = await tx.records.find(blind_index)
-                    if returning is not None:
-                        await tx.conversations.set_record(conversation.id, returning)
-                        break
-            message_id = await self._add_message(
-                tx, conversation, direction="in", author_id=None, body=inbound.body, now=now, events=events
-            )
-            if band:
-                await tx.conversations.raise_priority(conversation.id, band)
-            if inbound.delete_at_provider and conversation.key is not None:
-                # Kept sealed only until the provider's copy is deleted (core/provider_deletion.py).
-                sealed_id = self._cipher.seal(
-                    conversation.key, "messages", message_id, "provider_id", inbound.provider_message_id
-                )
-                await tx.messages.set_provider_id(message_id, sealed_id)
-            await keep_reply_context(tx, self._cipher, conversation, inbound)
-            hours = self._hours.current
-            greeting = self._greeting if hours.is_open(now) else hours.closed_message
-            if opened and greeting and inbound.greet:
-                await self._add_message(
-                    tx, conversation, direction="out", author_id=None, body=greeting, now=now, events=events
-                )
-            return Received(conversation.id, message_id, duplicate=False, events=events)
+            return await self._route(tx, inbound, prepared)
 
         received = await self._store.write(work)
         self._publish(received.events)
         return received
+
+    async def receive_accepted(self, inbound: Inbound, settle: Callable[[Tx], Awaitable[bool]]) -> Received:
+        """Store a message whose first delivery was already settled when it was accepted (``core/intake.py``).
+
+        ``settle`` runs in the same transaction, before the message is stored (it removes the accepted row);
+        if it returns False the message was stored already and nothing more is done.
+        """
+        prepared = self._prepare(inbound)
+
+        async def work(tx: Tx) -> Received:
+            if not await settle(tx):
+                return Received(None, None, duplicate=True)
+            return await self._route(tx, inbound, prepared)
+
+        received = await self._store.write(work)
+        self._publish(received.events)
+        return received
+
+    def _prepare(self, inbound: Inbound) -> _Prepared:
+        """What routing a message needs that is computed outside the transaction (the writer never waits on it)."""
+        return _Prepared(
+            routes=self._pseudonyms.route_candidates(inbound.channel, inbound.address),
+            threads=thread_keys(self._pseudonyms, inbound),
+            # Only the band is kept; the signals are found again whenever the conversation is shown.
+            band=self._risk.scan(inbound.body).band,
+            now=self._clock.now(),
+        )
+
+    async def _route(self, tx: Tx, inbound: Inbound, prepared: _Prepared) -> Received:
+        """Add the message to its sender's conversation, opening one if there is none."""
+        routes, now = prepared.routes, prepared.now
+        for route in routes:
+            if await tx.blocks.active_for(route, now):
+                return Received(None, None, duplicate=False, blocked=True)
+        events: list[Event] = []
+        # A reply quoting one of our messages joins its conversation, whichever address it came from.
+        conversation = await tx.conversations.find_by_thread(prepared.threads) or await _find_by_routes(tx, routes)
+        if conversation is not None and conversation.status == "closed":
+            # Still routable, so within the grace period after closing: the same conversation waits again.
+            conversation = await self._reopen(tx, conversation, now, events)
+        opened = conversation is None
+        if conversation is None:
+            conversation = await self._open(tx, inbound, routes[0], now, events)
+            for blind_index in self._pseudonyms.blind_index_candidates(inbound.channel, inbound.address):
+                returning = await tx.records.find(blind_index)
+                if returning is not None:
+                    await tx.conversations.set_record(conversation.id, returning)
+                    break
+        message_id = await self._add_message(
+            tx, conversation, direction="in", author_id=None, body=inbound.body, now=now, events=events
+        )
+        if prepared.band:
+            await tx.conversations.raise_priority(conversation.id, prepared.band)
+        if inbound.delete_at_provider and conversation.key is not None:
+            # Kept sealed only until the provider's copy is deleted (core/provider_deletion.py).
+            sealed_id = self._cipher.seal(
+                conversation.key, "messages", message_id, "provider_id", inbound.provider_message_id
+            )
+            await tx.messages.set_provider_id(message_id, sealed_id)
+        await keep_reply_context(tx, self._cipher, conversation, inbound)
+        hours = self._hours.current
+        greeting = self._greeting if hours.is_open(now) else hours.closed_message
+        if opened and greeting and inbound.greet:
+            await self._add_message(
+                tx, conversation, direction="out", author_id=None, body=greeting, now=now, events=events
+            )
+        return Received(conversation.id, message_id, duplicate=False, events=events)
 
     async def _reopen(
         self, tx: Tx, conversation: Conversation, now: datetime, events: list[Event]
@@ -431,9 +469,13 @@ async def _find_by_routes(tx: Tx, routes: Sequence[bytes]) -> Conversation | Non
     return None
 
 
-async def _seen_before(tx: Tx, keys: Sequence[bytes]) -> bool:
-    """True when an inbound message was recorded under one of these (older) idempotency keys."""
-    for key in keys:
+async def first_delivery(tx: Tx, idempotency: Sequence[bytes], now: datetime) -> bool:
+    """Record a provider message's idempotency key (current version first); False if it came before.
+
+    The older versions' keys are only looked up: after a key rotation, a redelivery of a message first seen
+    under an older version is still recognised.
+    """
+    for key in idempotency[1:]:
         if await tx.inbox.seen(key):
-            return True
-    return False
+            return False
+    return await tx.inbox.remember(idempotency[0], now)

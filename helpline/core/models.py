@@ -303,6 +303,16 @@ class SealedSecret:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """An inbound message accepted from a webhook and waiting to be routed (``core/intake.py``)."""
+
+    id: str
+    accepted_at: datetime
+    sealed: bytes = field(repr=False)
+    attempts: int
+
+
+@dataclass(frozen=True)
 class RouteEntry:
     """An open conversation's routing pseudonym, with what is needed to compute it again under a new key."""
 

@@ -16,6 +16,7 @@ from helpline.audit.chain import StoredAuditRow
 from helpline.audit.events import AuditEntry
 from helpline.core.events import Event
 from helpline.core.models import (
+    Accepted,
     Block,
     CannedResponse,
     Conversation,
@@ -112,6 +113,23 @@ class InboxRepo(Protocol):
 
     async def seen(self, key: bytes) -> bool:
         """True if this idempotency key is recorded."""
+
+
+class IntakeRepo(Protocol):
+    """Accepted inbound messages waiting to be routed, oldest first."""
+
+    async def add(self, intake_id: str, accepted_at: datetime, sealed: bytes) -> None: ...
+    async def waiting(self, limit: int, max_attempts: int) -> list[Accepted]:
+        """The oldest rows that have failed fewer than ``max_attempts`` times."""
+
+    async def remove(self, intake_id: str) -> bool:
+        """Delete a row once its message is stored; False if it was already gone."""
+
+    async def failed(self, intake_id: str) -> None:
+        """Count one failed routing of a row."""
+
+    async def sealed(self) -> list[bytes]:
+        """Every row's envelope (to tell which master key versions are still in use)."""
 
 
 class OutboxRepo(Protocol):
@@ -332,6 +350,8 @@ class Tx(Protocol):
     def messages(self) -> MessageRepo: ...
     @property
     def inbox(self) -> InboxRepo: ...
+    @property
+    def intake(self) -> IntakeRepo: ...
     @property
     def outbox(self) -> OutboxRepo: ...
     @property

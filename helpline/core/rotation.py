@@ -162,7 +162,9 @@ class KeyRotation:
         async def work(tx: Tx) -> tuple[int, int]:
             keys = await tx.keys.count_wrapped(version)
             secrets = sum(1 for s in await tx.keys.secrets() if self._version_of(s) == version)
-            return keys, secrets
+            # Messages accepted but not yet routed are sealed too: retiring their version would lose them.
+            accepted = sum(1 for sealed in await tx.intake.sealed() if self._box.version_of(sealed) == version)
+            return keys, secrets + accepted
 
         return await self._store.read(work)
 

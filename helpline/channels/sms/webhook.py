@@ -1,7 +1,8 @@
 """Twilio's webhooks: an inbound SMS, and the delivery status of one we sent.
 
-The inbound webhook is answered (with empty TwiML) only after the message is committed: if we fail,
-Twilio retries, and the idempotency key makes the retry harmless.
+The inbound webhook is answered (with empty TwiML) only after the message is committed to the intake
+(``core/intake.py``), which routes it into its conversation moments later: if we fail, Twilio retries, and
+the idempotency key makes the retry harmless.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import re
 from aiohttp import web
 
 from helpline.channels.sms.signature import SignedForms, single
-from helpline.core.conversations import Conversations
 from helpline.core.delivery import Delivery
+from helpline.core.intake import Intake
 from helpline.core.models import Inbound
 from helpline.errors import InvalidInput
 from helpline.log import get_logger
@@ -40,14 +41,14 @@ class SmsWebhooks:
     def __init__(
         self,
         forms: SignedForms,
-        conversations: Conversations,
+        intake: Intake,
         delivery: Delivery,
         *,
         max_body_chars: int,
         delete_provider_records: bool = False,
     ) -> None:
         self._forms = forms
-        self._conversations = conversations
+        self._intake = intake
         self._delivery = delivery
         self._max_body_chars = max_body_chars
         self._delete_provider_records = delete_provider_records
@@ -68,13 +69,8 @@ class SmsWebhooks:
             # Media is never downloaded (and is deleted at Twilio with the message); the volunteer is told it came.
             body = f"{body}\n[{media} attachment(s) not shown: the helpline does not download pictures or files]"
         inbound = Inbound("sms", normalise_sender(sender), sid, body, delete_at_provider=self._delete_provider_records)
-        received = await self._conversations.receive(inbound)
-        log.info(
-            "sms.received",
-            conversation_id=received.conversation_id,
-            message_id=received.message_id,
-            duplicate=received.duplicate,
-        )
+        fresh = await self._intake.accept(inbound)
+        log.info("sms.received", duplicate=not fresh)
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
     async def status(self, request: web.Request) -> web.Response:

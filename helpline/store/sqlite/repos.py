@@ -11,6 +11,7 @@ from helpline.audit.chain import GENESIS, StoredAuditRow, link
 from helpline.audit.events import AuditEntry
 from helpline.clock import from_text, to_text
 from helpline.core.models import (
+    Accepted,
     Conversation,
     KeyRef,
     OutboxItem,
@@ -351,6 +352,33 @@ class SqliteInbox:
         return bool(rows)
 
 
+class SqliteIntake:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, intake_id: str, accepted_at: datetime, sealed: bytes) -> None:
+        await self._conn.execute(
+            "INSERT INTO intake (id, accepted_at, sealed) VALUES (?, ?, ?)", (intake_id, to_text(accepted_at), sealed)
+        )
+
+    async def waiting(self, limit: int, max_attempts: int) -> list[Accepted]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT id, accepted_at, sealed, attempts FROM intake WHERE attempts < ? ORDER BY seq LIMIT ?",
+            (max_attempts, limit),
+        )
+        return [Accepted(r["id"], from_text(r["accepted_at"]), bytes(r["sealed"]), r["attempts"]) for r in rows]
+
+    async def remove(self, intake_id: str) -> bool:
+        cursor = await self._conn.execute("DELETE FROM intake WHERE id = ?", (intake_id,))
+        return cursor.rowcount == 1
+
+    async def failed(self, intake_id: str) -> None:
+        await self._conn.execute("UPDATE intake SET attempts = attempts + 1 WHERE id = ?", (intake_id,))
+
+    async def sealed(self) -> list[bytes]:
+        return [bytes(r["sealed"]) for r in await self._conn.execute_fetchall("SELECT sealed FROM intake")]
+
+
 class SqliteOutbox:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -596,6 +624,7 @@ class SqliteTx:
         self.conversations = SqliteConversations(conn)
         self.messages = SqliteMessages(conn)
         self.inbox = SqliteInbox(conn)
+        self.intake = SqliteIntake(conn)
         self.outbox = SqliteOutbox(conn)
         self.users = SqliteUsers(conn)
         self.sessions = SqliteSessions(conn)
