@@ -132,7 +132,6 @@ class Intake:
             await self._store.write(_count_failure(waiting.id))
         finally:
             self._routing.discard(waiting.id)
-            self._arrived.set()  # a routing slot is free
 
     async def route_waiting(self, limit: int) -> int:
         """Route up to ``limit`` waiting messages, concurrently; how many were taken (tests run this by hand)."""
@@ -141,9 +140,13 @@ class Intake:
         return len(taken)
 
     async def arrival(self) -> None:
-        """Wait until a message has been accepted, or one has been routed, since the last call returned."""
+        """Wait until a message has been accepted (or ``wake`` was called) since the last call returned."""
         await self._arrived.wait()
         self._arrived.clear()
+
+    def wake(self) -> None:
+        """End the current ``arrival`` wait: the worker has room to route more."""
+        self._arrived.set()
 
     async def _route(self, waiting: Waiting) -> None:
         inbound = waiting.inbound or _decode(self._box.open(_context(waiting.id), waiting.sealed))

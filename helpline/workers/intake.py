@@ -44,6 +44,7 @@ class IntakeWorker:
                         task = asyncio.create_task(self._intake.route(waiting), name="intake-route")
                         routing.add(task)
                         task.add_done_callback(routing.discard)
+                        task.add_done_callback(self._freed)
                     if taken:
                         continue
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
@@ -54,3 +55,7 @@ class IntakeWorker:
             for task in routing:
                 task.cancel()
             await asyncio.gather(*routing, return_exceptions=True)
+
+    def _freed(self, task: asyncio.Task[None]) -> None:
+        """A routing slot is free: wake the loop (after ``routing.discard``, which was added first)."""
+        self._intake.wake()
