@@ -22,15 +22,18 @@ Nothing here does IO: the lexicon arrives as TOML text, and a scan is a pure fun
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any, NoReturn
 
-from helpline.core.regex_starts import starts
+from helpline.core.regex_starts import checked_starts, key, starts
 from helpline.errors import ConfigError
 
 CATEGORIES = ("suicide", "self_harm", "immediate_danger", "abuse", "exploitation", "trafficking", "missing_child")
@@ -82,10 +85,18 @@ _LOOKALIKES = str.maketrans("аеорсухіјѕкмтнвοαικνρυτ", "a
 _LEET = str.maketrans("013457@$!|", "oieastasil")
 # Letters and digits, plus symbols that stand for letters in leetspeak (h@te, $elf).
 _TOKEN = re.compile(r"(?:[^\W_]|[@$])+(?:['’‘ʼ`´!|](?:[^\W_]|[@$])+)*")
+# What ``_TOKEN`` matches in lower-cased ASCII text, spelt out for ASCII (quicker to run).
+_ASCII_TOKEN = re.compile(r"[a-z0-9@$]+(?:['`!|][a-z0-9@$]+)*")
 _LEADING_DIGITS = re.compile(r"^[0-9]+")
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n\r\u2026]")
 _REPEAT = re.compile(r"([^\W\d_])\1+")
-_WORD_START = re.compile(r"\b(?=\w)")
+# A letter followed by the same letter: deleting each of those squeezes every run of a letter to one.
+_REPEATED = re.compile(r"([^\W\d_])(?=\1)")
+_ASCII_REPEATED = re.compile(r"([a-z])(?=\1)")  # the same in lower-cased ASCII text, quicker
+# A run of one letter, in lower-cased ASCII text.
+_LETTER_RUN = re.compile(r"([a-z])\1*")
+# A stretch of ASCII characters, or one other character.
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]")
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,8 @@ class Normaliser:
     number such as ``3am`` is kept) and looked up again. Finally every run of a repeated letter becomes one
     letter (``kiiill`` → ``kil``, and so ``kill`` → ``kil``): both the lexicon and the messages are
     normalised this way, so spellings that stretch or drop a doubled letter meet.
+
+    ``normalise`` is the definition. ``read`` gives the same for the scanner, quicker for ASCII text.
     """
 
     def __init__(self, abbreviations: Mapping[str, str]) -> None:
@@ -136,25 +149,17 @@ class Normaliser:
         ends: list[int] = []
         clauses: set[int] = set()
         previous_end = 0
-        # In ASCII text each character is its own source; a word of plain letters with no doubled letter
-        # and no abbreviation is already in matching form, so it is copied whole rather than char by char.
-        plain_text = text.isascii()
         for match in _TOKEN.finditer(folded):
             if _CLAUSE_BREAK.search(folded, previous_end, match.start()) and out:
-                # ``starts`` has one entry per normalised character (``out`` may hold whole words).
+                # ``starts`` has one entry per normalised character.
                 clauses.add(len(starts) + 1)
             token = match.group()
-            if plain_text and token.isalpha() and token not in self._abbreviations and not _REPEAT.search(token):
-                if out:
-                    out.append(" ")
-                    starts.append(ends[-1])
-                    ends.append(match.start())
-                out.append(token)
-                starts.extend(range(match.start(), match.end()))
-                ends.extend(range(match.start() + 1, match.end() + 1))
-                previous_end = match.end()
-                continue
-            word_chars = self._word(token, source[match.start() : match.end()])
+            token_source = source[match.start() : match.end()]
+            if token.isascii() and token.isalpha() and token not in self._abbreviations and not _REPEAT.search(token):
+                # Plain letters, no doubled letter, not an abbreviation: ``_word`` would change nothing.
+                word_chars = [(char, start, start + 1) for char, start in zip(token, token_source, strict=True)]
+            else:
+                word_chars = self._word(token, token_source)
             if not word_chars:
                 continue
             if out:
@@ -167,6 +172,53 @@ class Normaliser:
                 ends.append(end)
             previous_end = match.end()
         return NormalisedText("".join(out), starts, ends, frozenset(clauses))
+
+    def read(self, text: str) -> NormalisedText | AsciiText:
+        """``normalise(text)``, or for ASCII text (most messages) the same made quicker (see ``AsciiText``).
+
+        Text whose only other characters are ones normalising treats just like an ASCII character (a curly
+        apostrophe, a dash, an emoji: see ``_stand_ins``) takes the ASCII way with those swapped in.
+        """
+        plain = text if text.isascii() else text.translate(_STAND_INS)
+        if not plain.isascii():
+            return self.normalise(text)
+        lowered = plain.lower()  # all that folding does to ASCII
+        tokens = _ASCII_TOKEN.findall(lowered)
+        # Tokens hold no spaces, so squeezing them joined and splitting again squeezes each one.
+        squeezed = _ascii_collapse(" ".join(tokens)).split(" ") if tokens else []
+        abbreviations = self._abbreviations
+        # A token of letters only (most are) can only be squeezed or expanded; see ``_ascii_word``.
+        words = [
+            abbreviations.get(short, short) if token.isalpha() else self._ascii_word(token)
+            for token, short in zip(tokens, squeezed, strict=True)
+        ]
+        return AsciiText(lowered, words, self._ascii_chars)
+
+    def _ascii_word(self, token: str) -> str:
+        """``_word`` for an ASCII token, as text: the same steps, with no lookalikes and no spans."""
+        expansion = self._abbreviations.get(_ascii_collapse(token.replace("`", "'")))
+        if expansion is not None:
+            return expansion
+        plain = token.replace("'", "").replace("`", "")
+        expansion = self._abbreviations.get(_ascii_collapse(plain))
+        if expansion is not None:
+            return expansion
+        if any(c.isalpha() for c in plain):
+            lead = _LEADING_DIGITS.match(plain)
+            keep = lead.end() if lead else 0
+            plain = plain[:keep] + plain[keep:].translate(_LEET)
+        word = _ascii_collapse(plain)
+        return self._abbreviations.get(word, word)
+
+    def _ascii_chars(self, token: str, begin: int, end: int) -> list[_Char]:
+        """``_word(token, range(begin, end))`` for an ASCII token: quicker for a token of letters only."""
+        if not token.isalpha():
+            return self._word(token, range(begin, end))
+        expansion = self._abbreviations.get(_ascii_collapse(token))
+        if expansion is not None:  # every character spans the whole token
+            return [(char, begin, end) for char in expansion]
+        # Squeezed: each letter spans its run of that letter.
+        return [(run.group(1), begin + run.start(), begin + run.end()) for run in _LETTER_RUN.finditer(token)]
 
     def _word(self, token: str, source: Sequence[int]) -> list[tuple[str, int, int]]:
         """One token's normalised characters, each with its original span."""
@@ -206,20 +258,53 @@ class Normaliser:
             return text.lower(), list(range(len(text)))
         out: list[str] = []
         source: list[int] = []
-        for index, char in enumerate(text):
-            if char.isascii():
-                folded = char.lower()
-            else:
-                decomposed = unicodedata.normalize("NFKD", char)
-                bare = "".join(c for c in decomposed if not _dropped(c))
-                folded = unicodedata.normalize("NFKC", bare).casefold()
+        # ASCII stretches are only lower-cased, a whole stretch at a time; other characters one by one.
+        for run in _ASCII_RUN.finditer(text):
+            index = run.start()
+            if run.group().isascii():
+                out.append(run.group().lower())
+                source.extend(range(index, run.end()))
+                continue
+            folded = _fold_char(run.group())
             out.append(folded)
             source.extend([index] * len(folded))
         return "".join(out), source
 
 
+def _fold_char(char: str) -> str:
+    """One character compatibility-folded, marks and invisibles dropped, case folded (maybe "", or several)."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not _dropped(c))
+    return unicodedata.normalize("NFKC", bare).casefold()
+
+
 def _dropped(char: str) -> bool:
     return char in _BLANKS or unicodedata.category(char) in _DROPPED_CATEGORIES
+
+
+def _stand_ins(ranges: Iterable[range]) -> Mapping[int, str]:
+    """For characters normalising treats exactly as an ASCII one, that one: for ``str.translate``.
+
+    A character that folds to a single character which is no part of a word, no clause break and no
+    leetspeak is read just like a space (``—``, ``“``, most emoji); one that folds to an apostrophe, like
+    ``'``. Swapping them one for one keeps every position, so the message can take the ASCII way.
+    """
+    table: dict[int, str] = {}
+    for char in map(chr, itertools.chain.from_iterable(ranges)):
+        folded = _fold_char(char)
+        if folded in ("'", "’", "‘"):
+            table[ord(char)] = "'"
+        elif (
+            len(folded) == 1 and not _TOKEN.match(folded) and not _CLAUSE_BREAK.match(folded) and folded not in "'`´ʼ!|"
+        ):
+            table[ord(char)] = " "
+    return MappingProxyType(table)
+
+
+# Latin-1 symbols, general punctuation, arrows, other symbols and dingbats, and emoji: the non-ASCII
+# characters most often found in otherwise plain messages (curly apostrophes above all).
+_STAND_INS = _stand_ins(
+    [range(0x80, 0x100), range(0x2000, 0x2070), range(0x2190, 0x2200), range(0x2600, 0x27C0), range(0x1F300, 0x1FB00)]
+)
 
 
 def _collapse(chars: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -238,7 +323,86 @@ def _unify_apostrophes(word: str) -> str:
 
 
 def _collapse_text(word: str) -> str:
-    return _REPEAT.sub(r"\1", word)
+    return _REPEATED.sub("", word)
+
+
+def _ascii_collapse(word: str) -> str:
+    """``_collapse_text`` for lower-cased ASCII."""
+    return _ASCII_REPEATED.sub("", word)
+
+
+# A normalised character: itself, and the start and end of its span in the original text.
+_Char = tuple[str, int, int]
+
+
+class AsciiText:
+    """An ASCII message in matching form: what ``Normaliser.normalise`` gives, worked out only as needed.
+
+    ``text`` is made at once, by string operations on whole tokens (``Normaliser.read``); most messages
+    need nothing more, as no rule matches them. ``clauses`` and ``original_span`` find the tokens again
+    when first asked, and work out the spans of just the words asked about, as ``_word`` would. Folding
+    ASCII only lower-cases it, so every character stays where it is: a token's place in the lower-cased
+    text is its place in the message.
+    """
+
+    def __init__(self, lowered: str, words: list[str], chars: Callable[[str, int, int], list[_Char]]) -> None:
+        """``words`` has the normalised word of each token of ``lowered`` in turn ("" when it is dropped);
+        ``chars(token, begin, end)`` gives a token's characters with their spans, as ``_word`` does."""
+        self.text = " ".join(word for word in words if word)
+        self._lowered = lowered
+        self._words = words
+        self._token_chars = chars
+        self._known: dict[int, list[_Char]] = {}  # the characters of the words asked about so far
+
+    @cached_property
+    def clauses(self) -> frozenset[int]:
+        """As ``normalise`` records them: after each clause break, the offset of the next word in ``text``.
+
+        Only a break after some word counts, and not one inside a word's own token (``a!b``). A break
+        before a token that is dropped counts for the word after it (or, with none, for ``len(text) + 1``).
+        """
+        offsets, kept = self._kept
+        begins = [match.start() for match in self._matches]
+        kept_before = list(itertools.accumulate((bool(word) for word in self._words), initial=0))  # per token
+        clauses: set[int] = set()
+        for found in _CLAUSE_BREAK.finditer(self._lowered):
+            after = bisect.bisect_right(begins, found.start())  # the first token after the break
+            before = kept_before[after] if after < len(begins) else 0  # words before that token
+            if before and kept[before - 1].end() <= found.start():
+                clauses.add(offsets[before])
+        return frozenset(clauses)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        return self._span(start)[0], self._span(end - 1)[1]
+
+    @cached_property
+    def _matches(self) -> list[re.Match[str]]:
+        """Every token of the lower-cased text (where its place is the token's place in the message)."""
+        return list(_ASCII_TOKEN.finditer(self._lowered))
+
+    @cached_property
+    def _kept(self) -> tuple[list[int], list[re.Match[str]]]:
+        """Per word of ``text``, its offset there and its token; the offsets end with ``len(text) + 1``."""
+        kept = [match for match, word in zip(self._matches, self._words, strict=True) if word]
+        offsets = list(itertools.accumulate((len(word) + 1 for word in self._words if word), initial=0))
+        return offsets, kept
+
+    def _span(self, index: int) -> tuple[int, int]:
+        """The original span behind normalised character ``index`` (``starts`` and ``ends`` in ``normalise``)."""
+        number = bisect.bisect_right(self._kept[0], index) - 1
+        chars = self._chars(number)
+        within = index - self._kept[0][number]
+        if within < len(chars):
+            return chars[within][1], chars[within][2]
+        # The space after a word spans the gap between its last character and the next word's first.
+        return chars[-1][2], self._chars(number + 1)[0][1]
+
+    def _chars(self, number: int) -> list[_Char]:
+        """The characters of word ``number``, with their spans."""
+        if number not in self._known:
+            match = self._kept[1][number]
+            self._known[number] = self._token_chars(match.group(), match.start(), match.end())
+        return self._known[number]
 
 
 # --- negation ---------------------------------------------------------------------------------------------
@@ -256,16 +420,21 @@ class Negation:
     bridge: frozenset[str]
     max_bridge: int
 
-    def applies(self, text: NormalisedText, start: int) -> bool:
+    def applies(self, text: NormalisedText | AsciiText, start: int) -> bool:
+        # Clause breaks can only turn a "negated" into "not": they are looked at (which, for an
+        # ``AsciiText``, means working them out) only when there is a cue to reach at all.
+        return self._reaches_cue(text.text, start, frozenset()) and self._reaches_cue(text.text, start, text.clauses)
+
+    def _reaches_cue(self, text: str, start: int, clauses: frozenset[int]) -> bool:
         clause_start = start
         end = start - 1
         for _ in range(self.max_bridge + 1):
-            if end <= 0 or clause_start in text.clauses:
+            if end <= 0 or clause_start in clauses:
                 return False
-            word_start = text.text.rfind(" ", 0, end) + 1
-            if self._cue_ends_at(text.text, end):
+            word_start = text.rfind(" ", 0, end) + 1
+            if self._cue_ends_at(text, end):
                 return True
-            if text.text[word_start:end] not in self.bridge:
+            if text[word_start:end] not in self.bridge:
                 return False
             clause_start = word_start
             end = word_start - 1
@@ -292,50 +461,152 @@ class _Rule:
     context: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class _Matcher:
-    """Many rules as one regex: a zero-width lookahead at each word start, so matches of different rules
-    may overlap; at one position the first alternative wins. ``rules`` maps group names to rules.
+_Span = tuple[int, int, _Rule]
 
-    At each word start only a cut-down copy of the regex is tried: ``by_two`` holds, for two characters a
-    match can begin with, the rules that can match there; ``by_one`` does the same for the first character
-    alone, for words whose first two characters no rule begins with; and ``fallback`` holds the rules whose
-    beginnings could not be worked out (they are in every copy too). Each copy keeps the rules' order, so
-    the matches are the full regex's own, found without trying every rule at every word.
+# How many characters at a word start the rules that can match there are looked up by. Longer picks
+# fewer rules per word but makes a larger table, slower to build: with the shipped lexicon 5 measured
+# well (2 or 3 try twice as many rules per message; 8 is hardly quicker to scan, and twice as slow to build).
+_HEAD = 5
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One phrase or pattern of a rule, as a regex body, compiled on its own to be tried at a word start.
+
+    ``regex`` is ``\\b(?:pattern)\\b``. ``beginnings`` are the first (up to ``_HEAD``) characters its
+    matches can have, digits spelt ``0`` (see ``regex_starts``); None when they cannot be worked out, and
+    then it is tried at every word.
     """
 
+    pattern: str
     regex: re.Pattern[str]
-    rules: Mapping[str, _Rule]
-    alternatives: tuple[str, ...] = ()
-    beginnings: tuple[frozenset[str] | None, ...] = ()
-    two_keys: frozenset[str] = frozenset()
-    one_keys: frozenset[str] = frozenset()
-    fallback: re.Pattern[str] | None = None
-    # The cut-down copies are compiled on first use: compiling all of them would make every start slow.
-    _copies: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    beginnings: frozenset[str] | None
+    rule: _Rule
 
-    def _copy(self, key: str) -> re.Pattern[str] | None:
-        """The rules that can match where the text begins with ``key`` (one or two characters), in order."""
-        if key not in self._copies:
-            chosen = [
-                alternative
-                for alternative, begins in zip(self.alternatives, self.beginnings, strict=True)
-                if begins is None or key in begins or key[0] in begins
-            ]
-            self._copies[key] = re.compile(f"(?={'|'.join(chosen)})") if chosen else None
-        return self._copies[key]
 
-    def find(self, text: str) -> Iterable[tuple[int, int, _Rule]]:
-        for word in _WORD_START.finditer(text):
-            position = word.start()
-            two, first = text[position : position + 2], text[position]
-            regex = self._copy(two) if two in self.two_keys else None
-            if regex is None:
-                regex = (self._copy(first) if first in self.one_keys else None) or self.fallback
-            match = regex.match(text, position) if regex is not None else None
-            if match is not None and match.lastgroup is not None:
+class _Matcher:
+    """Many rules tried at each word start, in order: at one position the first rule that matches wins.
+
+    The definition is ``regex``: all the rules as one regex, a zero-width lookahead of alternatives at each
+    word start, so matches of different rules may overlap; ``rules`` maps its group names to rules.
+    ``find_everywhere`` runs it. Trying every rule at every word is slow, though, so ``find`` (and the
+    scanner, through ``_Dispatch``) tries each rule on its own, in the same order, and only at words whose
+    first characters it can begin with: the same matches, as tests/test_risk_speed_equivalence.py checks.
+    """
+
+    def __init__(self, entries: Sequence[_Entry]) -> None:
+        """``entries`` in order: the first that matches at a word start wins there."""
+        self.entries = tuple(entries)
+        self.rules: Mapping[str, _Rule] = {f"r{i}": entry.rule for i, entry in enumerate(self.entries)}
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The full regex (compiled when first asked for: only the slow reference path uses it)."""
+        if not self.entries:
+            return re.compile(r"(?!)")
+        alternatives = "|".join(rf"(?P<r{i}>\b(?:{entry.pattern})\b)" for i, entry in enumerate(self.entries))
+        return re.compile(rf"\b(?=\w)(?={alternatives})")
+
+    def find(self, text: str) -> list[_Span]:
+        """The matches in normalised ``text``, in text order, found by looking rules up at each word."""
+        return self._dispatch.find(text)[0]
+
+    def find_everywhere(self, text: str) -> list[_Span]:
+        """The same matches as ``find``, by the full regex at every word start: slow, the reference."""
+        found: list[_Span] = []
+        for match in self.regex.finditer(text):
+            if match.lastgroup is not None:
                 start, end = match.span(match.lastgroup)
-                yield start, end, self.rules[match.lastgroup]
+                found.append((start, end, self.rules[match.lastgroup]))
+        return found
+
+    @cached_property
+    def _dispatch(self) -> _Dispatch:
+        return _Dispatch((self,))
+
+
+# The rules of one matcher to try at one word start, in order: (the matcher's number, the rules), each
+# rule as its compiled regex's ``match`` and the rule.
+_Group = tuple[int, tuple[tuple[Callable[[str, int], re.Match[str] | None], _Rule], ...]]
+
+
+class _Dispatch:
+    """Finds the matches of several matchers in one pass over a text's words, trying few rules at each.
+
+    At a word start, a rule can only match if one of its ``beginnings`` is a prefix of the text there
+    (digits spelt ``0``). All the beginnings that are prefixes of the text at one place are prefixes of
+    the longest of them, so that one says which rules can match there: ``_by_beginning`` maps each
+    beginning to those rules, per matcher and in its order, with the rules whose beginnings are unknown
+    (which are also listed under ``""``, for words no beginning fits). ``_heads``, one regex built as a
+    tree of the beginnings, finds the word starts where a beginning fits, with the longest one. So words
+    no rule can begin with cost no Python at all; that is the prefilter.
+    """
+
+    def __init__(self, matchers: Sequence[_Matcher]) -> None:
+        self._count = len(matchers)
+        # Per matcher: the entry numbers under each beginning, and those whose beginnings are unknown.
+        numbers: list[dict[str, list[int]]] = [{} for _ in matchers]
+        anywhere: list[list[int]] = [[] for _ in matchers]
+        for matcher, under, unknown in zip(matchers, numbers, anywhere, strict=True):
+            for number, entry in enumerate(matcher.entries):
+                if entry.beginnings is None:
+                    unknown.append(number)
+                for beginning in entry.beginnings or ():
+                    under.setdefault(beginning, []).append(number)
+
+        def groups(beginning: str) -> tuple[_Group, ...]:
+            """Per matcher, the entries that can match where the text begins with ``beginning``, in order."""
+            prefixes = [beginning[:length] for length in range(1, len(beginning) + 1)]
+            out: list[_Group] = []
+            for index, matcher in enumerate(matchers):
+                chosen = set(anywhere[index]).union(*(numbers[index].get(prefix, ()) for prefix in prefixes))
+                if chosen:
+                    tries = tuple((matcher.entries[n].regex.match, matcher.entries[n].rule) for n in sorted(chosen))
+                    out.append((index, tries))
+            return tuple(out)
+
+        beginnings = {beginning for under in numbers for beginning in under}
+        self._by_beginning = {beginning: groups(beginning) for beginning in {"", *beginnings}}
+        # A lookahead, so that a beginning running into the next word does not hide that word's start.
+        if any(anywhere):  # every word start counts, with "" where no beginning fits
+            self._heads = re.compile(rf"\b(?=\w)(?=((?:{_tree(beginnings)})?))")
+        else:
+            self._heads = re.compile(rf"\b(?=\w)(?=({_tree(beginnings)}))" if beginnings else "(?!)")
+
+    def find(self, text: str) -> list[list[_Span]]:
+        """Each matcher's matches in normalised ``text``, in text order, as its full regex finds them."""
+        found: list[list[_Span]] = [[] for _ in range(self._count)]
+        by_beginning = self._by_beginning
+        # ``key`` keeps every character where it is, with digits spelt as beginnings spell them.
+        for head in self._heads.finditer(key(text)):
+            start = head.start()
+            for index, tries in by_beginning[head.group(1)]:
+                for match_at, rule in tries:
+                    match = match_at(text, start)
+                    if match is not None:
+                        found[index].append((start, match.end(), rule))
+                        break
+        return found
+
+
+def _tree(strings: set[str]) -> str:
+    """A regex matching the longest of ``strings`` that the text begins with, where one does.
+
+    The strings are grouped by their first character, so the regex engine follows one branch per
+    character, like a walk down a tree: ``{"a", "abc", "b"}`` becomes ``a(?:bc|)|b``; on "abd" it
+    tries "abc", then falls back to "a".
+    """
+    after: dict[str, set[str]] = {}
+    for string in strings:
+        after.setdefault(string[0], set()).add(string[1:])
+    branches = []
+    for first, rests in sorted(after.items()):
+        ends_here = "" in rests
+        rests.discard("")
+        # ``(?:...|)`` rather than ``(?:...)?``: the same, and quicker in Python's regex engine.
+        longer = f"(?:{_tree(rests)}{'|' if ends_here else ''})" if rests else ""
+        branches.append(re.escape(first) + longer)
+    return "|".join(branches)
 
 
 @dataclass(frozen=True)
@@ -353,27 +624,29 @@ class _Exclusions:
         return index > 0 and self.max_ends[category][index - 1] > start
 
 
-_Span = tuple[int, int, _Rule]
-
-
 class RiskScanner:
     """Scans message text against the lexicon; returns a band and signals with spans in the original text.
 
     Built once from the lexicon TOML (``from_toml``), which precompiles everything: each category's phrases
-    and patterns become one regex, a lookahead tried only at word starts, so one pass per category finds
-    every match, overlapping ones included. A scan then:
+    and patterns become a matcher (see ``_Matcher``), and a table (``_Dispatch``) says which of the
+    matchers' rules can match at a word, by its first few characters. A scan then:
 
-    1. normalises the message (see ``Normaliser``), keeping each character's original span;
-    2. runs each category's regex over it; at one position the first alternative wins, and alternatives
-       are ordered by weight, then by phrase length, so the weightiest, most specific rule is chosen;
-    3. drops a match that is negated (see ``Negation``), or that overlaps a hard negative for its
+    1. normalises the message (see ``Normaliser``, and ``Normaliser.read`` for the quick way most
+       messages take: their words at once, each character's original span only if needed);
+    2. finds the primary (not contextual) matchers' matches in one pass over the words, trying at each word
+       only the rules that can begin there; at one position the first rule that matches wins, and rules
+       are ordered by weight, then by phrase length, so the weightiest, most specific rule is chosen.
+       Without a primary match there can be no signal, and the scan stops here, as for most messages;
+    3. finds the contextual rules' and the hard negatives' matches the same way;
+    4. drops a match that is negated (see ``Negation``), or that overlaps a hard negative for its
        category ("kill myself laughing", "end it with my boyfriend", "my phone died");
-    4. runs the contextual rules, which count only beside a signal of another category: "tonight" is
+    5. keeps the contextual rules' matches only beside a signal of another category: "tonight" is
        immediate danger in a message that also speaks of suicide, and nothing on its own;
-    5. merges overlapping matches of one category into one signal with the highest weight and its reason;
-    6. maps each signal back to the original text; the band is the highest weight, or none.
+    6. merges overlapping matches of one category into one signal with the highest weight and its reason;
+    7. maps each signal back to the original text; the band is the highest weight, or none.
 
-    Cost is linear in the message length times the number of rules; nothing is compiled per message.
+    Cost is linear in the message length; nothing is compiled per message. ``_scan_everywhere`` gives the
+    same results the slow way (full normalising, every rule at every word), for tests to compare against.
     """
 
     def __init__(
@@ -391,6 +664,11 @@ class RiskScanner:
         self._contextual = tuple(contextual)
         self._exclusions = exclusions
         self._exclusion_scope = exclusion_scope
+        # Every matcher, in the order ``_assess`` expects their matches: primary, contextual, hard negatives.
+        self._all = (*self._matchers, *self._contextual, exclusions)
+        # The primary matchers are tried first: without a match of theirs, the others cannot matter.
+        self._primary = _Dispatch(self._matchers)
+        self._secondary = _Dispatch((*self._contextual, exclusions))
 
     @classmethod
     def from_toml(cls, text: str, origin: str = "risk lexicon") -> RiskScanner:
@@ -406,37 +684,53 @@ class RiskScanner:
         """The message's band and signals; a pure function of ``text``."""
         if not text.strip():
             return NO_RISK
+        normalised = self._normaliser.read(text)
+        found = self._primary.find(normalised.text)
+        if not any(found):
+            return NO_RISK  # no primary match: nothing for negation, hard negatives or context to keep
+        return self._assess(normalised, [*found, *self._secondary.find(normalised.text)])
+
+    def _scan_everywhere(self, text: str) -> Assessment:
+        """``scan`` the slow way: normalised in full, every matcher's full regex at every word start."""
+        if not text.strip():
+            return NO_RISK
         normalised = self._normaliser.normalise(text)
-        exclusions = self._find_exclusions(normalised.text)
-        found: dict[str, list[_Span]] = {}
-        for matcher in self._matchers:
-            for start, end, rule in self._kept(matcher, normalised, exclusions):
-                found.setdefault(rule.category, []).append((start, end, rule))
-        present = frozenset(found)
-        for matcher in self._contextual:
-            for start, end, rule in self._kept(matcher, normalised, exclusions):
-                if rule.context & present:
-                    found.setdefault(rule.category, []).append((start, end, rule))
+        return self._assess(normalised, [matcher.find_everywhere(normalised.text) for matcher in self._all])
+
+    def _assess(self, normalised: NormalisedText | AsciiText, found: Sequence[list[_Span]]) -> Assessment:
+        """Steps 4 to 7 of a scan, given every matcher's matches in the order of ``_all``."""
+        count = len(self._matchers)
+        exclusions = self._find_exclusions(found[-1])
+        kept: dict[str, list[_Span]] = {}
+        for spans in found[:count]:
+            for span in spans:
+                if self._keeps(span, normalised, exclusions):
+                    kept.setdefault(span[2].category, []).append(span)
+        if not kept:
+            return NO_RISK  # contextual rules count only beside a signal of another category
+        present = frozenset(kept)
+        for spans in found[count:-1]:
+            for span in spans:
+                if span[2].context & present and self._keeps(span, normalised, exclusions):
+                    kept.setdefault(span[2].category, []).append(span)
         signals: list[Signal] = []
-        for spans in found.values():
+        for spans in kept.values():
             for start, end, rule in _merged(spans):
                 original_start, original_end = normalised.original_span(start, end)
                 signals.append(Signal(rule.category, rule.weight, rule.reason, original_start, original_end))
-        if not signals:
-            return NO_RISK
         signals.sort(key=lambda s: (s.start, CATEGORIES.index(s.category)))
         return Assessment(max(s.weight for s in signals), tuple(signals))
 
-    def _kept(self, matcher: _Matcher, normalised: NormalisedText, exclusions: _Exclusions) -> Iterable[_Span]:
-        """The matcher's matches that are neither negated nor covered by a hard negative."""
-        for start, end, rule in matcher.find(normalised.text):
-            if not self._negation.applies(normalised, start) and not exclusions.cover(rule.category, start, end):
-                yield start, end, rule
+    def _keeps(self, span: _Span, normalised: NormalisedText | AsciiText, exclusions: _Exclusions) -> bool:
+        """Whether a match is neither negated nor covered by a hard negative."""
+        start, end, rule = span
+        return not exclusions.cover(rule.category, start, end) and not self._negation.applies(normalised, start)
 
-    def _find_exclusions(self, text: str) -> _Exclusions:
+    def _find_exclusions(self, spans: Iterable[_Span]) -> _Exclusions:
+        """The hard negatives' matches (in text order), per category they exclude."""
         starts: dict[str, list[int]] = {}
         max_ends: dict[str, list[int]] = {}
-        for start, end, marker in self._exclusions.find(text):
+        for start, end, marker in spans:
             for category in self._exclusion_scope[marker]:
                 ends = max_ends.setdefault(category, [])
                 starts.setdefault(category, []).append(start)
@@ -460,6 +754,9 @@ def _merged(spans: list[_Span]) -> list[_Span]:
 _ESCAPE = re.compile(r"\\.")
 # ``{name}`` in a lexicon pattern; ``{2,3}`` repetitions are left alone.
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
+
+# A phrase or pattern as a regex body: the body, compiled to match whole words, and its beginnings.
+_Body = tuple[str, re.Pattern[str], frozenset[str] | None]
 
 _Built = tuple[Normaliser, Negation, list[_Matcher], list[_Matcher], _Matcher, dict[_Rule, frozenset[str]]]
 
@@ -487,13 +784,13 @@ class _LexiconBuilder:
         if not isinstance(abbreviations, dict) or not all(isinstance(v, str) for v in abbreviations.values()):
             self._fail("[abbreviations] must map words to text")
         normaliser = Normaliser(abbreviations)
-        primary: dict[str, list[tuple[tuple[int, int], str, _Rule]]] = {c: [] for c in CATEGORIES}
-        contextual: dict[str, list[tuple[tuple[int, int], str, _Rule]]] = {c: [] for c in CATEGORIES}
+        primary: dict[str, list[tuple[tuple[int, int], _Entry]]] = {c: [] for c in CATEGORIES}
+        contextual: dict[str, list[tuple[tuple[int, int], _Entry]]] = {c: [] for c in CATEGORIES}
         for index, raw in enumerate(self._list("rules")):
             rule = self._rule(raw, f"rules[{index}]")
             into = contextual if rule.context else primary
-            for body, length in self._bodies(raw, normaliser, f"rules[{index}]"):
-                into[rule.category].append(((-rule.weight, -length), body, rule))
+            for length, body in self._bodies(raw, normaliser, f"rules[{index}]"):
+                into[rule.category].append(((-rule.weight, -length), _Entry(*body, rule)))
         exclusions, scope = self._hard_negatives(normaliser)
         return (
             normaliser,
@@ -532,7 +829,7 @@ class _LexiconBuilder:
         return Negation(frozenset(normaliser.phrase(c) for c in cues if c.strip()), bridge_words, max_bridge)
 
     def _hard_negatives(self, normaliser: Normaliser) -> tuple[_Matcher, dict[_Rule, frozenset[str]]]:
-        entries: list[tuple[tuple[int, int], str, _Rule]] = []
+        entries: list[tuple[tuple[int, int], _Entry]] = []
         scope: dict[_Rule, frozenset[str]] = {}
         for index, raw in enumerate(self._list("hard_negatives")):
             where = f"hard_negatives[{index}]"
@@ -542,10 +839,12 @@ class _LexiconBuilder:
                 self._fail(f"{where}: categories must be among {', '.join(CATEGORIES)}")
             marker = _Rule(where, Band.NONE, where)
             scope[marker] = frozenset(categories)
-            entries.extend(((0, -length), body, marker) for body, length in self._bodies(raw, normaliser, where))
+            entries.extend(
+                ((0, -length), _Entry(*body, marker)) for length, body in self._bodies(raw, normaliser, where)
+            )
         return _compile(entries), scope
 
-    def _bodies(self, raw: dict[str, Any], normaliser: Normaliser, where: str) -> Iterable[tuple[str, int]]:
+    def _bodies(self, raw: dict[str, Any], normaliser: Normaliser, where: str) -> Iterable[tuple[int, _Body]]:
         """Each phrase and pattern of one entry as a regex body, with a length for ordering."""
         phrases = self._strings(raw.get("phrases", []), f"{where}.phrases")
         patterns = self._strings(raw.get("patterns", []), f"{where}.patterns")
@@ -555,9 +854,10 @@ class _LexiconBuilder:
             words = normaliser.phrase(phrase)
             if not words:
                 self._fail(f"{where}: the phrase '{phrase}' has no letters or digits")
-            yield re.escape(words), len(words)
+            pattern = re.escape(words)
+            yield len(words), (pattern, _at_word_start(pattern), starts(pattern, _HEAD))
         for pattern in patterns:
-            yield self._checked(pattern, f"{where}.patterns"), 0
+            yield 0, self._checked(pattern, f"{where}.patterns")
 
     def _expand(self, pattern: str, where: str) -> str:
         """``{name}`` replaced by its fragment, as a non-capturing group; fragments may use fragments."""
@@ -575,18 +875,20 @@ class _LexiconBuilder:
             pattern = expanded
         self._fail(f"{where}: fragments refer to each other in a loop")
 
-    def _checked(self, written: str, where: str) -> str:
-        """The pattern with fragments inserted and repeated letters squeezed, as the text is."""
+    def _checked(self, written: str, where: str) -> _Body:
+        """The pattern with fragments inserted and repeated letters squeezed, as the text is; compiled."""
         pattern = _squeeze(self._expand(written, where))
         try:
-            compiled = re.compile(pattern)
+            beginnings = checked_starts(pattern, _HEAD)  # reads the pattern on its own
+            compiled = _at_word_start(pattern)
         except re.error as exc:
             self._fail(f"{where}: '{written}' is not a valid regular expression: {exc}")
-        if compiled.groupindex or re.search(r"\\[1-9]", pattern):
+        # A conditional ``(?(1)...)`` would count groups differently alone and in the full regex.
+        if compiled.groupindex or re.search(r"\\[1-9]", pattern) or "(?(" in pattern:
             self._fail(f"{where}: '{written}' may not use named groups or backreferences")
         if re.search(r"[A-Z]", _ESCAPE.sub("", pattern)):
             self._fail(f"{where}: '{written}' has capitals; patterns match lower-case text")
-        return pattern
+        return pattern, compiled, beginnings
 
     def _list(self, key: str) -> list[dict[str, Any]]:
         value = self._data.get(key, [])
@@ -622,22 +924,11 @@ def _squeeze(pattern: str) -> str:
     return "".join(pieces)
 
 
-def _compile(entries: list[tuple[tuple[int, int], str, _Rule]]) -> _Matcher:
-    """One regex over all entries, ordered by their sort key, tried at each word start."""
-    ordered = sorted(entries, key=lambda entry: entry[0])
-    rules = {f"r{i}": rule for i, (_, _, rule) in enumerate(ordered)}
-    if not ordered:
-        return _Matcher(re.compile(r"(?!)"), rules)
-    alternatives = tuple(rf"(?P<r{i}>\b(?:{pattern})\b)" for i, (_, pattern, _) in enumerate(ordered))
-    beginnings = tuple(starts(pattern) for _, pattern, _ in ordered)
-    keys = {key for begins in beginnings if begins is not None for key in begins}
-    fallback = re.compile(f"(?={'|'.join(a for a, b in zip(alternatives, beginnings, strict=True) if b is None)})")
-    return _Matcher(
-        re.compile(rf"\b(?=\w)(?={'|'.join(alternatives)})"),
-        rules,
-        alternatives,
-        beginnings,
-        frozenset(key for key in keys if len(key) == 2),
-        frozenset(key[0] for key in keys),
-        fallback if any(b is None for b in beginnings) else None,
-    )
+def _at_word_start(pattern: str) -> re.Pattern[str]:
+    """The pattern as the scanner tries it at a word start: matching whole words."""
+    return re.compile(rf"\b(?:{pattern})\b")
+
+
+def _compile(entries: list[tuple[tuple[int, int], _Entry]]) -> _Matcher:
+    """One matcher over all entries, ordered by their sort key."""
+    return _Matcher([entry for _, entry in sorted(entries, key=lambda keyed: keyed[0])])
