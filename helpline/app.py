@@ -269,7 +269,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         purger=RetentionWorker(retention, interval_seconds=kept.purge_interval_minutes * 60),
         erasure=Erasure(store, cipher, store, clock, safeguarding=timedelta(days=kept.safeguarding_days)),
         rotation=KeyRotation(store, cipher, box, cipher, pseudonyms, clock, batch_size=kept.purge_batch_size),
-        provider_deletion=ProviderDeletionWorker(deletions, providers, poll_seconds=sms.delete_poll_seconds),
+        provider_deletion=ProviderDeletionWorker(
+            deletions, providers, poll_seconds=sms.delete_poll_seconds, busy=intake.busy
+        ),
         settings=settings,
         clock=clock,
         store=store,

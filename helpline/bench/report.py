@@ -61,6 +61,11 @@ def table(figures: dict[str, Any]) -> str:
             f"{latency['webhook_to_console_p99_ms']} ms, max {latency['webhook_to_console_max_ms']} ms at "
             f"{latency['offered_per_second']:.0f}/s offered, {latency['volunteer_sockets']} volunteer sockets",
         ),
+        (
+            "  ... a texter's later messages",
+            f"p50 {latency['later_messages_to_console_p50_ms']} ms, p99 {latency['later_messages_to_console_p99_ms']} "
+            f"ms, max {latency['later_messages_to_console_max_ms']} ms (their first opens a conversation and greets)",
+        ),
         ("outbound replies", f"{outbound['per_second']} sent/s to the Twilio API ({outbound['at_twilio']} replies)"),
         (
             "idle chat sockets",

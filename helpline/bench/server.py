@@ -163,18 +163,17 @@ async def wait_ready(url: str, process: subprocess.Popen[bytes] | None = None) -
     raise RuntimeError(f"nothing answered at {url} within {START_TIMEOUT:.0f} s")
 
 
-async def wait_routed(base_url: str, accepted: int, give_up_after: float) -> float | None:
-    """Poll ``/metrics`` until the intake has routed ``accepted`` messages; the monotonic time it saw that.
+async def wait_routed(base_url: str, give_up_after: float) -> float | None:
+    """Poll ``/metrics`` until the server has routed every message it accepted; the monotonic time it saw that.
 
-    None if it did not within ``give_up_after`` seconds.
+    None if it had not within ``give_up_after`` seconds.
     """
     deadline = time.monotonic() + give_up_after
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             async with session.get(f"{base_url}/metrics") as response:
                 text = await response.text()
-            routed = _gauge(text, "helpline_intake_routed_total")
-            if routed >= accepted:
+            if _gauge(text, "helpline_intake_routed_total") >= _gauge(text, "helpline_intake_accepted_total"):
                 return time.monotonic()
             await asyncio.sleep(ROUTED_POLL_SECONDS)
     return None

@@ -96,6 +96,10 @@ class Intake:
             self._arrived.set()
         return fresh
 
+    def busy(self) -> bool:
+        """True while webhooks are being accepted or accepted messages wait to be routed."""
+        return bool(self.accepting or self._handover or self._routing)
+
     async def take(self, limit: int) -> list[Waiting]:
         """Up to ``limit`` of the oldest accepted messages not yet being routed, for ``route``.
 

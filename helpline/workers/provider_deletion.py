@@ -3,12 +3,16 @@
 ``run_once`` queues what has become deletable (inbound messages, outbound ones with a final delivery
 status), then works through what is due; ``run`` does that every ``poll_seconds``. See
 ``core/provider_deletion.py`` for the retry and give-up rules.
+
+Deleting can wait; answering cannot. While ``busy()`` says the server is taking in messages (webhooks
+being answered, messages waiting to be routed), the worker pauses before each deletion, so a backlog of
+deletions never slows a surge of texts: it is worked off in the quieter moments and after the surge.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from helpline.core.models import ProviderDeletion
 from helpline.core.ports import ProviderRecords
@@ -19,17 +23,25 @@ from helpline.log import get_logger
 log = get_logger(__name__)
 # Deletions in flight at once: enough to keep up with a busy night, few enough to stay inside the API's limits.
 CONCURRENCY = 8
+# How often a paused deletion looks again whether the server is still busy.
+BUSY_PAUSE_SECONDS = 0.05
 
 
 class ProviderDeletionWorker:
     """Drives ``ProviderDeletions`` for every due message."""
 
     def __init__(
-        self, deletions: ProviderDeletions, providers: Mapping[str, ProviderRecords], *, poll_seconds: float
+        self,
+        deletions: ProviderDeletions,
+        providers: Mapping[str, ProviderRecords],
+        *,
+        poll_seconds: float,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self._deletions = deletions
         self._providers = providers
         self._poll_seconds = poll_seconds
+        self._busy = busy
 
     async def run_once(self) -> int:
         """Queue what became deletable and try everything due; returns how many deletions were tried."""
@@ -39,6 +51,8 @@ class ProviderDeletionWorker:
 
         async def delete(item: ProviderDeletion) -> None:
             async with slots:
+                while self._busy():  # noqa: ASYNC110 - busy is a count that changes all the time, not one event
+                    await asyncio.sleep(BUSY_PAUSE_SECONDS)
                 try:
                     await self._delete(item)
                 except Exception as exc:  # noqa: BLE001 - one bad item must not stop the others
