@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from helpline import settings as settings_module
 from helpline.app import Helpline, build
-from helpline.crypto.keyring import Keyring
+from helpline.crypto.keyring import LOOK_EVERY_SECONDS, Keyring
 from helpline.errors import ConfigError, MasterKeyError
 from helpline.settings import Settings
 
@@ -104,6 +104,9 @@ def _keys_rotate(args: argparse.Namespace) -> int:
             added = keyring.with_new_version()
             added.write_replacing(path)
             print(f"Added master key version {added.current_version} to {path}; older versions are kept.", flush=True)
+            # A running server looks at the key file at most every LOOK_EVERY_SECONDS: once this has passed
+            # twice, it seals only under the new version, so nothing is missed by the rewrap below.
+            await asyncio.sleep(2 * LOOK_EVERY_SECONDS)
         report = await rotation.run(_progress)
         print(
             f"Master key version {report.version}: {report.keys} data keys rewrapped, {report.secrets} secrets"

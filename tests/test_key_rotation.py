@@ -14,7 +14,7 @@ from helpline import cli
 from helpline.core.models import KeyRef
 from helpline.crypto import envelope
 from helpline.crypto.datakeys import DataKeys
-from helpline.crypto.keyring import Keyring
+from helpline.crypto.keyring import LOOK_EVERY_SECONDS, Keyring
 from helpline.errors import MasterKeyError
 from tests.conftest import HELPLINE_NUMBER, PASSWORD, Harness
 from tests.lifecycle import close, text_and_take
@@ -160,11 +160,18 @@ def test_keyring_follows_a_replaced_key_file(tmp_path: Path) -> None:
     """A keyring loaded from a file sees a version added, and one removed, by another writer."""
     path = tmp_path / "master.key"
     Keyring.generate().write_new(path)
-    running = Keyring.load(path)
+    clock = [0.0]
+    running = Keyring.load(path, monotonic=lambda: clock[0])
     Keyring.load(path).with_new_version().write_replacing(path)
+    assert running.current_version == 1  # it looks at the file at most every LOOK_EVERY_SECONDS
+    clock[0] += LOOK_EVERY_SECONDS
     assert running.current_version == 2 and running.versions == [1, 2]
     Keyring.load(path).without_version(1).write_replacing(path)
+    clock[0] += LOOK_EVERY_SECONDS
     assert running.versions == [2]
     with pytest.raises(MasterKeyError):
         running.kek(1)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+    # Asked for a version it does not hold, it looks at the file at once, whenever it last looked.
+    Keyring.load(path).with_new_version().write_replacing(path)
+    assert len(running.kek(3)) == 32

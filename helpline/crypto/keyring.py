@@ -8,9 +8,12 @@ The key file is JSON, mode 0600, never in the database::
 everything under the current one. ``HELPLINE_MASTER_KEY`` may hold the same JSON instead of a file.
 
 A keyring loaded from a file follows it while the server runs: ``helpline keys rotate`` (another process)
-replaces the file atomically, and the next use of the keyring sees the change — a new current version, a
-version it did not hold, a retired one gone — by comparing the file's inode, size and modification time.
-If the file cannot be read at that moment, the keys already held stay in use.
+replaces the file atomically, and the keyring sees the change — a new current version, a version it did
+not hold, a retired one gone — by comparing the file's inode, size and modification time. It looks at most
+every ``LOOK_EVERY_SECONDS`` (a ``stat`` on every use cost several per message), and at once when asked for
+a version it does not hold; ``helpline keys rotate`` waits twice that long after replacing the file before
+it rewraps anything, so every running server uses the new version by then. If the file cannot be read at
+that moment, the keys already held stay in use.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import base64
 import json
 import os
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -28,12 +33,21 @@ from helpline.errors import MasterKeyError
 
 FORMAT = "helpline-master-key"
 KEY_BYTES = 32
+# How often a keyring loaded from a file looks whether the file was replaced (see above).
+LOOK_EVERY_SECONDS = 0.05
 
 
 class Keyring:
     """Master key versions, and subkeys derived from them with HKDF-SHA256."""
 
-    def __init__(self, keys: dict[int, bytes], current: int, source: Path | None = None) -> None:
+    def __init__(
+        self,
+        keys: dict[int, bytes],
+        current: int,
+        source: Path | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         if current not in keys:
             raise MasterKeyError("the master key file names a current version it does not hold")
         if any(len(k) != KEY_BYTES for k in keys.values()):
@@ -44,6 +58,8 @@ class Keyring:
         self._current = current
         self._source = source
         self._mark = _file_mark(source) if source is not None else None
+        self._monotonic = monotonic
+        self._looked_at = monotonic()
 
     @property
     def current_version(self) -> int:
@@ -69,8 +85,8 @@ class Keyring:
             raise MasterKeyError("the master key is not a helpline master key file") from None
 
     @classmethod
-    def load(cls, path: Path, env_value: str = "") -> Keyring:
-        """The keyring from ``HELPLINE_MASTER_KEY`` when set, else from the key file."""
+    def load(cls, path: Path, env_value: str = "", *, monotonic: Callable[[], float] = time.monotonic) -> Keyring:
+        """The keyring from ``HELPLINE_MASTER_KEY`` when set, else from the key file (``monotonic`` times its looks)."""
         if env_value:
             return cls.from_text(env_value)
         mark = _file_mark(path)  # taken before reading, so a replacement made meanwhile is noticed later
@@ -78,7 +94,7 @@ class Keyring:
             loaded = cls.from_text(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise MasterKeyError(f"no master key file at {path}; run `helpline init`") from None
-        ring = cls(loaded._keys, loaded._current, source=path)
+        ring = cls(loaded._keys, loaded._current, source=path, monotonic=monotonic)
         ring._mark = mark
         return ring
 
@@ -144,7 +160,7 @@ class Keyring:
     def kek(self, version: int) -> bytes:
         """The master key of one version (re-reading the key file once if it is not held)."""
         if version not in self._keys:
-            self._follow_file()
+            self._follow_file(now=True)
         try:
             return self._keys[version]
         except KeyError:
@@ -155,9 +171,13 @@ class Keyring:
         hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=b"helpline/" + purpose.encode())
         return hkdf.derive(self.kek(self.current_version if version is None else version))
 
-    def _follow_file(self) -> None:
+    def _follow_file(self, *, now: bool = False) -> None:
         if self._source is None:
             return
+        moment = self._monotonic()
+        if not now and moment - self._looked_at < LOOK_EVERY_SECONDS:
+            return
+        self._looked_at = moment
         mark = _file_mark(self._source)
         if mark is None or mark == self._mark:
             return
