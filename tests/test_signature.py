@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
-from helpline.channels.sms.signature import SignedForms
+from helpline.channels.sms.signature import SignedForms, form_pairs
 
 TOKEN = "12345678901234567890123456789012"
 URLS = [
@@ -42,3 +44,17 @@ def test_an_unknown_algorithm_is_refused() -> None:
     params: MultiDict[str] = MultiDict([("Body", "hi")])
     signature = RequestValidator(TOKEN).compute_signature(URLS[0], params)
     assert not SignedForms(TOKEN, "https://unused.example").valid(URLS[0], params, signature, "HMAC_MD5")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"ab=&+%2Fz0é", "%C3%A9", "%E2%82", "%zz", "%%", "=="]), max_size=30).map("".join))
+def test_form_pairs_read_as_parse_qsl_does(body: str) -> None:
+    try:
+        expected: list[tuple[str, str]] | None = parse_qsl(body, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        expected = None
+    try:
+        ours: list[tuple[str, str]] | None = form_pairs(body)
+    except UnicodeDecodeError:
+        ours = None
+    assert ours == expected

@@ -69,8 +69,9 @@ class SmsWebhooks:
             # Media is never downloaded (and is deleted at Twilio with the message); the volunteer is told it came.
             body = f"{body}\n[{media} attachment(s) not shown: the helpline does not download pictures or files]"
         inbound = Inbound("sms", normalise_sender(sender), sid, body, delete_at_provider=self._delete_provider_records)
-        fresh = await self._intake.accept(inbound)
-        log.info("sms.received", duplicate=not fresh)
+        if not await self._intake.accept(inbound):
+            # A redelivery: answered like the first, stored once. (A fresh one is logged when it is routed.)
+            log.info("sms.duplicate")
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
     async def status(self, request: web.Request) -> web.Response:
