@@ -20,6 +20,8 @@ from twilio.request_validator import add_port, get_signature_algorithm, remove_p
 from helpline.errors import Forbidden, InvalidInput
 
 FORM = "application/x-www-form-urlencoded"
+# URL forms remembered: the webhook paths (more only if someone spells a path oddly; those are not kept).
+MAX_REMEMBERED_URLS = 8
 # The algorithms X-Twilio-Webhooks-Signature-Settings may name; without the header, HMAC_SHA1.
 _DIGESTS: dict[str, Callable[[], hashlib._Hash]] = {"HMAC_SHA1": hashlib.sha1, "HMAC_SHA256": hashlib.sha256}
 
@@ -30,6 +32,7 @@ class SignedForms:
     def __init__(self, auth_token: str, public_base_url: str) -> None:
         self._token = auth_token.encode("utf-8")
         self._base = public_base_url.rstrip("/")
+        self._forms: dict[str, tuple[str, str]] = {}
 
     def url_for(self, raw_path: str) -> str:
         """The URL Twilio signs for a request to ``raw_path``."""
@@ -63,13 +66,22 @@ class SignedForms:
         if digest is None:
             return False  # an algorithm we do not know: refused, never guessed
         joined = "".join(name + value for name in sorted(set(params)) for value in sorted(set(params.getall(name))))
-        parsed = urlparse(url)
         expected = signature.encode("utf-8")
         found = False
-        for form in (remove_port(parsed), add_port(parsed)):
+        for form in self._url_forms(url):
             mac = hmac.new(self._token, (form + joined).encode("utf-8"), digest).digest()
             found |= hmac.compare_digest(base64.b64encode(mac), expected)
         return found
+
+    def _url_forms(self, url: str) -> tuple[str, str]:
+        """The URL without and with its port; remembered for the webhook URLs without a query (always the same)."""
+        forms = self._forms.get(url)
+        if forms is None:
+            parsed = urlparse(url)
+            forms = (remove_port(parsed), add_port(parsed))
+            if not parsed.query and len(self._forms) < MAX_REMEMBERED_URLS:
+                self._forms[url] = forms
+        return forms
 
 
 def form_pairs(body: str) -> list[tuple[str, str]]:
