@@ -96,6 +96,11 @@ class Intake:
             self._arrived.set()
         return fresh
 
+    @property
+    def backlog(self) -> int:
+        """Accepted messages handed over and waiting for a routing slot."""
+        return len(self._handover)
+
     def busy(self) -> bool:
         """True while webhooks are being accepted or accepted messages wait to be routed."""
         return bool(self.accepting or self._handover or self._routing)
