@@ -87,3 +87,23 @@ async def test_no_number_or_text_at_rest_or_in_logs(harness: Harness, captured_l
     for line in captured_log.lines:
         for needle in needles:
             assert needle not in line, f"{needle!r} found in a log line"
+
+
+async def test_a_message_waiting_in_the_intake_is_sealed_too(harness: Harness, captured_log: CapturedLog) -> None:
+    """Accepted but not yet routed (a stop between the two): the number and text are nowhere readable."""
+    provider_sid = "SM" + "d0d0" * 7 + "0000"
+    params = harness.twilio.inbound_sms_params(NUMBER, "+447700900001", INBOUND_TEXT)
+    params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"] = provider_sid
+    assert (await harness.post_webhook("/webhooks/twilio/sms", params, route=False)).status == 200
+    assert harness.rows("SELECT COUNT(*) FROM intake") == [(1,)]
+    needles = [*number_forms(NUMBER), *text_forms(INBOUND_TEXT), provider_sid]
+    running = data_files(harness.data_dir)
+    await harness.close()
+    for label, files in (("running", running), ("stopped", data_files(harness.data_dir))):
+        for name, content in files.items():
+            for needle in needles:
+                assert needle.encode() not in content, f"{needle!r} found in {name} ({label})"
+                assert needle.encode("utf-16-le") not in content, f"{needle!r} (UTF-16) found in {name} ({label})"
+    for line in captured_log.lines:
+        for needle in needles:
+            assert needle not in line, f"{needle!r} found in a log line"
