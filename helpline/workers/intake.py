@@ -6,10 +6,10 @@ pass (to try again what failed, and at start to pick up what a stop left).
 
 Answering webhooks comes first. While webhooks are being accepted, only ``busy_window`` messages are routed
 at once, so a short burst of webhooks is answered at nearly the speed the server can accept them and the
-routing catches up as it passes; when no webhook is waiting, the whole window is used. Once a whole window
-of messages waits, routing takes the whole window even while webhooks arrive: under a sustained overload
-the two share the server, so the console falls behind no faster than it must. At a load the server can
-keep up with, the two interleave and a message is routed within milliseconds of its answer.
+routing catches up as it passes; when no webhook is waiting, the whole window is used. Once more than
+``busy_window`` messages wait, routing takes the whole window even while webhooks arrive: under a sustained
+load the two share the server, so the console falls behind no faster than it must. At a load the server
+can keep up with, the two interleave and a message is routed within milliseconds of its answer.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class IntakeWorker:
         routing: set[asyncio.Task[None]] = set()
         try:
             while True:
-                # Webhooks first, unless routing has fallen a whole window behind: then both share the server.
+                # Webhooks first, unless routing has fallen behind: then both share the server.
                 behind = self._intake.backlog > self._busy_window
                 window = self._busy_window if self._intake.accepting and not behind else self._window
                 if len(routing) < window:
