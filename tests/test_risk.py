@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpline.core.risk import Band, Normaliser, RiskScanner
+from helpline.core.risk import Band, RiskScanner
+from helpline.core.risk_text import Normaliser
 from helpline.errors import ConfigError
 from helpline.settings import load
 

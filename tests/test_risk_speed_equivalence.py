@@ -21,7 +21,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from helpline.core.regex_starts import key, starts
-from helpline.core.risk import AsciiText, Assessment, NormalisedText, RiskScanner
+from helpline.core.risk import Assessment, RiskScanner
+from helpline.core.risk_text import AsciiText, NormalisedText
 from helpline.errors import ConfigError
 
 LEXICON = Path(__file__).resolve().parent.parent / "config" / "risk-lexicon.toml"
