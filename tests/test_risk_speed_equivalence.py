@@ -114,6 +114,7 @@ def assert_same_reading(normaliser_text: NormalisedText, read: NormalisedText | 
 def assert_same_scan(scanner: RiskScanner, text: str) -> Assessment:
     quick = scanner.scan(text)
     assert quick == scanner._scan_everywhere(text), text
+    assert scanner.band(text) == quick.band, text  # what routing asks for, without the spans
     return quick
 
 

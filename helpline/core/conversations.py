@@ -165,7 +165,7 @@ class Conversations:
             routes=self._pseudonyms.route_candidates(inbound.channel, inbound.address),
             threads=thread_keys(self._pseudonyms, inbound),
             # Only the band is kept; the signals are found again whenever the conversation is shown.
-            band=self._risk.scan(inbound.body).band,
+            band=self._risk.band(inbound.body),
             now=self._clock.now(),
         )
 

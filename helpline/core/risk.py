@@ -356,6 +356,17 @@ class RiskScanner:
             return NO_RISK  # no primary match: nothing for negation, hard negatives or context to keep
         return self._assess(normalised, [*found, *self._secondary.find(normalised.text)])
 
+    def band(self, text: str) -> Band:
+        """``scan(text).band``, without working out where in the text each signal lies (routing needs no more)."""
+        if not text.strip():
+            return Band.NONE
+        normalised = self._normaliser.read(text)
+        found = self._primary.find(normalised.text)
+        if not any(found):
+            return Band.NONE
+        kept = self._kept(normalised, [*found, *self._secondary.find(normalised.text)])
+        return Band(max(rule.weight for spans in kept.values() for _, _, rule in spans)) if kept else Band.NONE
+
     def _scan_everywhere(self, text: str) -> Assessment:
         """``scan`` the slow way: normalised in full, every matcher's full regex at every word start."""
         if not text.strip():
@@ -365,6 +376,19 @@ class RiskScanner:
 
     def _assess(self, normalised: NormalisedText | AsciiText, found: Sequence[list[_Span]]) -> Assessment:
         """Steps 4 to 7 of a scan, given every matcher's matches in the order of ``_all``."""
+        kept = self._kept(normalised, found)
+        if not kept:
+            return NO_RISK
+        signals: list[Signal] = []
+        for spans in kept.values():
+            for start, end, rule in _merged(spans):
+                original_start, original_end = normalised.original_span(start, end)
+                signals.append(Signal(rule.category, rule.weight, rule.reason, original_start, original_end))
+        signals.sort(key=lambda s: (s.start, CATEGORIES.index(s.category)))
+        return Assessment(max(s.weight for s in signals), tuple(signals))
+
+    def _kept(self, normalised: NormalisedText | AsciiText, found: Sequence[list[_Span]]) -> dict[str, list[_Span]]:
+        """The matches that count, by category: not negated, not excluded; contextual ones beside another."""
         count = len(self._matchers)
         exclusions = self._find_exclusions(found[-1])
         kept: dict[str, list[_Span]] = {}
@@ -373,19 +397,13 @@ class RiskScanner:
                 if self._keeps(span, normalised, exclusions):
                     kept.setdefault(span[2].category, []).append(span)
         if not kept:
-            return NO_RISK  # contextual rules count only beside a signal of another category
+            return kept  # contextual rules count only beside a signal of another category
         present = frozenset(kept)
         for spans in found[count:-1]:
             for span in spans:
                 if span[2].context & present and self._keeps(span, normalised, exclusions):
                     kept.setdefault(span[2].category, []).append(span)
-        signals: list[Signal] = []
-        for spans in kept.values():
-            for start, end, rule in _merged(spans):
-                original_start, original_end = normalised.original_span(start, end)
-                signals.append(Signal(rule.category, rule.weight, rule.reason, original_start, original_end))
-        signals.sort(key=lambda s: (s.start, CATEGORIES.index(s.category)))
-        return Assessment(max(s.weight for s in signals), tuple(signals))
+        return kept
 
     def _keeps(self, span: _Span, normalised: NormalisedText | AsciiText, exclusions: _Exclusions) -> bool:
         """Whether a match is neither negated nor covered by a hard negative."""
