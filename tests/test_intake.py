@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 
 from helpline.app import build
+from helpline.clock import to_text
 from helpline.core.intake import MAX_ATTEMPTS
 from tests.conftest import HELPLINE_NUMBER, Harness
 
@@ -93,3 +94,13 @@ async def test_the_worker_routes_a_burst_in_order(harness: Harness) -> None:
     bodies = [m["body"] for m in (await volunteer.conversation(waiting["id"]))["messages"] if m["direction"] == "in"]
     assert bodies == [f"burst {index:02d}" for index in range(30)]
     assert harness.rows("SELECT COUNT(*) FROM intake") == [(0,)]
+
+
+async def test_a_message_is_dated_when_it_arrived_not_when_it_was_routed(harness: Harness) -> None:
+    """Routed minutes later (a backlog, a restart), a message keeps its arrival time."""
+    arrived = harness.clock.now()
+    assert (await harness.post_webhook("/webhooks/twilio/sms", _forms(harness), route=False)).status == 200
+    harness.clock.advance(minutes=5)
+    assert await harness.route_intake() == 1
+    assert harness.rows("SELECT created_at FROM messages WHERE direction = 'in'") == [(to_text(arrived),)]
+    assert harness.rows("SELECT waiting_since FROM conversations") == [(to_text(arrived),)]

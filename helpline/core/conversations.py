@@ -131,7 +131,7 @@ class Conversations:
         # Pseudonyms under every master key version held, current first: what was stored before a key
         # rotation still matches, and what is stored now uses the current version.
         idempotency = self._pseudonyms.idempotency_candidates(inbound.channel, inbound.provider_message_id)
-        prepared = self._prepare(inbound)
+        prepared = self._prepare(inbound, self._clock.now())
 
         async def work(tx: Tx) -> Received:
             if not await first_delivery(tx, idempotency, prepared.now):
@@ -142,13 +142,16 @@ class Conversations:
         self._publish(received.events)
         return received
 
-    async def receive_accepted(self, inbound: Inbound, settle: Callable[[Tx], Awaitable[bool]]) -> Received:
+    async def receive_accepted(
+        self, inbound: Inbound, accepted_at: datetime, settle: Callable[[Tx], Awaitable[bool]]
+    ) -> Received:
         """Store a message whose first delivery was already settled when it was accepted (``core/intake.py``).
 
+        The message is dated, and routed (opening hours, blocks), as of ``accepted_at``, when it arrived.
         ``settle`` runs in the same transaction, before the message is stored (it removes the accepted row);
         if it returns False the message was stored already and nothing more is done.
         """
-        prepared = self._prepare(inbound)
+        prepared = self._prepare(inbound, accepted_at)
 
         async def work(tx: Tx) -> Received:
             if not await settle(tx):
@@ -159,14 +162,14 @@ class Conversations:
         self._publish(received.events)
         return received
 
-    def _prepare(self, inbound: Inbound) -> _Prepared:
+    def _prepare(self, inbound: Inbound, now: datetime) -> _Prepared:
         """What routing a message needs that is computed outside the transaction (the writer never waits on it)."""
         return _Prepared(
             routes=self._pseudonyms.route_candidates(inbound.channel, inbound.address),
             threads=thread_keys(self._pseudonyms, inbound),
             # Only the band is kept; the signals are found again whenever the conversation is shown.
             band=self._risk.band(inbound.body),
-            now=self._clock.now(),
+            now=now,
         )
 
     async def _route(self, tx: Tx, inbound: Inbound, prepared: _Prepared) -> Received:

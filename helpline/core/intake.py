@@ -23,6 +23,7 @@ import json
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from helpline.clock import Clock
@@ -90,7 +91,7 @@ class Intake:
         if fresh:
             self.accepted += 1
             if not self._read_table and len(self._handover) < MAX_HANDOVER:
-                self._handover.append(Waiting(intake_id, 0, inbound))
+                self._handover.append(Waiting(intake_id, now, 0, inbound))
             else:
                 self._read_table = True  # left in the table, where the worker will find it
             self._arrived.set()
@@ -120,7 +121,9 @@ class Intake:
             busy = set(self._routing)
             rows = await self._store.read(lambda tx: tx.intake.waiting(limit + len(busy), MAX_ATTEMPTS))
             self._read_table = len(rows) == limit + len(busy)  # a full read: there may be more
-            taken = [Waiting(row.id, row.attempts, None, row.sealed) for row in rows if row.id not in busy][:limit]
+            taken = [
+                Waiting(row.id, row.accepted_at, row.attempts, None, row.sealed) for row in rows if row.id not in busy
+            ][:limit]
         else:
             return []
         self._routing.update(waiting.id for waiting in taken)
@@ -163,7 +166,7 @@ class Intake:
         async def settle(tx: Tx) -> bool:
             return await tx.intake.remove(waiting.id)
 
-        received = await self._conversations.receive_accepted(inbound, settle)
+        received = await self._conversations.receive_accepted(inbound, waiting.accepted_at, settle)
         if received.duplicate:
             return  # routed already
         self.routed += 1
@@ -181,6 +184,7 @@ class Waiting:
     """An accepted message to route: handed over in memory (``inbound``) or read from the table (``sealed``)."""
 
     id: str
+    accepted_at: datetime
     attempts: int
     inbound: Inbound | None
     sealed: bytes = field(default=b"", repr=False)
