@@ -44,7 +44,11 @@ def table(figures: dict[str, Any]) -> str:
             f"{machine['event_loop']}",
         ),
         ("load average", f"{machine['load_average_at_start']} at start, {figures.get('load_average_at_end')} at end"),
-        ("ceiling (bare aiohttp)", f"{ceiling['per_second']:.0f} requests/s"),
+        (
+            "ceiling (bare aiohttp)",
+            f"{ceiling['per_second']:.0f} requests/s (median round of "
+            f"{', '.join(f'{r:.0f}' for r in ceiling['rounds_per_second'])})",
+        ),
         (
             "webhook throughput",
             f"{throughput['per_second']:.0f} messages/s "

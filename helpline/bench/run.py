@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import statistics
 import tempfile
 import time
@@ -43,6 +44,8 @@ MIB = 2**20
 SETTLE_SECONDS = 1.0
 # Connections Twilio's side keeps open in the latency phase: enough that a slow moment queues on the server.
 LATENCY_CONNECTIONS = 256
+# Rounds of the ceiling; the median is reported.
+CEILING_ROUNDS = 3
 # How long the throughput phase waits for the accepted messages to be routed into their conversations.
 ROUTED_TIMEOUT = 600.0
 
@@ -70,8 +73,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 2)
+def _ms(seconds: float) -> float | None:
+    """Milliseconds, or None where there was nothing to measure (JSON has no NaN)."""
+    return None if math.isnan(seconds) else round(seconds * 1000, 2)
 
 
 def _ok(outcomes: list[Outcome]) -> int:
@@ -170,21 +174,29 @@ class Bench:
         }
 
     async def _ceiling(self, requests: list[bytes]) -> None:
+        """The bare endpoint, ``CEILING_ROUNDS`` times over the same requests: the median round is the ceiling.
+
+        One round takes well under a second, so a single one swings with whatever else the machine did.
+        """
         ceiling = CeilingProcess()
         await ceiling.start()
         pool = await Pool("127.0.0.1", ceiling.port, self.options.concurrency).open()
+        rounds = []
         try:
-            cpu = ceiling.cpu_seconds()
-            outcomes, seconds = await closed_loop(pool, requests)
-            cpu = ceiling.cpu_seconds() - cpu
+            for _ in range(CEILING_ROUNDS):
+                cpu = ceiling.cpu_seconds()
+                outcomes, seconds = await closed_loop(pool, requests)
+                rounds.append((_ok(outcomes) / seconds, ceiling.cpu_seconds() - cpu, seconds, _ok(outcomes)))
         finally:
             pool.close()
             await ceiling.stop()
+        per_second, cpu, seconds, answered = sorted(rounds)[len(rounds) // 2]
         self.figures["ceiling"] = {
             "requests": len(requests),
-            "answered_200": _ok(outcomes),
+            "answered_200": answered,
             "seconds": round(seconds, 3),
-            "per_second": round(_ok(outcomes) / seconds, 1),
+            "per_second": round(per_second, 1),
+            "rounds_per_second": [round(r[0], 1) for r in rounds],
             "cpu_ms_per_request": round(cpu * 1000 / max(len(requests), 1), 3),
             "cpu_share": round(cpu / seconds, 2),
         }
