@@ -72,6 +72,21 @@ async def test_pages_have_no_inline_script(harness: Harness) -> None:
         assert "style=" not in html
 
 
+async def test_every_console_page_carries_the_shared_header_once(harness: Harness) -> None:
+    """The signed-in pages are put together with the one header; none is served with the marker left in."""
+    client = await harness.console()
+    paths = ["/console", "/console/conversations/abcdefghijklmnop", "/console/records/abcdefghijklmnop"]
+    paths += ["/console/totp", "/console/floor", "/console/admin", "/console/escalations"]
+    for path in paths:
+        response = await client.get(path)
+        assert response.status == 200 and response.content_type == "text/html" and response.charset == "utf-8"
+        html = await response.text()
+        assert html.count('<header class="site-header">') == 1 and html.count('id="sign-out"') == 1, path
+        assert "console header:" not in html, path
+    login = await (await client.get("/login")).text()
+    assert "site-header" not in login
+
+
 async def test_access_log_has_no_client_address_or_user_agent(harness: Harness, captured_log: CapturedLog) -> None:
     """The request log line names the route pattern, not the path, address or user agent."""
     client = await harness.console()

@@ -1,4 +1,9 @@
-"""The console's HTML pages: static shells that load their data from the JSON API."""
+"""The console's HTML pages: static shells that load their data from the JSON API.
+
+Every signed-in page shares one header (skip link, navigation, who is signed in and their availability,
+the session-ended banner, safeguarding alerts), kept once in ``partials/console-header.html``; a page marks
+where it goes with ``HEADER_MARK``. Each page is put together once, when its route is made.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,24 @@ from pathlib import Path
 from aiohttp import web
 
 STATIC = Path(__file__).parent / "static"
+PARTIALS = Path(__file__).parent / "partials"
+# The line a page holds where the shared header goes (its comment names the file, for whoever reads the page).
+HEADER_MARK = "  <!-- console header: skip link, navigation, who is signed in (web/partials/console-header.html) -->\n"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Pages:
     """Serves the console's page shells."""
 
-    def __init__(self, static_dir: Path = STATIC) -> None:
+    def __init__(self, static_dir: Path = STATIC, partials_dir: Path = PARTIALS) -> None:
         self._dir = static_dir
+        self._header = (partials_dir / "console-header.html").read_text(encoding="utf-8")
 
     def page(self, name: str) -> Handler:
-        path = self._dir / name
+        body = (self._dir / name).read_text(encoding="utf-8").replace(HEADER_MARK, self._header).encode("utf-8")
 
         async def serve(request: web.Request) -> web.StreamResponse:
-            return web.FileResponse(path, headers={"Content-Type": "text/html; charset=utf-8"})
+            return web.Response(body=body, content_type="text/html", charset="utf-8")
 
         return serve
 
