@@ -141,7 +141,10 @@ class Intake:
             self._read_table = True
             attempts = waiting.attempts + 1
             log.error("intake.route_failed", intake_id=waiting.id, attempts=attempts, error=type(exc).__name__)
-            await self._store.write(_count_failure(waiting.id))
+            try:
+                await self._store.write(_count_failure(waiting.id))
+            except Exception as count_exc:  # noqa: BLE001 - uncounted, it is simply tried again
+                log.error("intake.count_failed", intake_id=waiting.id, error=type(count_exc).__name__)
         finally:
             self._routing.discard(waiting.id)
 
