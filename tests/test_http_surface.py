@@ -73,7 +73,7 @@ async def test_pages_have_no_inline_script(harness: Harness) -> None:
 
 
 async def test_every_console_page_carries_the_shared_header_once(harness: Harness) -> None:
-    """The signed-in pages are put together with the one header; none is served with the marker left in."""
+    """The signed-in pages are put together with the shared head and header; no include line is left in."""
     client = await harness.console()
     paths = ["/console", "/console/conversations/abcdefghijklmnop", "/console/records/abcdefghijklmnop"]
     paths += ["/console/totp", "/console/floor", "/console/admin", "/console/escalations"]
@@ -82,7 +82,8 @@ async def test_every_console_page_carries_the_shared_header_once(harness: Harnes
         assert response.status == 200 and response.content_type == "text/html" and response.charset == "utf-8"
         html = await response.text()
         assert html.count('<header class="site-header">') == 1 and html.count('id="sign-out"') == 1, path
-        assert "console header:" not in html, path
+        assert html.count('href="/static/console.css"') == 1 and html.count('src="/static/page.js"') == 1, path
+        assert "<!-- include" not in html, path
     login = await (await client.get("/login")).text()
     assert "site-header" not in login
 

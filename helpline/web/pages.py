@@ -1,12 +1,14 @@
 """The console's HTML pages: static shells that load their data from the JSON API.
 
-Every signed-in page shares one header (skip link, navigation, who is signed in and their availability,
-the session-ended banner, safeguarding alerts), kept once in ``partials/console-header.html``; a page marks
-where it goes with ``HEADER_MARK``. Each page is put together once, when its route is made.
+What every signed-in page shares is kept once, in ``partials/``: its stylesheet and common scripts
+(``console-head.html``) and its header (``console-header.html``: skip link, navigation, who is signed in and
+their availability, the session-ended banner, safeguarding alerts). A page names a partial on a line of its
+own, ``<!-- include NAME: what it is -->``; each page is put together once, when its route is made.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -14,8 +16,8 @@ from aiohttp import web
 
 STATIC = Path(__file__).parent / "static"
 PARTIALS = Path(__file__).parent / "partials"
-# The line a page holds where the shared header goes (its comment names the file, for whoever reads the page).
-HEADER_MARK = "  <!-- console header: skip link, navigation, who is signed in (web/partials/console-header.html) -->\n"
+# A line that stands for a partial: ``  <!-- include console-header.html: skip link, ... -->``.
+INCLUDE = re.compile(r"^[ \t]*<!-- include ([a-z-]+\.html)\b[^\n]*-->\n", re.MULTILINE)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -24,15 +26,19 @@ class Pages:
 
     def __init__(self, static_dir: Path = STATIC, partials_dir: Path = PARTIALS) -> None:
         self._dir = static_dir
-        self._header = (partials_dir / "console-header.html").read_text(encoding="utf-8")
+        self._partials = partials_dir
 
     def page(self, name: str) -> Handler:
-        body = (self._dir / name).read_text(encoding="utf-8").replace(HEADER_MARK, self._header).encode("utf-8")
+        html = INCLUDE.sub(self._partial, (self._dir / name).read_text(encoding="utf-8"))
+        body = html.encode("utf-8")
 
         async def serve(request: web.Request) -> web.StreamResponse:
             return web.Response(body=body, content_type="text/html", charset="utf-8")
 
         return serve
+
+    def _partial(self, include: re.Match[str]) -> str:
+        return (self._partials / include[1]).read_text(encoding="utf-8")
 
     async def root(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/console")
