@@ -14,6 +14,7 @@ from helpline.audit.events import AuditEntry
 from helpline.core.ports import Tx
 from helpline.errors import StoreError
 from helpline.store.migrations import all_migrations
+from helpline.store.sqlite import connection
 from helpline.store.sqlite.database import SqliteStore
 from tests.conftest import FakeClock
 
@@ -65,6 +66,46 @@ async def test_audit_chain_links_in_commit_order(store: SqliteStore, clock: Fake
     await asyncio.gather(*(store.write(appender(clock, n)) for n in range(20)))
     rows = await store.read(lambda tx: tx.audit.rows())
     assert first_bad(rows) is None
+
+
+async def test_a_write_waits_for_another_process_holding_the_write_lock(
+    store: SqliteStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Another process's write (a ``helpline`` command, a backup tool) makes a group wait, off the event loop.
+
+    The group neither fails nor holds up the loop while the lock is taken, and commits once it is free.
+    """
+    other = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        write = asyncio.create_task(store.write(appender(clock, 1)))
+        for _ in range(50):  # the loop goes round freely while the group waits on the writer's thread
+            await asyncio.sleep(0)
+        assert not write.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(write, 10)
+    finally:
+        other.close()
+    rows = await store.read(lambda tx: tx.audit.rows())
+    assert [r.entry.object_id for r in rows] == ["object-1"]
+
+
+async def test_a_write_fails_cleanly_when_the_lock_stays_taken(
+    store: SqliteStore, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the wait, the unit gets a StoreError and nothing of it is written; the store goes on working."""
+    monkeypatch.setattr(connection, "WAIT_MS", 20)
+    other = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError):
+            await store.write(appender(clock, 1))
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    await store.write(appender(clock, 2))
+    rows = await store.read(lambda tx: tx.audit.rows())
+    assert [r.entry.object_id for r in rows] == ["object-2"]
 
 
 async def test_writes_after_close_are_refused(tmp_path: Path, clock: FakeClock) -> None:

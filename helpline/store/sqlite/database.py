@@ -6,9 +6,9 @@ transaction, commits once (one fsync for the whole group, durable with ``synchro
 answers each caller. A unit that raises rolls back to its savepoint and gets its exception; the others in
 the group still commit. While one group commits, the next one gathers — so under load, groups grow and
 fsyncs per message shrink. Reads go through a separate read-only connection that WAL lets run alongside
-the writer. The writer's statements run on the event loop's thread and only ``BEGIN IMMEDIATE`` and
-``COMMIT`` on a thread of their own (see ``connection.py``): a group costs two thread hand-offs, however
-many statements its units run.
+the writer. The writer's statements run on the event loop's thread and only ``COMMIT`` (and a ``BEGIN
+IMMEDIATE`` that must wait for another process's lock) on a thread of its own (see ``connection.py``): a
+group costs one thread hand-off, however many statements its units run.
 """
 
 from __future__ import annotations
@@ -77,7 +77,6 @@ class SqliteStore:
 
     async def _open_writer(self) -> WriterConnection:
         conn = await WriterConnection.open(self._path)
-        await conn.execute_waiting("PRAGMA busy_timeout = 5000")
         await conn.execute_waiting("PRAGMA foreign_keys = ON")
         await conn.execute_waiting("PRAGMA journal_mode = WAL")
         # synchronous is one of NORMAL/FULL/EXTRA, checked when settings load.
@@ -148,7 +147,7 @@ class SqliteStore:
         assert conn is not None  # noqa: S101 - the loop only runs while open
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            await conn.execute_waiting("BEGIN IMMEDIATE")
+            await conn.begin()
             tx = SqliteTx(conn)
             for job in batch:
                 await conn.execute("SAVEPOINT unit")
@@ -161,7 +160,7 @@ class SqliteStore:
                 else:
                     await conn.execute("RELEASE unit")
                     outcomes.append((job, result, None))
-            await conn.execute_waiting("COMMIT")
+            await conn.commit()
         except (sqlite3.Error, ValueError) as exc:
             log.error("store.commit_failed", error=type(exc).__name__, units=len(batch))
             if conn.in_transaction:
@@ -193,7 +192,7 @@ async def migrate(conn: WriterConnection, clock: Clock) -> int:
         if migration.version <= current:
             continue
         try:
-            await conn.execute_waiting("BEGIN IMMEDIATE")
+            await conn.begin()
             for statement in _statements(migration.sql):
                 await conn.execute(statement)
             await conn.execute(
