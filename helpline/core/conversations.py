@@ -193,16 +193,17 @@ class Conversations:
                     await tx.conversations.set_record(conversation.id, returning)
                     break
         message_id = await self._add_message(
-            tx, conversation, direction="in", author_id=None, body=inbound.body, now=now, events=events
-        )
-        if prepared.band:
-            await tx.conversations.raise_priority(conversation.id, prepared.band)
-        if inbound.delete_at_provider and conversation.key is not None:
+            tx,
+            conversation,
+            direction="in",
+            author_id=None,
+            body=inbound.body,
+            now=now,
+            events=events,
+            band=prepared.band,
             # Kept sealed only until the provider's copy is deleted (core/provider_deletion.py).
-            sealed_id = self._cipher.seal(
-                conversation.key, "messages", message_id, "provider_id", inbound.provider_message_id
-            )
-            await tx.messages.set_provider_id(message_id, sealed_id)
+            provider_id=inbound.provider_message_id if inbound.delete_at_provider else None,
+        )
         await keep_reply_context(tx, self._cipher, conversation, inbound)
         hours = self._hours.current
         greeting = self._greeting if hours.is_open(now) else hours.closed_message
@@ -259,10 +260,17 @@ class Conversations:
         body: str,
         now: datetime,
         events: list[Event],
+        band: Band = Band.NONE,
+        provider_id: str | None = None,
     ) -> str:
-        assert conversation.key is not None  # noqa: S101 - open conversations always have a key
+        """Store a message (and queue it for sending, if outbound); an inbound one raises the priority to its band."""
+        key = conversation.key
+        assert key is not None  # noqa: S101 - open conversations always have a key
         message_id = new_id()
-        seq = await tx.conversations.next_seq(conversation.id)
+        seq = await tx.conversations.next_seq(conversation.id, band)
+        sealed_provider_id = None
+        if provider_id is not None:
+            sealed_provider_id = self._cipher.seal(key, "messages", message_id, "provider_id", provider_id)
         await tx.messages.insert(
             StoredMessage(
                 id=message_id,
@@ -271,11 +279,12 @@ class Conversations:
                 direction="in" if direction == "in" else "out",
                 author_id=author_id,
                 author_name=None,
-                body=self._cipher.seal(conversation.key, "messages", message_id, "body", body),
+                body=self._cipher.seal(key, "messages", message_id, "body", body),
                 created_at=now,
                 delivery=None if direction == "in" else "queued",
                 delivery_error=None,
-            )
+            ),
+            sealed_provider_id,
         )
         events.append(MessageAdded(conversation.id, message_id, seq))
         if direction == "out":

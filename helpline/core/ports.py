@@ -62,11 +62,11 @@ class ConversationRepo(Protocol):
         """Assign a waiting, unassigned conversation; False if someone else got there first."""
 
     async def close(self, conversation_id: str, outcome: str, now: datetime) -> bool: ...
-    async def next_seq(self, conversation_id: str) -> int:
-        """Reserve the conversation's next message sequence number."""
+    async def next_seq(self, conversation_id: str, band: int = 0) -> int:
+        """Reserve the conversation's next message sequence number, raising its priority to ``band``.
 
-    async def raise_priority(self, conversation_id: str, band: int) -> None:
-        """Set the priority to ``band`` if that is higher; it is never lowered."""
+        The priority becomes ``band`` if that is higher (a message's risk band); it is never lowered.
+        """
 
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:
         """Waiting conversations by priority then wait, then the ones ``user_id`` holds."""
@@ -97,7 +97,9 @@ class ConversationRepo(Protocol):
 
 
 class MessageRepo(Protocol):
-    async def insert(self, message: StoredMessage) -> None: ...
+    async def insert(self, message: StoredMessage, sealed_provider_id: bytes | None = None) -> None:
+        """Store a message; an inbound one's provider id (sealed) with it, until the provider's copy is deleted."""
+
     async def get(self, message_id: str) -> StoredMessage | None: ...
     async def for_conversation(self, conversation_id: str) -> list[StoredMessage]: ...
     async def after(self, conversation_id: str, after_seq: int, limit: int) -> list[StoredMessage]:

@@ -168,18 +168,15 @@ class SqliteConversations:
         )
         return cursor.rowcount == 1
 
-    async def next_seq(self, conversation_id: str) -> int:
+    async def next_seq(self, conversation_id: str, band: int = 0) -> int:
         rows = list(
             await self._conn.execute_fetchall(
-                "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", (conversation_id,)
+                "UPDATE conversations SET last_seq = last_seq + 1, priority = MAX(priority, ?) WHERE id = ?"
+                " RETURNING last_seq",
+                (band, conversation_id),
             )
         )
         return int(rows[0][0])
-
-    async def raise_priority(self, conversation_id: str, band: int) -> None:
-        await self._conn.execute(
-            "UPDATE conversations SET priority = MAX(priority, ?) WHERE id = ?", (band, conversation_id)
-        )
 
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:
         waiting = await self._conn.execute_fetchall(
@@ -293,10 +290,10 @@ class SqliteMessages:
             delivery_error=row["delivery_error"],
         )
 
-    async def insert(self, message: StoredMessage) -> None:
+    async def insert(self, message: StoredMessage, sealed_provider_id: bytes | None = None) -> None:
         await self._conn.execute(
             "INSERT INTO messages (id, conversation_id, seq, direction, author_id, body, created_at, delivery,"
-            " delivery_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " delivery_error, provider_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 message.id,
                 message.conversation_id,
@@ -307,6 +304,7 @@ class SqliteMessages:
                 to_text(message.created_at),
                 message.delivery,
                 message.delivery_error,
+                sealed_provider_id,
             ),
         )
 
