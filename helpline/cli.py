@@ -28,7 +28,7 @@ from helpline.clock import SystemClock
 from helpline.core.models import User
 from helpline.crypto.keyring import Keyring
 from helpline.errors import HelplineError, PublicError
-from helpline.loops import new_event_loop
+from helpline.loops import freeze_after_start, new_event_loop
 from helpline.settings import Settings
 from helpline.store.sqlite.database import SqliteStore
 
@@ -174,6 +174,7 @@ def _serve(args: argparse.Namespace) -> int:
     log.configure(settings.log.level)
     helpline = build(settings)
     app = build_app(helpline)
+    app.on_startup.append(freeze_after_start)  # after the start-up work of build_app's cleanup context
     print(f"Helpline console: {settings.server.public_url.rstrip('/')}/console", flush=True)
     web.run_app(
         app,

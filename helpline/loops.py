@@ -1,9 +1,13 @@
-"""The event loop the server runs on: uvloop when it is installed (the ``fast`` extra), else asyncio's own."""
+"""How the server process runs: its event loop (uvloop when installed, the ``fast`` extra, else asyncio's own)
+and its garbage collector, told once the server has started to leave what start-up built alone."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
+
+from aiohttp import web
 
 
 def loop_name() -> str:
@@ -19,3 +23,13 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
         loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
         return loop
     return asyncio.new_event_loop()
+
+
+async def freeze_after_start(app: web.Application) -> None:
+    """Keep everything built at start-up (the lexicon's tables, the app, the libraries) out of full collections.
+
+    A full collection walks every object the collector tracks. Left to it, it walks these each time too,
+    under load a pause of tens of milliseconds for every message in flight; frozen, they are never walked.
+    """
+    gc.collect()
+    gc.freeze()
