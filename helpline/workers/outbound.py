@@ -70,8 +70,10 @@ class OutboundWorker:
                     taken = 0
                 if taken >= self._batch_size:
                     continue
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self._poll_seconds)
+                    async with asyncio.timeout(self._poll_seconds):
+                        await wake.wait()
         finally:
             listener.cancel()
             subscription.close()
