@@ -175,7 +175,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         max_reply_chars=settings.console.max_reply_chars,
         risk=_risk_scanner(settings.safeguarding.lexicon_file),
     )
-    intake = Intake(store, box, pseudonyms, conversations, clock)
+    intake = Intake(store, box, pseudonyms, conversations, clock, route_at_once=settings.sms.route_at_once)
     console = settings.console
     records = Records(store, cipher, pseudonyms, clock)
     closer = Closer(
@@ -393,6 +393,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         "store_committed_units_total": lambda: float(store.committed_units),
         "intake_accepted_total": lambda: float(intake.accepted),
         "intake_routed_total": lambda: float(intake.routed),
+        "intake_routed_at_once_total": lambda: float(intake.routed_at_once),
         "intake_failures_total": lambda: float(intake.failures),
     }
     if helpline.webchat is not None:

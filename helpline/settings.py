@@ -125,6 +125,7 @@ class SmsSettings:
     public_base_url: str = ""
     api_base_url: str = "https://api.twilio.com"
     max_body_chars: int = 1600
+    route_at_once: int = 256
     request_timeout_seconds: float = 10.0
     delete_provider_records: bool = True
     delete_retry_seconds: float = 60.0
@@ -286,6 +287,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("log.level: must be debug, info, warning or error")
     if settings.sms.max_body_chars < 1:
         raise ConfigError("sms.max_body_chars: must be at least 1")
+    if settings.sms.route_at_once < 0:
+        raise ConfigError("sms.route_at_once: must be 0 or more")
     if settings.outbox.max_attempts < 1:
         raise ConfigError("outbox.max_attempts: must be at least 1")
     for name in ("outcomes", "contact_types", "missing_types"):

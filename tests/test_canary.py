@@ -17,6 +17,8 @@ from tests.conftest import CapturedLog, Harness
 
 NUMBER = "+447700900987"
 INBOUND_TEXT = "CANARY-INBOUND my sister Jo left at 3am"
+# The second message is routed at once, in its webhook's own transaction (the first went through the intake table).
+SECOND_TEXT = "CANARY-SECOND she took the night bus to Leeds"
 REPLY_TEXT = "CANARY-REPLY we can help you look for Jo"
 
 
@@ -55,12 +57,15 @@ def data_files(data_dir: Path) -> dict[str, bytes]:
 async def test_no_number_or_text_at_rest_or_in_logs(harness: Harness, captured_log: CapturedLog) -> None:
     """After the whole path, the number (any format) and both texts appear in no file and no log line."""
     provider_sid = "SM" + "c0ffee" * 5 + "00"
+    second_sid = "SM" + "beef" * 8
     assert (await harness.text(NUMBER, INBOUND_TEXT, sid=provider_sid)).status == 200
+    assert (await harness.text(NUMBER, SECOND_TEXT, sid=second_sid)).status == 200
+    assert (harness.helpline.intake.routed, harness.helpline.intake.routed_at_once) == (2, 1)
     volunteer = await harness.console("amira")
     [waiting] = await volunteer.queue()
     await volunteer.post(f"/api/conversations/{waiting['id']}/claim")
     shown = await volunteer.conversation(waiting["id"])
-    assert INBOUND_TEXT in [m["body"] for m in shown["messages"]]
+    assert [m["body"] for m in shown["messages"] if m["direction"] == "in"] == [INBOUND_TEXT, SECOND_TEXT]
     assert NUMBER not in str(shown)
     await volunteer.post(f"/api/conversations/{waiting['id']}/messages", {"body": REPLY_TEXT})
     await harness.send_outbox()
@@ -71,8 +76,8 @@ async def test_no_number_or_text_at_rest_or_in_logs(harness: Harness, captured_l
     await volunteer.post(f"/api/conversations/{waiting['id']}/close", {"outcome": "support"})
     outbound_sids = [s for s, m in harness.twilio.messages.items() if m["direction"] == "outbound-api"]
     assert [m["To"] for m in harness.twilio.created] == [NUMBER, NUMBER]
-    needles = number_forms(NUMBER) + text_forms(INBOUND_TEXT) + text_forms(REPLY_TEXT)
-    needles += [provider_sid, *outbound_sids]
+    needles = number_forms(NUMBER) + text_forms(INBOUND_TEXT) + text_forms(SECOND_TEXT) + text_forms(REPLY_TEXT)
+    needles += [provider_sid, second_sid, *outbound_sids]
 
     running = data_files(harness.data_dir)  # while serving: the WAL and shared memory hold recent writes
     assert {"helpline.db", "helpline.db-wal", "helpline.db-shm", "helpline.toml"} <= set(running)

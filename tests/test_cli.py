@@ -81,9 +81,8 @@ async def test_simulate_sms_reaches_the_server(
     args = ["simulate", "sms", "--config", config, "--from", "+447700900123", "--body", "hi"]
     assert await asyncio.to_thread(cli.main, args) == 0
     assert "HTTP 200" in capsys.readouterr().out
-    # Accepted durably; the intake worker (run by hand here) routes it into a conversation.
-    assert harness.rows("SELECT COUNT(*) FROM intake") == [(1,)]
-    assert await harness.route_intake() == 1
+    # Stored in a conversation, at once or by the intake worker (run by hand here).
+    await harness.route_intake()
     assert harness.rows("SELECT COUNT(*) FROM messages WHERE direction = 'in'") == [(1,)]
     assert harness.rows("SELECT COUNT(*) FROM intake") == [(0,)]
 

@@ -1,17 +1,28 @@
-"""The SMS intake: a webhook is answered once its message is durable and sealed; routing follows, once."""
+"""The SMS intake table: a webhook is answered once its message is durable and sealed; routing follows, once.
+
+``sms.route_at_once`` is 0 here, so every message takes that road; ``test_intake_at_once.py`` has the other.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 
+import pytest
+
 from helpline.app import build
 from helpline.clock import to_text
 from helpline.core.intake import MAX_ATTEMPTS
+from helpline.settings import Settings
 from tests.conftest import HELPLINE_NUMBER, Harness
 
 TEXTER = "+447700900123"
 BODY = "INTAKE my sister has not come home since Friday"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.replace("sms", route_at_once=0)
 
 
 def _forms(harness: Harness, body: str = BODY) -> dict[str, str]:

@@ -1,19 +1,25 @@
-"""Intake: an inbound message is made durable first, and routed into its conversation just after.
+"""Intake: an inbound message is made durable before its webhook is answered, and routed at once or just after.
 
 A provider's webhook is answered once its message is committed, and not before: if we fail, the provider
-tries again. ``accept`` does only what that needs — record the provider message's idempotency key (a
-redelivery is a duplicate from then on) and store the whole message, sealed, in the ``intake`` table — so
-the answer goes back quickly even when a surge of messages arrives faster than they can be routed. A
-provider waits only so long for an answer (Twilio: 15 seconds by default) before it gives up on the
-request; answering quickly keeps a surge from becoming a pile of timed-out webhooks.
+tries again. A provider waits only so long for an answer (Twilio: 15 seconds by default) before it gives up
+on the request, so in a surge the answer must not wait for routing. ``accept`` takes one of two roads:
+
+* **at once**, when nothing is waiting to be routed and fewer than ``route_at_once`` webhooks are being
+  routed this way: the message's idempotency key and its routing into the conversation (blocks, routing,
+  risk band, greeting, console events, through ``Conversations.receive``) share one transaction. This is
+  the usual road, and the cheaper one: one transaction instead of two, and nothing written to the table.
+* **through the intake table**, in a surge (or while anything accepted this way still waits): ``accept``
+  records the idempotency key and stores the whole message, sealed, in the ``intake`` table, and nothing
+  more, so the answer goes back quickly even when messages arrive faster than they can be routed.
 
 The intake worker (``workers/intake.py``) then takes the oldest accepted messages (``take``) and routes
-each into its conversation (``route``: blocks, routing, risk band, greeting, console events, through
-``Conversations.receive_accepted``), deleting its intake row in the same transaction, so a message is
-always in exactly one of the two tables. What this process accepted is handed to the worker in memory as
-well, so routing reads nothing back; the table is read at start (whatever a stop left) and after a failure.
-A message whose routing fails is tried again; after ``MAX_ATTEMPTS`` failures it is set aside — kept, never
-dropped — counted in ``/metrics`` and logged by id.
+each into its conversation (``route``, through ``Conversations.receive_accepted``), deleting its intake row
+in the same transaction, so a message is always in exactly one of the two tables. What this process
+accepted is handed to the worker in memory as well, so routing reads nothing back; the table is read at
+start (whatever a stop left) and after a failure. A message whose routing fails is tried again; after
+``MAX_ATTEMPTS`` failures it is set aside — kept, never dropped — counted in ``/metrics`` and logged by id.
+A message whose routing at once fails goes into the table the same way. Messages from one sender stay in
+order: a message is routed at once only when nothing accepted before it still waits in the table.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from datetime import datetime
 from typing import Any
 
 from helpline.clock import Clock
-from helpline.core.conversations import Conversations, first_delivery
+from helpline.core.conversations import Conversations, Received, first_delivery
 from helpline.core.ids import new_id
 from helpline.core.models import Inbound
 from helpline.core.ports import Pseudonymizer, SecretBox, Store, Tx
+from helpline.errors import StoreError
 from helpline.log import get_logger
 
 log = get_logger(__name__)
@@ -50,12 +57,16 @@ class Intake:
         pseudonyms: Pseudonymizer,
         conversations: Conversations,
         clock: Clock,
+        *,
+        route_at_once: int = 256,
     ) -> None:
         self._store = store
         self._box = box
         self._pseudonyms = pseudonyms
         self._conversations = conversations
         self._clock = clock
+        # Most webhooks routed in their own transaction at once; beyond that, a surge goes through the table.
+        self._route_at_once = route_at_once
         self._arrived = asyncio.Event()
         # Accepted messages waiting to be routed, oldest first; the table holds them too, durably.
         self._handover: deque[Waiting] = deque()
@@ -65,13 +76,62 @@ class Intake:
         self._routing: set[str] = set()
         # Webhooks being accepted right now: while there are any, the worker routes in small batches.
         self.accepting = 0
+        # Of those, the ones being routed at once, and the ones going into the table.
+        self._at_once = 0
+        self._to_table = 0
         # Counts since start, for /metrics.
         self.accepted = 0
         self.routed = 0
+        self.routed_at_once = 0
         self.failures = 0
 
     async def accept(self, inbound: Inbound) -> bool:
-        """Commit the message to the intake table; False if the provider delivered it before."""
+        """Make the message durable (routed at once, or in the intake table); False if it was delivered before."""
+        self.accepting += 1
+        try:
+            if self._at_once < self._route_at_once and not self._waiting():
+                self._at_once += 1
+                try:
+                    routed = await self._route_at_once_or_not(inbound)
+                finally:
+                    self._at_once -= 1
+                if routed is not None:
+                    return routed
+            self._to_table += 1
+            try:
+                return await self._accept_to_table(inbound)
+            finally:
+                self._to_table -= 1
+        finally:
+            self.accepting -= 1
+
+    def _waiting(self) -> bool:
+        """True while a message accepted through the table may not have been routed yet."""
+        return bool(self._to_table or self._handover or self._routing or self._read_table)
+
+    async def _route_at_once_or_not(self, inbound: Inbound) -> bool | None:
+        """Accept and route in one transaction: whether the message was new, or None if routing failed.
+
+        A failed routing leaves nothing written (its unit rolls back); the caller then puts the message in
+        the table, to be tried again. A failed commit is the store's failure, and the webhook's.
+        """
+        try:
+            received = await self._conversations.receive(inbound)
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the message goes into the table and is retried from there
+            log.error("intake.route_at_once_failed", error=type(exc).__name__)
+            return None
+        if received.duplicate:
+            return False
+        self.accepted += 1
+        self.routed += 1
+        self.routed_at_once += 1
+        _log_routed(inbound, received)
+        return True
+
+    async def _accept_to_table(self, inbound: Inbound) -> bool:
+        """Commit the message to the intake table, for the worker; False if it was delivered before."""
         idempotency = self._pseudonyms.idempotency_candidates(inbound.channel, inbound.provider_message_id)
         intake_id = new_id()
         now = self._clock.now()
@@ -83,11 +143,7 @@ class Intake:
             await tx.intake.add(intake_id, now, sealed)
             return True
 
-        self.accepting += 1
-        try:
-            fresh = await self._store.write(work)
-        finally:
-            self.accepting -= 1
+        fresh = await self._store.write(work)
         if fresh:
             self.accepted += 1
             if not self._read_table and len(self._handover) < MAX_HANDOVER:
@@ -173,13 +229,7 @@ class Intake:
         if received.duplicate:
             return  # routed already
         self.routed += 1
-        log.info(
-            "message.routed",
-            channel=inbound.channel,
-            conversation_id=received.conversation_id,
-            message_id=received.message_id,
-            blocked=received.blocked,
-        )
+        _log_routed(inbound, received)
 
 
 @dataclass(frozen=True)
@@ -191,6 +241,16 @@ class Waiting:
     attempts: int
     inbound: Inbound | None
     sealed: bytes = field(default=b"", repr=False)
+
+
+def _log_routed(inbound: Inbound, received: Received) -> None:
+    log.info(
+        "message.routed",
+        channel=inbound.channel,
+        conversation_id=received.conversation_id,
+        message_id=received.message_id,
+        blocked=received.blocked,
+    )
 
 
 def _count_failure(intake_id: str) -> Callable[[Tx], Awaitable[None]]:
