@@ -1,4 +1,4 @@
-"""The intake worker: routes accepted inbound messages into their conversations (``core/intake.py``).
+"""The intake worker: routes what was accepted through the intake table into conversations (``core/intake.py``).
 
 It keeps up to ``window`` messages being routed at once, oldest first (their transactions share the
 store's group commits), and otherwise sleeps until a message is accepted or routed, or ``poll_seconds``
