@@ -387,7 +387,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     )
     live = ConsoleLive(auth, helpline.bus, settings.server.public_url)
     store, intake = helpline.store, helpline.intake
-    gauges = {
+    readings = {
         "console_sockets": lambda: float(live.connected),
         "store_commits_total": lambda: float(store.commits),
         "store_committed_units_total": lambda: float(store.committed_units),
@@ -398,8 +398,8 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     }
     if helpline.webchat is not None:
         registry = helpline.webchat.registry
-        gauges["chats_live"] = lambda: float(len(registry.chats()))
-    metrics = Metrics(helpline.bus, helpline.store, gauges)
+        readings["chats_live"] = lambda: float(len(registry.chats()))
+    metrics = Metrics(helpline.bus, helpline.store, readings)
     add_routes(
         app,
         Handlers(

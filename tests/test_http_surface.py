@@ -114,5 +114,6 @@ async def test_metrics_count_without_identifiers(harness: Harness) -> None:
     text = await response.text()
     assert 'helpline_events_total{event="conversation.opened"} 1' in text
     assert "helpline_waiting_conversations 1" in text
-    assert "helpline_store_commits_total" in text
+    assert "# TYPE helpline_store_commits_total counter\nhelpline_store_commits_total " in text
+    assert "# TYPE helpline_console_sockets gauge\nhelpline_console_sockets " in text
     assert "447700900123" not in text and "CANARYMETRIC" not in text

@@ -1,8 +1,9 @@
 """``/metrics``: Prometheus counts — never an identifier, an address or text.
 
-Counters come from the event bus (how many of each event since start); gauges are read when scraped (the
-queue, live sockets, the store's group commits). Restrict the endpoint at the proxy if the operator wants
-the counts private; they say how busy the helpline is, nothing about anyone.
+Event counts come from the event bus (how many of each event since start); the rest is read when scraped
+(the queue, live sockets, the store's group commits, the intake's counts). A name ending in ``_total`` is a
+count since start, typed ``counter``; anything else is a ``gauge``. Restrict the endpoint at the proxy if
+the operator wants the counts private; they say how busy the helpline is, nothing about anyone.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from helpline.core.ports import Notifier, Store
 class Metrics:
     """Counts events as they are published, and renders the Prometheus text format."""
 
-    def __init__(self, notifier: Notifier, store: Store, gauges: dict[str, Callable[[], float]]) -> None:
+    def __init__(self, notifier: Notifier, store: Store, readings: dict[str, Callable[[], float]]) -> None:
         self._notifier = notifier
         self._store = store
-        self._gauges = gauges
+        self._readings = readings
         self._events: Counter[str] = Counter()
 
     async def count(self) -> None:
@@ -43,6 +44,7 @@ class Metrics:
             "# TYPE helpline_waiting_conversations gauge",
             f"helpline_waiting_conversations {waiting}",
         ]
-        for name, read in sorted(self._gauges.items()):
-            lines += [f"# TYPE helpline_{name} gauge", f"helpline_{name} {read()}"]
+        for name, read in sorted(self._readings.items()):
+            kind = "counter" if name.endswith("_total") else "gauge"
+            lines += [f"# TYPE helpline_{name} {kind}", f"helpline_{name} {read()}"]
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
