@@ -85,6 +85,7 @@ def test_secret_from_file(tmp_path: Path) -> None:
         ({"HELPLINE_SERVER__PORT": "eighty"}, "server.port"),
         ({"HELPLINE_SERVER__PORT": "70000"}, "server.port"),
         ({"HELPLINE_STORAGE__SYNCHRONOUS": "OFF"}, "storage.synchronous"),
+        ({"HELPLINE_SMS__ROUTE_AT_ONCE": "-1"}, "sms.route_at_once"),
         ({"HELPLINE_CONSOLE__OUTCOMES": '[{code = "a"}]'}, "console.outcomes[0]"),
         ({"HELPLINE_SMS__AUTH_TOKEN_FILE": "/nonexistent/token"}, "sms.auth_token_file"),
     ],
