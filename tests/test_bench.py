@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from helpline import cli
+from helpline.bench.run import by_second
 
 TINY = [
     "--messages", "40",
@@ -74,3 +75,23 @@ def test_nothing_is_lost_or_duplicated(figures: dict[str, Any]) -> None:
     assert loss["replies_lost"] == loss["replies_duplicated"] == 0
     assert loss["problems"] == [] and figures["passed"] is True
     assert figures["memory"]["chat_sockets_open_at_measure"] == 20
+
+
+@pytest.mark.timeout(600)
+def test_latency_is_also_reported_second_by_second(figures: dict[str, Any]) -> None:
+    """Every observed message is in exactly one second of the series, and each second's figures are ordered."""
+    latency = figures["latency"]
+    seconds = latency["to_console_by_second"]
+    assert sum(s["messages"] for s in seconds) == latency["messages"] * latency["observer_sockets"]
+    assert [s["second"] for s in seconds] == sorted({s["second"] for s in seconds})
+    assert all(s["p50_ms"] <= s["p99_ms"] <= s["max_ms"] for s in seconds)
+    assert max(s["max_ms"] for s in seconds) == latency["webhook_to_console_max_ms"]
+
+
+def test_by_second_groups_delays_by_when_they_were_due() -> None:
+    samples = [(10.0, 0.010), (10.4, 0.030), (11.2, 0.200), (12.9, 0.005), (12.1, 0.015)]
+    assert by_second(samples, start=10.0) == [
+        {"second": 0, "messages": 2, "p50_ms": 10.0, "p99_ms": 30.0, "max_ms": 30.0},
+        {"second": 1, "messages": 1, "p50_ms": 200.0, "p99_ms": 200.0, "max_ms": 200.0},
+        {"second": 2, "messages": 2, "p50_ms": 5.0, "p99_ms": 15.0, "max_ms": 15.0},
+    ]

@@ -70,6 +70,10 @@ def table(figures: dict[str, Any]) -> str:
             f"p50 {latency['later_messages_to_console_p50_ms']} ms, p99 {latency['later_messages_to_console_p99_ms']} "
             f"ms, max {latency['later_messages_to_console_max_ms']} ms (their first opens a conversation and greets)",
         ),
+        (
+            "  ... p99 in each second",
+            " ".join(f"{second['p99_ms']:.0f}" for second in latency["to_console_by_second"]) + " ms",
+        ),
         ("outbound replies", f"{outbound['per_second']} sent/s to the Twilio API ({outbound['at_twilio']} replies)"),
         (
             "idle chat sockets",

@@ -4,7 +4,7 @@
 2. ceiling: the bare aiohttp endpoint, closed loop, the throughput webhooks;
 3. throughput: the same webhooks, closed loop, against the real server;
 4. latency: ``volunteers`` console sockets connected, webhooks at ``rate`` per second (open loop), the time
-   from each webhook's due time to its ``message.added`` event on the observer sockets;
+   from each webhook's due time to its ``message.added`` event on the observer sockets (also second by second);
 5. outbound: volunteers claim and reply; replies per second reaching the fake Twilio API;
 6. loss: the server is stopped and every message is counted in the database, on the sockets and at Twilio.
 """
@@ -71,6 +71,26 @@ def percentile(values: list[float], fraction: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def by_second(samples: list[tuple[float, float]], start: float) -> list[dict[str, Any]]:
+    """Delays grouped by the second of the run their message was due in: where in a run its tail lies.
+
+    ``samples`` are (due time, delay) pairs in seconds; ``start`` is when the first message was due.
+    """
+    seconds: dict[int, list[float]] = {}
+    for due, delay in samples:
+        seconds.setdefault(int(due - start), []).append(delay)
+    return [
+        {
+            "second": second,
+            "messages": len(delays),
+            "p50_ms": _ms(percentile(delays, 0.5)),
+            "p99_ms": _ms(percentile(delays, 0.99)),
+            "max_ms": _ms(max(delays)),
+        }
+        for second, delays in sorted(seconds.items())
+    ]
 
 
 def _ms(seconds: float) -> float | None:
@@ -295,6 +315,8 @@ class Bench:
         outcomes: list[Outcome] = latency["outcomes"]
         observers = latency["observers"]
         delays = []
+        # The same delays with when each message was due, for the figures second by second.
+        timed: list[tuple[float, float]] = []
         # A texter's later messages join a conversation already open: no new conversation, no greeting.
         later: list[float] = []
         missing_on_sockets = 0
@@ -306,6 +328,7 @@ class Bench:
                     missing_on_sockets += 1
                 else:
                     delays.append(arrived - outcome.due)
+                    timed.append((outcome.due, arrived - outcome.due))
                     if outcome.index >= options.texters:
                         later.append(arrived - outcome.due)
         answered = [o.done - o.due for o in outcomes if o.status == 200]
@@ -324,6 +347,8 @@ class Bench:
             "later_messages_to_console_p50_ms": _ms(percentile(later, 0.5)),
             "later_messages_to_console_p99_ms": _ms(percentile(later, 0.99)),
             "later_messages_to_console_max_ms": _ms(max(later)) if later else None,
+            # Second by second (by when each message was due): whether the tail is a moment or the whole run.
+            "to_console_by_second": by_second(timed, min(o.due for o in outcomes)) if outcomes else [],
             "webhook_response_p50_ms": _ms(percentile(answered, 0.5)),
             "webhook_response_p99_ms": _ms(percentile(answered, 0.99)),
             "resent_after_failure": latency["resent"],
