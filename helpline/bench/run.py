@@ -314,8 +314,7 @@ class Bench:
         options = self.options
         outcomes: list[Outcome] = latency["outcomes"]
         observers = latency["observers"]
-        delays = []
-        # The same delays with when each message was due, for the figures second by second.
+        # Each message's delay to each observer, with when it was due (for the figures second by second).
         timed: list[tuple[float, float]] = []
         # A texter's later messages join a conversation already open: no new conversation, no greeting.
         later: list[float] = []
@@ -327,10 +326,10 @@ class Bench:
                 if arrived is None:
                     missing_on_sockets += 1
                 else:
-                    delays.append(arrived - outcome.due)
                     timed.append((outcome.due, arrived - outcome.due))
                     if outcome.index >= options.texters:
                         later.append(arrived - outcome.due)
+        delays = [delay for _, delay in timed]
         answered = [o.done - o.due for o in outcomes if o.status == 200]
         counts: list[int] = latency["socket_counts"]
         self.figures["latency"] = {
