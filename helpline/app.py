@@ -53,6 +53,7 @@ from helpline.crypto.secretbox import SecretBox
 from helpline.crypto.totp import TotpCodes
 from helpline.errors import ConfigError
 from helpline.settings import Settings
+from helpline.store.postgres.database import PostgresStore
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
 from helpline.web.api_admin import AdminApi
@@ -80,7 +81,7 @@ class Helpline:
 
     settings: Settings
     clock: Clock
-    store: SqliteStore
+    store: SqliteStore | PostgresStore
     bus: InProcessBus
     accounts: Accounts
     conversations: Conversations
@@ -126,9 +127,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     """Build every part from settings (nothing is opened yet)."""
     clock = clock or SystemClock()
     keyring = Keyring.load(settings.storage.key_file, settings.master_key)
-    store = SqliteStore(
-        settings.storage.database, clock, synchronous=settings.storage.synchronous, max_batch=settings.storage.max_batch
-    )
+    store = open_store(settings, clock)
     cipher = DataKeys(keyring)
     pseudonyms = Pseudonyms(keyring)
     box = SecretBox(keyring)
@@ -300,6 +299,21 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         email_server=email_server,
         webchat=webchat,
     )
+
+
+def open_store(settings: Settings, clock: Clock) -> SqliteStore | PostgresStore:
+    """The store the settings choose: PostgreSQL when ``storage.database_url`` is set, else the SQLite file."""
+    storage = settings.storage
+    if storage.database_url:
+        return PostgresStore(
+            storage.database_url,
+            clock,
+            password=storage.database_password,
+            pool_min=storage.pool_min,
+            pool_max=storage.pool_max,
+            statement_timeout_seconds=storage.statement_timeout_seconds,
+        )
+    return SqliteStore(storage.database, clock, synchronous=storage.synchronous, max_batch=storage.max_batch)
 
 
 def _risk_scanner(lexicon_file: Path) -> RiskScanner:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import sys
@@ -21,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from helpline import cli_lifecycle as lifecycle_commands
 from helpline import log
 from helpline import settings as settings_module
-from helpline.app import Helpline, build, build_app
+from helpline.app import Helpline, build, build_app, open_store
 from helpline.audit.chain import GENESIS, StoredAuditRow, first_bad
 from helpline.bench import command as bench_command
 from helpline.clock import SystemClock
@@ -30,7 +31,7 @@ from helpline.crypto.keyring import Keyring
 from helpline.errors import HelplineError, PublicError
 from helpline.loops import freeze_after_start, new_event_loop
 from helpline.settings import Settings
-from helpline.store.sqlite.database import SqliteStore
+from helpline.store.postgres.database import PostgresStore
 
 DEFAULT_CONFIG = Path("var/helpline.toml")
 T = TypeVar("T")
@@ -43,6 +44,7 @@ INSTANCE_TEMPLATE = """\
 data_dir = "."
 database = "helpline.db"
 key_file = "master.key"
+database_url = {database_url}
 
 [sms]
 # Replace with your Twilio account's values (see README). Until then, replies cannot be sent, and
@@ -73,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="create a data directory: database, master key, instance config")
     init.add_argument("--data-dir", type=Path, required=True)
+    init.add_argument(
+        "--database-url",
+        default="",
+        help="postgresql://user@host/dbname to use PostgreSQL (migrated now); default: SQLite",
+    )
     init.set_defaults(run=_init)
 
     serve = commands.add_parser("serve", help="run the server")
@@ -156,11 +163,14 @@ def _init(args: argparse.Namespace) -> int:
     Keyring.generate().write_new(data_dir / "master.key")
     config = data_dir / "helpline.toml"
     if not config.exists():
-        config.write_text(INSTANCE_TEMPLATE.format(demo_token=secrets.token_hex(16)), encoding="utf-8")
+        text = INSTANCE_TEMPLATE.format(demo_token=secrets.token_hex(16), database_url=json.dumps(args.database_url))
+        config.write_text(text, encoding="utf-8")
     settings = settings_module.load(config, os.environ)
 
     async def create_database() -> None:
-        store = SqliteStore(settings.storage.database, SystemClock())
+        store = open_store(settings, SystemClock())
+        if isinstance(store, PostgresStore):
+            await store.migrate()
         await store.open()
         await store.close()
 

@@ -8,6 +8,7 @@ Every error the server raises on purpose is a ``HelplineError``::
     ├── CryptoError
     │   └── DecryptionError      a ciphertext failed authentication (tampered, moved, or wrong key)
     ├── StoreError               the database could not complete a transaction
+    │   └── StoreUnavailable     the database is unreachable, restarting or too slow (503; try again)
     ├── ProviderError            a channel provider (Twilio, an SMTP relay) refused or failed a send
     │   ├── TransientProviderError   try again later (5xx, 429, connection refused)
     │   ├── UnconfirmedSendError     the provider may or may not have accepted it (read timeout)
@@ -51,6 +52,10 @@ class DecryptionError(CryptoError):
 
 class StoreError(HelplineError):
     """The database could not complete a transaction."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached just now (lost connection, restart, timeout): a request answers 503."""
 
 
 class ProviderError(HelplineError):

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpline.errors import ConfigError
@@ -42,6 +43,11 @@ class StorageSettings:
     key_file: Path = Path("var/master.key")
     synchronous: str = "FULL"
     max_batch: int = 256
+    database_url: str = ""
+    database_password: str = field(default="", repr=False)
+    pool_min: int = 2
+    pool_max: int = 10
+    statement_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -266,6 +272,23 @@ def load(
     return settings
 
 
+def _check_database_url(storage: StorageSettings) -> None:
+    url = storage.database_url
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError("storage.database_url: must be empty (SQLite) or start with postgresql://")
+    if parts.password:
+        raise ConfigError(
+            "storage.database_url: keep the password out of the URL (storage.database_password_file or PGPASSWORD)"
+        )
+    if not 1 <= storage.pool_min <= storage.pool_max:
+        raise ConfigError("storage.pool_min: must be at least 1 and at most storage.pool_max")
+    if storage.statement_timeout_seconds <= 0:
+        raise ConfigError("storage.statement_timeout_seconds: must be more than 0")
+
+
 def _check_safeguarding(guard: SafeguardingSettings) -> None:
     if guard.oncall_channel not in ("", "sms", "email"):
         raise ConfigError("safeguarding.oncall_channel: must be sms, email or empty")
@@ -283,6 +306,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("storage.synchronous: must be NORMAL, FULL or EXTRA")
     if settings.storage.max_batch < 1:
         raise ConfigError("storage.max_batch: must be at least 1")
+    _check_database_url(settings.storage)
     if settings.log.level.lower() not in {"debug", "info", "warning", "error"}:
         raise ConfigError("log.level: must be debug, info, warning or error")
     if settings.sms.max_body_chars < 1:

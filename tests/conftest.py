@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,8 @@ from helpline import cli, log
 from helpline.app import Helpline, build, build_app
 from helpline.settings import Settings, load
 from helpline.testing.twilio_api import FakeTwilio
+from tests.direct_db import DirectDb
+from tests.engines import Databases, on_postgres, url_of
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "f" * 32
@@ -62,15 +63,62 @@ def captured_log() -> Iterator[CapturedLog]:
     logging.getLogger().handlers.clear()
 
 
+# Modules whose tests never reach the database through ``database_url`` but would run on both engines anyway: the
+# browser tests drive the same server through Chromium, slowly; their server side is covered by the API tests.
+ENGINE_INDEPENDENT = ("test_console_browser", "test_webchat_browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only the tests that use the database (through ``database_url``), and no browser tests;
+    on SQLite, all but the races between concurrent transactions (SQLite runs one writer at a time)."""
+    chosen: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        if not on_postgres():
+            (dropped if item.get_closest_marker("postgres_only") else chosen).append(item)
+            continue
+        uses_db = "database_url" in getattr(item, "fixturenames", ())
+        independent = item.path.name.startswith(ENGINE_INDEPENDENT)
+        (chosen if uses_db and not independent else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = chosen
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[Databases | None]:
+    """On PostgreSQL, this run's template database (migrated once), dropped at the end."""
+    if not on_postgres():
+        yield None
+        return
+    databases = Databases()
+    databases.create_template()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def database_url(pg_databases: Databases | None) -> Iterator[str]:
+    """Empty on SQLite; on PostgreSQL, the URL of a fresh migrated database of this test's own."""
+    if pg_databases is None:
+        yield ""
+        return
+    name = pg_databases.new()
+    yield url_of(name)
+    pg_databases.drop(name)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def data_dir(tmp_path: Path, database_url: str) -> Path:
+    """A fresh instance made by ``helpline init``: on PostgreSQL, its config names this test's database."""
     directory = tmp_path / "var"
-    assert cli.main(["init", "--data-dir", str(directory)]) == 0
+    on_postgres = ["--database-url", database_url] if database_url else []
+    assert cli.main(["init", "--data-dir", str(directory), *on_postgres]) == 0
     return directory
 
 
@@ -88,6 +136,7 @@ def port(unused_tcp_port: int) -> int:
 @pytest.fixture
 def settings(data_dir: Path, fake_twilio: FakeTwilio, port: int) -> Settings:
     loaded = load(data_dir / "helpline.toml", environ={})
+    loaded = loaded.replace("storage", pool_min=1, pool_max=4)
     loaded = loaded.replace(
         "sms",
         account_sid=ACCOUNT_SID,
@@ -195,10 +244,14 @@ class Harness:
         """Run the outbound worker once."""
         return await self.helpline.outbound.run_once()
 
+    @property
+    def db(self) -> DirectDb:
+        """The database itself, read and altered directly, as an attacker with a copy would."""
+        return DirectDb.of(self.settings)
+
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Read the database file directly, as an attacker with a copy would."""
-        with sqlite3.connect(self.settings.storage.database) as conn:
-            return list(conn.execute(sql, params))
+        """Read the database directly, as an attacker with a copy would."""
+        return self.db.rows(sql, params)
 
     async def close(self) -> None:
         for client in self._clients:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -53,12 +52,11 @@ async def test_intact_log_verifies_and_head_is_printed(harness: Harness, capsys:
 async def test_tampering_is_caught(harness: Harness, capsys: pytest.CaptureFixture[str], attack: str, sql: str) -> None:
     """Each kind of tampering makes verify fail and name an entry at or before the change."""
     config = await audited_instance(harness)
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        if attack == "reordered":
-            conn.execute("UPDATE audit SET seq = -seq WHERE seq IN (2, 3)")
-            conn.execute("UPDATE audit SET seq = CASE seq WHEN -2 THEN 3 WHEN -3 THEN 2 END WHERE seq < 0")
-        else:
-            conn.execute(sql)
+    if attack == "reordered":
+        harness.db.execute("UPDATE audit SET seq = -seq WHERE seq IN (2, 3)")
+        harness.db.execute("UPDATE audit SET seq = CASE seq WHEN -2 THEN 3 WHEN -3 THEN 2 END WHERE seq < 0")
+    else:
+        harness.db.execute(sql)
     assert await verify(config) == 1
     message = capsys.readouterr().err
     assert "broken at entry" in message
@@ -70,7 +68,6 @@ async def test_truncation_is_caught_with_the_kept_head(harness: Harness, capsys:
     config = await audited_instance(harness)
     await run_cli("audit", "head", "--config", str(config))
     head = capsys.readouterr().out.strip()
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        conn.execute("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)")
+    harness.db.execute("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)")
     assert await verify(config) == 0
     assert await verify(config, "--expect-head", head) == 1

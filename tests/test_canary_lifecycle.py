@@ -19,7 +19,6 @@ Adding a channel is one fixture: a ``CanaryContact`` for it, listed in ``contact
 from __future__ import annotations
 
 import base64
-import sqlite3
 import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from helpline.crypto.keyring import Keyring
 from helpline.errors import CryptoError
 from helpline.settings import Settings
 from tests.conftest import HELPLINE_NUMBER, CapturedLog, Console, Harness
+from tests.direct_db import DirectDb
 from tests.fakes.email_contact import CONTACT_HOST, email_settings, letter, mail
 from tests.fakes.smtp_sink import SmtpSink
 from tests.test_webchat_socket import ChatClient
@@ -232,72 +232,72 @@ def text_forms(text: str) -> list[str]:
     ]
 
 
-def data_files(data_dir: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "master.key"}
+def data_files(data_dir: Path, database: DirectDb) -> dict[str, bytes]:
+    """Every file of the instance but the master key; on PostgreSQL, a dump of its database too."""
+    files = {p.name: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "master.key"}
+    if database.postgres:
+        files["pg_dump"] = database.dump()
+    return files
 
 
-def assert_nowhere(data_dir: Path, needles: list[str], moment: str) -> None:
-    for name, content in data_files(data_dir).items():
+def assert_nowhere(data_dir: Path, database: DirectDb, needles: list[str], moment: str) -> None:
+    for name, content in data_files(data_dir, database).items():
         lowered = content.lower()
         for needle in needles:
             assert needle.lower().encode() not in lowered, f"{needle!r} found in {name} ({moment})"
             assert needle.encode("utf-16-le") not in content, f"{needle!r} (UTF-16) found in {name} ({moment})"
 
 
-def openable(database: Path, keyring: Keyring) -> list[tuple[str, str, str]]:
+def openable(database: DirectDb, keyring: Keyring) -> list[tuple[str, str, str]]:
     """Every ciphertext in the database that opens with any key the server holds: (table, column, plaintext).
 
     Tried with every master key version (wrapped keys), every secret box key, and every data key that still
     unwraps, under every context the row could name (its table, any of its text values, the column).
     """
     keys = [keyring.kek(v) for v in keyring.versions] + [keyring.subkey("secretbox", v) for v in keyring.versions]
-    with sqlite3.connect(database) as conn:
-        for table in ("conversations", "records"):
-            for row_id, wrapped in conn.execute(f"SELECT id, data_key FROM {table} WHERE data_key IS NOT NULL"):  # noqa: S608 - fixed names
-                for kek in keys:
-                    try:
-                        keys.append(envelope.open_(kek, bytes(wrapped), envelope.context(table, row_id, "data_key")))
-                    except CryptoError:
-                        continue
-        opened = []
-        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            cursor = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - names from sqlite_master
-            columns = [d[0] for d in cursor.description]
-            for row in cursor:
-                texts = [value for value in row if isinstance(value, str)]
-                for column, value in zip(columns, row, strict=True):
-                    if not isinstance(value, bytes) or len(value) < 17 + 16 or value[0] != envelope.FORMAT:
-                        continue
-                    for key in keys:
-                        for text in texts:
-                            try:
-                                plain = envelope.open_(key, value, envelope.context(table, text, column))
-                            except CryptoError:
-                                continue
-                            opened.append((table, column, plain.decode("utf-8", "replace")))
+    for table in ("conversations", "records"):
+        for row_id, wrapped in database.rows(f"SELECT id, data_key FROM {table} WHERE data_key IS NOT NULL"):  # noqa: S608 - fixed names
+            for kek in keys:
+                try:
+                    keys.append(envelope.open_(kek, bytes(wrapped), envelope.context(table, row_id, "data_key")))
+                except CryptoError:
+                    continue
+    opened = []
+    for table in database.tables():
+        columns, rows = database.table(table)
+        for row in rows:
+            texts = [value for value in row if isinstance(value, str)]
+            for column, value in zip(columns, row, strict=True):
+                if not isinstance(value, bytes) or len(value) < 17 + 16 or value[0] != envelope.FORMAT:
+                    continue
+                for key in keys:
+                    for text in texts:
+                        try:
+                            plain = envelope.open_(key, value, envelope.context(table, text, column))
+                        except CryptoError:
+                            continue
+                        opened.append((table, column, plain.decode("utf-8", "replace")))
     return opened
 
 
-def ciphertexts_of(database: Path, conversation_ids: list[str]) -> list[bytes]:
+def ciphertexts_of(database: DirectDb, conversation_ids: list[str]) -> list[bytes]:
     """Every sealed value that belongs to these conversations, as stored now."""
     marks = ", ".join("?" * len(conversation_ids))
     found: list[bytes] = []
-    with sqlite3.connect(database) as conn:
-        for table, column in (
-            ("messages", "body"),
-            ("messages", "provider_id"),
-            ("notes", "body"),
-            ("whispers", "body"),
-            ("vault", "address"),
-            ("vault", "reply_context"),
-            ("escalations", "note"),
-            ("escalations", "decision_note"),
-            ("conversations", "data_key"),
-        ):
-            key_column = "id" if table == "conversations" else "conversation_id"
-            query = f"SELECT {column} FROM {table} WHERE {key_column} IN ({marks}) AND {column} IS NOT NULL"  # noqa: S608 - fixed names
-            found += [bytes(value) for (value,) in conn.execute(query, conversation_ids) if value]
+    for table, column in (
+        ("messages", "body"),
+        ("messages", "provider_id"),
+        ("notes", "body"),
+        ("whispers", "body"),
+        ("vault", "address"),
+        ("vault", "reply_context"),
+        ("escalations", "note"),
+        ("escalations", "decision_note"),
+        ("conversations", "data_key"),
+    ):
+        key_column = "id" if table == "conversations" else "conversation_id"
+        query = f"SELECT {column} FROM {table} WHERE {key_column} IN ({marks}) AND {column} IS NOT NULL"  # noqa: S608 - fixed names
+        found += [bytes(value) for (value,) in database.rows(query, tuple(conversation_ids)) if value]
     return found
 
 
@@ -376,9 +376,9 @@ async def test_nothing_identifying_is_ever_at_rest_and_nothing_survives_retentio
 
     identifiers = [form for c in contacts for i in c.canaries.identifiers for form in identifier_forms(i)]
     texts = [form for c in contacts for t in c.canaries.texts for form in text_forms(t)]
-    assert_nowhere(harness.data_dir, identifiers + texts, "closed")
+    assert_nowhere(harness.data_dir, harness.db, identifiers + texts, "closed")
     keyring = Keyring.load(harness.data_dir / "master.key")
-    database = harness.settings.storage.database
+    database = harness.db
     readable_before = " ".join(plain for _, _, plain in openable(database, keyring))
     assert "CANARY-SMS-IN-1" in readable_before and "CANARY-WEBCHAT-WHISPER" in readable_before
     sealed_before = ciphertexts_of(database, conversation_ids)
@@ -386,14 +386,14 @@ async def test_nothing_identifying_is_ever_at_rest_and_nothing_survives_retentio
     harness.clock.advance(days=31)
     report = await harness.helpline.purger.run_once()
     assert report.conversations == len(contacts)
-    assert_nowhere(harness.data_dir, identifiers + texts, "purged")
+    assert_nowhere(harness.data_dir, harness.db, identifiers + texts, "purged")
     assert openable(database, keyring) == []
-    files = data_files(harness.data_dir)
+    files = data_files(harness.data_dir, database)
     for sealed in sealed_before:
         assert not any(sealed in content for content in files.values()), "a ciphertext outlived the purge"
 
     await harness.close()
-    assert_nowhere(harness.data_dir, identifiers + texts, "stopped")
+    assert_nowhere(harness.data_dir, harness.db, identifiers + texts, "stopped")
     assert captured_log.lines, "the run logged nothing, so the log check would prove nothing"
     for line in captured_log.lines:
         lowered = line.lower()

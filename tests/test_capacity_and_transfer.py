@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.conftest import Harness
 
 
@@ -27,8 +25,7 @@ async def test_take_next_gives_the_longest_waiting(harness: Harness) -> None:
 async def test_take_next_prefers_higher_priority(harness: Harness) -> None:
     """A later conversation with a higher risk band is offered first."""
     ids = await waiting_ids(harness, 2)
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        conn.execute("UPDATE conversations SET priority = 3 WHERE id = ?", (ids[1],))
+    harness.db.execute("UPDATE conversations SET priority = 3 WHERE id = ?", (ids[1],))
     amira = await harness.console("amira")
     assert (await (await amira.post("/api/queue/take")).json())["id"] == ids[1]
 

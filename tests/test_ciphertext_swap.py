@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.conftest import Harness
 
 
@@ -13,8 +11,7 @@ async def test_message_body_swapped_between_conversations(harness: Harness) -> N
     await harness.text("+447700900456", "second texter's words")
     rows = harness.rows("SELECT id, body FROM messages WHERE direction = 'in' ORDER BY created_at, seq")
     (_, first_body), (second_id, _) = rows
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        conn.execute("UPDATE messages SET body = ? WHERE id = ?", (first_body, second_id))
+    harness.db.execute("UPDATE messages SET body = ? WHERE id = ?", (first_body, second_id))
     supervisor = await harness.console("sam", role="supervisor")
     conversation = harness.rows("SELECT conversation_id FROM messages WHERE id = ?", (second_id,))[0][0]
     response = await supervisor.get(f"/api/conversations/{conversation}")
@@ -29,7 +26,6 @@ async def test_vault_swapped_between_conversations(harness: Harness) -> None:
     await harness.text("+447700900123", "one")
     await harness.text("+447700900456", "two")
     (_, first_address), (second, _) = harness.rows("SELECT conversation_id, address FROM vault ORDER BY rowid")
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        conn.execute("UPDATE vault SET address = ? WHERE conversation_id = ?", (first_address, second))
+    harness.db.execute("UPDATE vault SET address = ? WHERE conversation_id = ?", (first_address, second))
     await harness.send_outbox()
     assert [m["To"] for m in harness.twilio.created] == ["+447700900123"]

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
@@ -71,8 +70,7 @@ async def test_what_a_stop_left_is_routed_at_the_next_start(harness: Harness) ->
 async def test_a_message_that_cannot_be_routed_is_kept_and_set_aside(harness: Harness) -> None:
     """A row that does not open is retried, then set aside after MAX_ATTEMPTS failures: kept, counted, never dropped."""
     assert (await harness.post_webhook("/webhooks/twilio/sms", _forms(harness), route=False)).status == 200
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        conn.execute("UPDATE intake SET sealed = zeroblob(64)")
+    harness.db.execute("UPDATE intake SET sealed = ?", (bytes(64),))
     restarted = build(harness.settings, harness.clock)
     await restarted.store.open()
     try:

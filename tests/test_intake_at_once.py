@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from helpline.app import build
 from helpline.core.models import Inbound
@@ -93,8 +92,7 @@ async def test_a_message_whose_routing_at_once_fails_is_kept_in_the_table(
 ) -> None:
     """Routing fails (the conversation's key does not open): the webhook is still answered, the message kept."""
     assert (await harness.text(TEXTER, "before")).status == 200
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        conn.execute("UPDATE conversations SET data_key = zeroblob(64)")
+    harness.db.execute("UPDATE conversations SET data_key = ?", (bytes(64),))
     restarted = build(harness.settings, harness.clock)  # no data key cached: it must be unwrapped, and fails
     await restarted.store.open()
     try:

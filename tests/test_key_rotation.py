@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -108,14 +106,11 @@ async def test_retiring_shreds_what_old_backups_hold(harness: Harness) -> None:
     """A database copied before the rotation cannot be opened with the key file once version 1 is retired."""
     volunteer = await harness.console("amira")
     await text_and_take(harness, volunteer, OPEN_NUMBER, "BACKUP secret words")
-    backup = harness.data_dir.parent / "backup.db"
-    await harness.helpline.store.checkpoint()
-    shutil.copy(harness.settings.storage.database, backup)
+    # What a backup taken now holds: the conversation's data key wrapped by version 1.
+    [(conversation_id, wrapped, version)] = harness.rows("SELECT id, data_key, kek_version FROM conversations")
     assert await keys(harness, "rotate") == 0
     assert await keys(harness, "retire", "1") == 0
     keyring = Keyring.load(harness.data_dir / "master.key")
-    with sqlite3.connect(backup) as conn:
-        [(conversation_id, wrapped, version)] = conn.execute("SELECT id, data_key, kek_version FROM conversations")
     assert version == 1
     with pytest.raises(MasterKeyError):
         DataKeys(keyring).check(KeyRef("conversations", conversation_id, bytes(wrapped), version))
@@ -138,10 +133,9 @@ async def test_verify_names_a_key_that_does_not_open(harness: Harness, capsys: p
     volunteer = await harness.console("amira")
     conversation_id = await text_and_take(harness, volunteer, OPEN_NUMBER, "hello")
     await harness.close()
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        [(wrapped,)] = conn.execute("SELECT data_key FROM conversations WHERE id = ?", (conversation_id,))
-        altered = bytes(wrapped[:-1]) + bytes([wrapped[-1] ^ 1])
-        conn.execute("UPDATE conversations SET data_key = ? WHERE id = ?", (altered, conversation_id))
+    [(wrapped,)] = harness.rows("SELECT data_key FROM conversations WHERE id = ?", (conversation_id,))
+    altered = bytes(wrapped[:-1]) + bytes([wrapped[-1] ^ 1])
+    harness.db.execute("UPDATE conversations SET data_key = ? WHERE id = ?", (altered, conversation_id))
     assert await keys(harness, "verify") == 1
     assert f"conversations {conversation_id}: it does not authenticate" in capsys.readouterr().err
 

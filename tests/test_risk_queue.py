@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.conftest import CapturedLog, Harness
 
 CALM = "+447700900101"
@@ -12,15 +10,13 @@ AT_RISK = "+447700900102"
 
 def text_values(harness: Harness) -> str:
     """Every text value in every table of the database, joined: what a copy of the file would show."""
-    with sqlite3.connect(harness.settings.storage.database) as conn:
-        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        values = [
-            value
-            for table in tables
-            for row in conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - table names come from sqlite_master
-            for value in row
-            if isinstance(value, str)
-        ]
+    values = [
+        value
+        for table in harness.db.tables()
+        for row in harness.rows(f"SELECT * FROM {table}")  # noqa: S608 - table names come from the catalogue
+        for value in row
+        if isinstance(value, str)
+    ]
     return "\n".join(values)
 
 

@@ -77,7 +77,9 @@ class Closer:
         now = self._clock.now()
 
         async def work(tx: Tx) -> None:
-            conversation = await tx.conversations.get(conversation_id)
+            # Locked: a reply being queued now waits, then finds the conversation closed (and no vault entry is
+            # deleted under a reply that is still in the outbox).
+            conversation = await tx.conversations.lock(conversation_id)
             if conversation is None:
                 raise NotFound("There is no such conversation.")
             if conversation.status == "closed":

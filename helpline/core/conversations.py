@@ -37,7 +37,7 @@ from helpline.core.models import (
 from helpline.core.ports import Cipher, Notifier, Pseudonymizer, Store, Tx
 from helpline.core.risk import Band, RiskScanner, Signal
 from helpline.core.threads import keep_reply_context, thread_keys
-from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
+from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreError
 
 SYSTEM = "system"
 # A supervisor monitoring a conversation is audited at most this often, not on every refresh.
@@ -187,6 +187,13 @@ class Conversations:
         opened = conversation is None
         if conversation is None:
             conversation = await self._open(tx, inbound, routes[0], now, events)
+            opened = conversation is not None
+        if conversation is None:
+            # A first message from the same sender, in another unit, opened it a moment ago: join that one.
+            conversation = await tx.conversations.find_by_route(routes[0])
+            if conversation is None:  # pragma: no cover - the route's insert saw it committed
+                raise StoreError("the conversation this message belongs to could not be found")
+        elif opened:
             for blind_index in self._pseudonyms.blind_index_candidates(inbound.channel, inbound.address):
                 returning = await tx.records.find(blind_index)
                 if returning is not None:
@@ -223,7 +230,10 @@ class Conversations:
         events.append(ConversationOpened(conversation.id))
         return await tx.conversations.get(conversation.id)
 
-    async def _open(self, tx: Tx, inbound: Inbound, route: bytes, now: datetime, events: list[Event]) -> Conversation:
+    async def _open(
+        self, tx: Tx, inbound: Inbound, route: bytes, now: datetime, events: list[Event]
+    ) -> Conversation | None:
+        """A new conversation for this sender; None if a concurrent first message from them opened one already."""
         conversation_id = new_id()
         conversation = Conversation(
             id=conversation_id,
@@ -240,7 +250,9 @@ class Conversations:
             last_seq=0,
         )
         await tx.conversations.insert(conversation)
-        await tx.conversations.add_route(route, conversation_id)
+        if not await tx.conversations.add_route(route, conversation_id):
+            await tx.conversations.discard(conversation_id)
+            return None
         assert conversation.key is not None  # noqa: S101 - just created above
         sealed = self._cipher.seal(conversation.key, "vault", conversation_id, "address", inbound.address)
         await tx.conversations.put_vault(conversation_id, sealed)
@@ -307,7 +319,8 @@ class Conversations:
         events: list[Event] = []
 
         async def work(tx: Tx) -> str:
-            conversation = await self._visible(tx, user, conversation_id)
+            events.clear()
+            conversation = await self._visible(tx, user, conversation_id, lock=True)
             if conversation.status == "closed":
                 raise Conflict("This conversation is closed.")
             joined = user.is_supervisor and await tx.oversight.joined(conversation_id, user.id)
@@ -393,9 +406,10 @@ class Conversations:
             delivery_error=stored.delivery_error,
         )
 
-    async def _visible(self, tx: Tx, user: User, conversation_id: str) -> Conversation:
+    async def _visible(self, tx: Tx, user: User, conversation_id: str, *, lock: bool = False) -> Conversation:
         """The conversation, if this user may see it: a waiting one, their own, or any for supervisors."""
-        conversation = await tx.conversations.get(conversation_id)
+        conversations = tx.conversations
+        conversation = await (conversations.lock if lock else conversations.get)(conversation_id)
         if conversation is None:
             raise NotFound("There is no such conversation.")
         if user.is_supervisor or conversation.assignee_id == user.id or conversation.status == "waiting":

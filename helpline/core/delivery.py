@@ -79,8 +79,10 @@ class Delivery:
         events: list[Event] = []
 
         async def work(tx: Tx) -> Job | None:
-            item = await tx.outbox.get(item_id)
-            if item is None or item.state not in ("pending", "sending") or item.next_attempt_at > now:
+            events.clear()
+            # Locked until this unit ends; None if another worker is starting it: never sent twice.
+            item = await tx.outbox.claim(item_id, now)
+            if item is None:
                 return None
             if item.attempts >= self._backoff.max_attempts:
                 await self._finish(tx, item, "failed", "too_many_attempts", events)
@@ -118,6 +120,7 @@ class Delivery:
         events: list[Event] = []
 
         async def work(tx: Tx) -> None:
+            events.clear()
             conversation = await tx.conversations.get(item.conversation_id)
             if conversation is not None and conversation.key is not None:
                 sealed = self._cipher.seal(conversation.key, "messages", item.message_id, "provider_id", provider_id)
@@ -133,6 +136,7 @@ class Delivery:
         events: list[Event] = []
 
         async def work(tx: Tx) -> None:
+            events.clear()
             if item.attempts >= self._backoff.max_attempts:
                 await self._finish(tx, item, "failed", code, events)
                 return
@@ -147,6 +151,7 @@ class Delivery:
         events: list[Event] = []
 
         async def work(tx: Tx) -> None:
+            events.clear()
             await self._set_delivery(tx, item.message_id, "unknown", None, events)
 
         await self._store.write(work)
@@ -155,7 +160,12 @@ class Delivery:
     async def failed(self, item: OutboxItem, code: str) -> None:
         """A permanent failure, shown to the volunteer with the provider's code."""
         events: list[Event] = []
-        await self._store.write(lambda tx: self._finish(tx, item, "failed", code, events))
+
+        async def work(tx: Tx) -> None:
+            events.clear()
+            await self._finish(tx, item, "failed", code, events)
+
+        await self._store.write(work)
         self._publish(events)
 
     async def status_callback(self, item_id: str, status: str, error_code: str | None) -> bool:
@@ -173,6 +183,7 @@ class Delivery:
         events: list[Event] = []
 
         async def work(tx: Tx) -> bool:
+            events.clear()
             item = await tx.outbox.get(item_id)
             if item is None:
                 return False

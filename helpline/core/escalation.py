@@ -227,6 +227,8 @@ class Escalations:
         events: list[Event] = []
 
         async def work(tx: Tx) -> int:
+            events.clear()
+            # Locked, skipping any another worker holds: each re-alert (and on-call text) is made once.
             due = await tx.escalations.due_alerts(now)
             for escalation in due:
                 notify = escalation.oncall_notified_at is None and bool(self._oncall.channel)

@@ -1,9 +1,19 @@
 """The interfaces the core owns; ``store/``, ``crypto/`` and ``bus`` implement them.
 
-A ``Store`` runs a unit of work against a ``Tx``. ``write`` work is serialized and committed in groups:
-it must only touch the ``Tx`` (no network, no sleeping), it runs inside its own savepoint so a failure
-undoes only its own changes, and ``write`` returns only after the group's commit is durable. Side effects
-(events, sends) happen after it returns.
+A ``Store`` runs a unit of work against a ``Tx``. ``write`` work is atomic: a failure undoes only its own
+changes, and ``write`` returns only after its commit is durable. It must only touch the ``Tx`` (no network, no
+sleeping), and it may be run more than once (a unit that lost a race to another writer is run again), so
+anything it collects for afterwards is rebuilt inside it. Side effects (events, sends) happen after it returns.
+
+Several writers may run at once (PostgreSQL; SQLite runs one at a time). So no decision in core rests on a
+read that another writer could change before the write it leads to. Every such read is one of:
+
+- an atomic statement that decides and writes at once (``claim``, ``close``, ``reopen``, ``remember``);
+- a row lock held until the unit ends (``lock``, and the reads whose docstrings say they lock);
+- a claim that skips what another unit holds (``OutboxRepo.claim``, ``due_alerts``, ``next_waiting``);
+- an insert that yields to a concurrent one (``add_route``), followed by a read.
+
+Reads through ``Store.read`` take no locks and see one consistent snapshot.
 """
 
 from __future__ import annotations
@@ -41,9 +51,20 @@ T = TypeVar("T")
 
 class ConversationRepo(Protocol):
     async def get(self, conversation_id: str) -> Conversation | None: ...
-    async def find_by_route(self, pseudonym: bytes) -> Conversation | None: ...
+    async def lock(self, conversation_id: str) -> Conversation | None:
+        """The conversation, its row locked until the unit ends: closing, replying and reopening take turns."""
+
+    async def find_by_route(self, pseudonym: bytes) -> Conversation | None:
+        """The conversation this pseudonym routes to; in a write, the conversation and its route stay locked."""
+
     async def insert(self, conversation: Conversation) -> None: ...
-    async def add_route(self, pseudonym: bytes, conversation_id: str) -> None: ...
+    async def add_route(self, pseudonym: bytes, conversation_id: str) -> bool:
+        """Route the pseudonym to the conversation; False if it already routes to another (one that a concurrent
+        first message from the same sender opened): then ``discard`` this one and use that one."""
+
+    async def discard(self, conversation_id: str) -> None:
+        """Delete a conversation inserted by this unit that nothing refers to yet."""
+
     async def remove_route(self, conversation_id: str) -> None:
         """Forget how to find this conversation: its routing pseudonym and its thread keys."""
 
@@ -51,7 +72,8 @@ class ConversationRepo(Protocol):
     async def get_vault(self, conversation_id: str) -> bytes | None: ...
     async def delete_vault(self, conversation_id: str) -> None: ...
     async def find_by_thread(self, keys: Sequence[bytes]) -> Conversation | None:
-        """The conversation one of these thread keys belongs to (kept, like a route, while it is routable)."""
+        """The conversation one of these thread keys belongs to (kept, like a route, while it is routable);
+        in a write, locked like ``find_by_route``."""
 
     async def add_thread_key(self, key: bytes, conversation_id: str) -> None: ...
     async def put_reply_context(self, conversation_id: str, sealed_context: bytes) -> None:
@@ -65,14 +87,17 @@ class ConversationRepo(Protocol):
     async def next_seq(self, conversation_id: str, band: int = 0) -> int:
         """Reserve the conversation's next message sequence number, raising its priority to ``band``.
 
-        The priority becomes ``band`` if that is higher (a message's risk band); it is never lowered.
+        The priority becomes ``band`` if that is higher (a message's risk band); it is never lowered. The
+        conversation's row stays locked until the unit ends, so messages commit in sequence order: a reader that
+        has seen sequence number N never later finds a new message below it.
         """
 
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:
         """Waiting conversations by priority then wait, then the ones ``user_id`` holds."""
 
     async def next_waiting(self) -> Conversation | None:
-        """The waiting, unassigned conversation to offer next: highest priority, then longest wait."""
+        """The waiting, unassigned conversation to offer next: highest priority, then longest wait. In a write it
+        is locked, and one that another unit has locked is passed over."""
 
     async def count_active(self, user_id: str) -> int: ...
     async def assign(self, conversation_id: str, user_id: str) -> bool:
@@ -137,6 +162,10 @@ class IntakeRepo(Protocol):
 class OutboxRepo(Protocol):
     async def add(self, item: OutboxItem) -> None: ...
     async def get(self, item_id: str) -> OutboxItem | None: ...
+    async def claim(self, item_id: str, now: datetime) -> OutboxItem | None:
+        """The item, locked until the unit ends, if it is pending or sending and due; None if it is not, or if
+        another unit is starting it now (so of two workers only one sends it)."""
+
     async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
         """Items in state pending or sending whose next attempt time has come, oldest first."""
 
@@ -147,6 +176,9 @@ class OutboxRepo(Protocol):
 
 class UserRepo(Protocol):
     async def get(self, user_id: str) -> User | None: ...
+    async def lock(self, user_id: str) -> None:
+        """Lock the user's row until the unit ends: capacity checks for one volunteer take turns."""
+
     async def by_name(self, username: str) -> User | None: ...
     async def insert(self, user: User, now: datetime) -> bool:
         """False if the username is taken."""
@@ -182,7 +214,7 @@ class SessionRepo(Protocol):
 
 class AuditRepo(Protocol):
     async def append(self, entry: AuditEntry) -> None:
-        """Add an entry to the end of the hash chain."""
+        """Add an entry to the end of the hash chain; appends take turns, so the chain never forks."""
 
     async def rows(self) -> list[StoredAuditRow]:
         """Every entry in order, with the hashes stored beside it."""
@@ -234,7 +266,8 @@ class EscalationRepo(Protocol):
     ) -> bool: ...
     async def close(self, escalation_id: str, user_id: str, now: datetime) -> bool: ...
     async def due_alerts(self, now: datetime) -> list[Escalation]:
-        """Raised, unacknowledged escalations whose next alert time has come."""
+        """Raised, unacknowledged escalations whose next alert time has come; in a write they are locked, and those
+        another unit holds are passed over (so each re-alert is made once)."""
 
     async def alerted(self, escalation_id: str, next_alert_at: datetime, oncall_notified: datetime | None) -> None: ...
 
@@ -261,6 +294,10 @@ class OversightRepo(Protocol):
 class StaffNotificationRepo(Protocol):
     async def add(self, notification: StaffNotification, now: datetime) -> None: ...
     async def due(self, now: datetime, limit: int) -> list[StaffNotification]: ...
+    async def claim(self, notification_id: str, now: datetime, retry_at: datetime) -> StaffNotification | None:
+        """Count an attempt and put the next one at ``retry_at``, if the notification is still pending and due;
+        None if it is not (another worker has just started it)."""
+
     async def update(self, notification_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None: ...
 
 
@@ -275,7 +312,8 @@ class RetentionRepo(Protocol):
         """Closed conversations, closed before then, that still have a route, thread keys or a vault entry."""
 
     async def forget_address(self, conversation_id: str) -> None:
-        """Delete a closed conversation's route and thread keys, and its vault entry unless a reply is pending."""
+        """Delete a closed conversation's route and thread keys, and its vault entry unless a reply is pending;
+        nothing if a message has reopened it meanwhile."""
 
     async def transcripts_due(self, closed_before: datetime, held_before: datetime, limit: int) -> list[str]:
         """Closed, unshredded conversations past retention and not held by a safeguarding escalation."""
@@ -284,7 +322,8 @@ class RetentionRepo(Protocol):
         """True while an escalation is open, or the last one closed after ``held_before``."""
 
     async def shred_conversation(self, conversation_id: str, now: datetime) -> bool:
-        """Destroy a closed conversation's transcript and data key; False if it was not closed or already done."""
+        """Destroy a closed conversation's transcript and data key; False if it was not closed (a message reopened
+        it meanwhile) or already done."""
 
     async def records_due(self, last_contact_before: datetime, limit: int) -> list[str]:
         """Live records whose consent and every linked conversation's close came before then."""

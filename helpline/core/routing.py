@@ -1,9 +1,10 @@
 """Who answers whom: claiming, taking the next conversation, capacity, and transfers.
 
 A volunteer holds at most ``max_concurrent`` conversations. Claims cannot collide: the store assigns a
-conversation only ``WHERE assignee IS NULL``, inside the writer's serialized transaction, so of two
-volunteers claiming at once exactly one wins. **Take next** picks the waiting conversation with the
-highest risk band, then the longest wait.
+conversation in one statement, only ``WHERE assignee IS NULL``, so of two volunteers claiming at once exactly
+one wins. The capacity check runs under the volunteer's row lock, so two claims by one volunteer at once are
+counted one after the other. **Take next** picks the waiting conversation with the highest risk band, then the
+longest wait, passing over one that another volunteer's take-next is claiming at that moment.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Routing:
             candidate = await tx.conversations.next_waiting()
             if candidate is None:
                 raise NotFound("No one is waiting.")
-            if not await tx.conversations.claim(candidate.id, user.id):  # pragma: no cover - writes are serialized
+            if not await tx.conversations.claim(candidate.id, user.id):  # pragma: no cover - next_waiting locked it
                 raise Conflict("That conversation was just taken; try again.")
             await tx.audit.append(AuditEntry(now, user.id, Action.CONVERSATION_CLAIMED, candidate.id))
             return await self._reload(tx, candidate.id)
@@ -84,6 +85,7 @@ class Routing:
         events: list[Event] = []
 
         async def work(tx: Tx) -> Conversation:
+            events.clear()
             conversation = await tx.conversations.get(conversation_id)
             if conversation is None:
                 raise NotFound("There is no such conversation.")
@@ -101,6 +103,7 @@ class Routing:
                     raise InvalidInput("They already hold this conversation.")
                 if target.availability != "available":
                     raise Conflict(f"{target.username} is not available.")
+                await tx.users.lock(target.id)
                 if await tx.conversations.count_active(target.id) >= self.max_concurrent:
                     raise Conflict(f"{target.username} already holds as many conversations as they can.")
                 await tx.conversations.assign(conversation_id, target.id)
@@ -122,6 +125,7 @@ class Routing:
         return moved
 
     async def _check_capacity(self, tx: Tx, user: User) -> None:
+        await tx.users.lock(user.id)
         if await tx.conversations.count_active(user.id) >= self.max_concurrent:
             raise Conflict(
                 f"You already hold {self.max_concurrent} conversations. Close or transfer one before taking another."

@@ -23,13 +23,14 @@ class StaffNotices:
         now = self._clock.now()
         return await self._store.read(lambda tx: tx.staff_notifications.due(now, limit))
 
-    async def start(self, notice: StaffNotification) -> StaffNotification:
-        """Count the attempt durably before sending; a crash then waits out the unconfirmed period."""
+    async def start(self, notice: StaffNotification) -> StaffNotification | None:
+        """Count the attempt durably before sending; a crash then waits out the unconfirmed period.
+
+        None if it is no longer due: another worker started it first, and only that one sends it.
+        """
         now = self._clock.now()
-        attempts = notice.attempts + 1
         retry_at = now + self._backoff.unconfirmed_wait
-        await self._store.write(lambda tx: tx.staff_notifications.update(notice.id, "pending", attempts, retry_at))
-        return StaffNotification(notice.id, notice.channel, notice.body, "pending", attempts, retry_at)
+        return await self._store.write(lambda tx: tx.staff_notifications.claim(notice.id, now, retry_at))
 
     async def sent(self, notice: StaffNotification) -> None:
         await self._set(notice, "done", notice.next_attempt_at)

@@ -1,4 +1,9 @@
-"""Numbered SQL migrations: ``migrations/NNNN_name.sql``, applied in order, each exactly once."""
+"""Numbered SQL migrations, applied in order, each exactly once.
+
+Each engine has its own folder (``store/migrations/`` for SQLite, ``store/postgres/migrations/`` for
+PostgreSQL), with the same numbers and names: version N is the same schema on both, written for each engine
+(``bytea`` and ``timestamptz`` where SQLite has BLOB and text, identity columns, partial indexes).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +21,10 @@ class Migration:
     sql: str
 
 
-def all_migrations() -> list[Migration]:
-    """Every migration shipped with the package, in version order."""
+def all_migrations(package: str = "helpline.store") -> list[Migration]:
+    """Every migration shipped in ``package``'s ``migrations`` folder, in version order."""
     found = []
-    for entry in resources.files("helpline.store").joinpath("migrations").iterdir():
+    for entry in resources.files(package).joinpath("migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
@@ -28,3 +33,9 @@ def all_migrations() -> list[Migration]:
     if len(set(versions)) != len(versions):
         raise RuntimeError(f"two migrations share a number: {versions}")
     return found
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a migration into statements (migrations contain no semicolons inside literals or comments)."""
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

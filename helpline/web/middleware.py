@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from helpline.errors import PublicError
+from helpline.errors import PublicError, StoreUnavailable
 from helpline.log import get_logger
 
 log = get_logger("helpline.http")
@@ -74,6 +74,13 @@ async def _answer(request: web.Request, handler: Handler, request_id: str) -> we
         response = error_response(exc.status, exc.public_message, request_id, exc.details)
         if "retry_after" in exc.details:
             response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
+    except StoreUnavailable:
+        # The database is restarting or out of reach: nothing was half-written (the transaction did not commit).
+        log.error("http.store_unavailable")
+        message = f"The service is briefly unavailable. Please try again; if it goes on, quote request {request_id}."
+        response = error_response(503, message, request_id)
+        response.headers["Retry-After"] = "5"
         return response
     except web.HTTPException as exc:
         if exc.status < 400:

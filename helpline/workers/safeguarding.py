@@ -44,6 +44,8 @@ class SafeguardingWorker:
                 await self._notices.failed(notice)
                 continue
             started = await self._notices.start(notice)
+            if started is None:
+                continue
             try:
                 await sender.send(self._oncall_address, started.body, started.id)
             except PermanentProviderError as exc:

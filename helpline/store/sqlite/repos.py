@@ -71,6 +71,10 @@ class SqliteConversations:
         rows = list(await self._conn.execute_fetchall(f"{_CONVERSATION} WHERE c.id = ?", (conversation_id,)))
         return _conversation(rows[0]) if rows else None
 
+    async def lock(self, conversation_id: str) -> Conversation | None:
+        # One writer at a time (BEGIN IMMEDIATE): the whole unit holds the database's write lock already.
+        return await self.get(conversation_id)
+
     async def find_by_route(self, pseudonym: bytes) -> Conversation | None:
         rows = list(
             await self._conn.execute_fetchall(
@@ -98,10 +102,15 @@ class SqliteConversations:
             ),
         )
 
-    async def add_route(self, pseudonym: bytes, conversation_id: str) -> None:
-        await self._conn.execute(
-            "INSERT INTO routes (pseudonym, conversation_id) VALUES (?, ?)", (pseudonym, conversation_id)
+    async def add_route(self, pseudonym: bytes, conversation_id: str) -> bool:
+        cursor = await self._conn.execute(
+            "INSERT INTO routes (pseudonym, conversation_id) VALUES (?, ?) ON CONFLICT (pseudonym) DO NOTHING",
+            (pseudonym, conversation_id),
         )
+        return cursor.rowcount == 1
+
+    async def discard(self, conversation_id: str) -> None:
+        await self._conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     async def remove_route(self, conversation_id: str) -> None:
         await self._conn.execute("DELETE FROM routes WHERE conversation_id = ?", (conversation_id,))
@@ -412,6 +421,15 @@ class SqliteOutbox:
         rows = list(await self._conn.execute_fetchall("SELECT * FROM outbox WHERE id = ?", (item_id,)))
         return self._item(rows[0]) if rows else None
 
+    async def claim(self, item_id: str, now: datetime) -> OutboxItem | None:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT * FROM outbox WHERE id = ? AND state IN ('pending', 'sending') AND next_attempt_at <= ?",
+                (item_id, to_text(now)),
+            )
+        )
+        return self._item(rows[0]) if rows else None
+
     async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
         rows = await self._conn.execute_fetchall(
             "SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?"
@@ -458,6 +476,9 @@ class SqliteUsers:
     async def get(self, user_id: str) -> User | None:
         rows = list(await self._conn.execute_fetchall("SELECT * FROM users WHERE id = ?", (user_id,)))
         return _user(rows[0]) if rows else None
+
+    async def lock(self, user_id: str) -> None:
+        """Nothing to do: the unit holds the database's write lock (BEGIN IMMEDIATE) already."""
 
     async def by_name(self, username: str) -> User | None:
         rows = list(await self._conn.execute_fetchall("SELECT * FROM users WHERE username = ?", (username,)))

@@ -257,15 +257,26 @@ class SqliteStaffNotifications:
             " ORDER BY next_attempt_at LIMIT ?",
             (to_text(now), limit),
         )
-        return [
-            StaffNotification(
-                row["id"], row["channel"], row["body"], row["state"], row["attempts"], from_text(row["next_attempt_at"])
+        return [_notification(row) for row in rows]
+
+    async def claim(self, notification_id: str, now: datetime, retry_at: datetime) -> StaffNotification | None:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "UPDATE staff_notifications SET attempts = attempts + 1, next_attempt_at = ?"
+                " WHERE id = ? AND state = 'pending' AND next_attempt_at <= ? RETURNING *",
+                (to_text(retry_at), notification_id, to_text(now)),
             )
-            for row in rows
-        ]
+        )
+        return _notification(rows[0]) if rows else None
 
     async def update(self, notification_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None:
         await self._conn.execute(
             "UPDATE staff_notifications SET state = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
             (state, attempts, to_text(next_attempt_at), notification_id),
         )
+
+
+def _notification(row: sqlite3.Row) -> StaffNotification:
+    return StaffNotification(
+        row["id"], row["channel"], row["body"], row["state"], row["attempts"], from_text(row["next_attempt_at"])
+    )
