@@ -20,6 +20,7 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from helpline import cli_lifecycle as lifecycle_commands
+from helpline import cli_storage as storage_commands
 from helpline import log
 from helpline import settings as settings_module
 from helpline.app import Helpline, build, build_app, open_store
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_options(bench)
     bench.set_defaults(run=bench_command.main)
     lifecycle_commands.add_commands(commands, _config_option)
+    storage_commands.add_commands(commands, _config_option)
     return parser
 
 

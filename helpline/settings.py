@@ -272,7 +272,8 @@ def load(
     return settings
 
 
-def _check_database_url(storage: StorageSettings) -> None:
+def check_database_url(storage: StorageSettings) -> None:
+    """A PostgreSQL URL, when one is set, that holds no password; the pool sizes and timeout in range."""
     url = storage.database_url
     if not url:
         return
@@ -306,7 +307,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("storage.synchronous: must be NORMAL, FULL or EXTRA")
     if settings.storage.max_batch < 1:
         raise ConfigError("storage.max_batch: must be at least 1")
-    _check_database_url(settings.storage)
+    check_database_url(settings.storage)
     if settings.log.level.lower() not in {"debug", "info", "warning", "error"}:
         raise ConfigError("log.level: must be debug, info, warning or error")
     if settings.sms.max_body_chars < 1:

@@ -71,7 +71,8 @@ def _converter(pg_type: str) -> Callable[[Any], Any]:
 async def copy_sqlite_to_postgres(source: Path, conn: asyncpg.Connection) -> CopyReport:
     """Copy every table of the SQLite file at ``source`` into the (empty, migrated) database on ``conn``."""
     await schema.check(conn)
-    with sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True) as lite:
+    with _read_only(source) as lite:
+        lite.execute("BEGIN")  # one snapshot for the whole copy
         version = lite.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
         if version != schema.latest_version():
             raise StoreError(
@@ -89,6 +90,12 @@ async def copy_sqlite_to_postgres(source: Path, conn: asyncpg.Connection) -> Cop
                 if copied != count:
                     raise StoreError(f"{table}: {count} rows in SQLite but {copied} copied")
     return report
+
+
+def _read_only(source: Path) -> sqlite3.Connection:
+    if not source.exists():
+        raise StoreError(f"there is no SQLite database at {source}")
+    return sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
 
 
 async def _refuse_non_empty(conn: asyncpg.Connection) -> None:

@@ -26,6 +26,7 @@ from helpline.clock import Clock, to_text
 from helpline.core.ports import Tx
 from helpline.errors import StoreError
 from helpline.log import get_logger
+from helpline.store.engine import SQLITE
 from helpline.store.migrations import all_migrations
 from helpline.store.sqlite.connection import WriterConnection
 from helpline.store.sqlite.repos import SqliteTx
@@ -42,6 +43,8 @@ class _Job:
 
 class SqliteStore:
     """Implements ``core.ports.Store`` on one SQLite file."""
+
+    engine = SQLITE
 
     def __init__(self, path: Path, clock: Clock, *, synchronous: str = "FULL", max_batch: int = 256) -> None:
         self._path = path
