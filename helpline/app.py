@@ -54,6 +54,7 @@ from helpline.crypto.totp import TotpCodes
 from helpline.errors import ConfigError
 from helpline.settings import Settings
 from helpline.store.postgres.database import PostgresStore
+from helpline.store.postgres.notifier import PgNotifier
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
 from helpline.web.api_admin import AdminApi
@@ -83,6 +84,7 @@ class Helpline:
     clock: Clock
     store: SqliteStore | PostgresStore
     bus: InProcessBus
+    notifier: InProcessBus | PgNotifier
     accounts: Accounts
     conversations: Conversations
     intake: Intake
@@ -112,11 +114,15 @@ class Helpline:
 
     async def open(self) -> None:
         await self.store.open()
+        if isinstance(self.notifier, PgNotifier):
+            await self.notifier.start()
         await self.hours.load()
         await self.sms_sender.start()
 
     async def close(self) -> None:
         await self.sms_sender.close()
+        if isinstance(self.notifier, PgNotifier):
+            await self.notifier.stop()
         await self.store.close()
 
 
@@ -134,13 +140,14 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     kept = settings.retention
     vault_grace = timedelta(minutes=kept.vault_grace_minutes)
     bus = InProcessBus()
+    notifier = _notifier(settings, store, bus, clock)
     auth = settings.auth
     accounts = Accounts(
         store,
         Passwords(auth.password_time_cost, auth.password_memory_kib),
         box,
         TotpCodes(),
-        bus,
+        notifier,
         clock,
         SignInPolicy(
             idle=timedelta(minutes=auth.session_idle_minutes),
@@ -167,7 +174,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         store,
         cipher,
         pseudonyms,
-        bus,
+        notifier,
         clock,
         greeting=settings.helpline.greeting,
         hours=hours,
@@ -180,7 +187,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     closer = Closer(
         store,
         records,
-        bus,
+        notifier,
         clock,
         outcomes=[o.code for o in console.outcomes],
         contact_types=[o.code for o in console.contact_types],
@@ -195,7 +202,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         max_attempts=outbox.max_attempts,
         unconfirmed_wait=timedelta(seconds=outbox.unconfirmed_wait_seconds),
     )
-    delivery = Delivery(store, cipher, bus, clock, backoff, vault_grace=vault_grace)
+    delivery = Delivery(store, cipher, notifier, clock, backoff, vault_grace=vault_grace)
     sms = settings.sms
     sms_sender = TwilioSender(
         account_sid=sms.account_sid,
@@ -216,18 +223,20 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
             public_url=settings.server.public_url,
             conversations=conversations,
             hours=hours,
-            notifier=bus,
+            notifier=notifier,
             clock=clock,
             token_key=HmacKey(*_by_version(keyring, "webchat/token")),
             network_key=HmacKey(keyring.subkey("webchat/network")),
         )
         senders["webchat"] = webchat.sender
-    outbound = OutboundWorker(delivery, senders, bus, batch_size=outbox.batch_size, poll_seconds=outbox.poll_seconds)
+    outbound = OutboundWorker(
+        delivery, senders, notifier, batch_size=outbox.batch_size, poll_seconds=outbox.poll_seconds
+    )
     guard = settings.safeguarding
     escalations = Escalations(
         store,
         cipher,
-        bus,
+        notifier,
         clock,
         categories=guard.categories,
         ack_after=timedelta(seconds=guard.ack_seconds),
@@ -275,12 +284,13 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         clock=clock,
         store=store,
         bus=bus,
+        notifier=notifier,
         accounts=accounts,
         conversations=conversations,
         intake=intake,
         intake_worker=IntakeWorker(intake),
-        routing=Routing(store, cipher, bus, clock, max_concurrent=settings.routing.max_concurrent),
-        notes=Notes(store, cipher, bus, clock),
+        routing=Routing(store, cipher, notifier, clock, max_concurrent=settings.routing.max_concurrent),
+        notes=Notes(store, cipher, notifier, clock),
         closer=closer,
         records=records,
         blocks=Blocks(store, clock),
@@ -291,9 +301,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         sms_sender=sms_sender,
         outbound=outbound,
         escalations=escalations,
-        oversight=Oversight(store, cipher, bus, clock),
+        oversight=Oversight(store, cipher, notifier, clock),
         disclosures=Disclosures(
-            store, cipher, bus, clock, dual_control=guard.dual_control, min_reason_chars=guard.min_reason_chars
+            store, cipher, notifier, clock, dual_control=guard.dual_control, min_reason_chars=guard.min_reason_chars
         ),
         safeguarding=safeguarding,
         email_server=email_server,
@@ -314,6 +324,15 @@ def open_store(settings: Settings, clock: Clock) -> SqliteStore | PostgresStore:
             statement_timeout_seconds=storage.statement_timeout_seconds,
         )
     return SqliteStore(storage.database, clock, synchronous=storage.synchronous, max_batch=storage.max_batch)
+
+
+def _notifier(
+    settings: Settings, store: SqliteStore | PostgresStore, bus: InProcessBus, clock: Clock
+) -> InProcessBus | PgNotifier:
+    """Events within this process on SQLite; through the shared events table when instances share PostgreSQL."""
+    if isinstance(store, PostgresStore):
+        return PgNotifier(store.connect, bus, clock, poll_seconds=settings.storage.events_poll_seconds)
+    return bus
 
 
 def _risk_scanner(lexicon_file: Path) -> RiskScanner:
@@ -399,7 +418,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.blocks,
         helpline.floor,
     )
-    live = ConsoleLive(auth, helpline.bus, settings.server.public_url)
+    live = ConsoleLive(auth, helpline.notifier, settings.server.public_url)
     store, intake = helpline.store, helpline.intake
     readings = {
         "console_sockets": lambda: float(live.connected),

@@ -53,6 +53,10 @@ class InProcessBus:
                 queue.get_nowait()
                 queue.put_nowait(Overflowed(event.conversation_id))
 
+    def signal(self, event: Event) -> None:
+        """Within one process an unstored event travels as any other does."""
+        self.publish(event)
+
     def subscribe(self) -> InProcessSubscription:
         """Every event published from now until the subscription is closed."""
         queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)

@@ -48,6 +48,7 @@ class StorageSettings:
     pool_min: int = 2
     pool_max: int = 10
     statement_timeout_seconds: float = 30.0
+    events_poll_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,8 @@ def check_database_url(storage: StorageSettings) -> None:
         )
     if not 1 <= storage.pool_min <= storage.pool_max:
         raise ConfigError("storage.pool_min: must be at least 1 and at most storage.pool_max")
+    if storage.events_poll_seconds <= 0:
+        raise ConfigError("storage.events_poll_seconds: must be more than 0")
     if storage.statement_timeout_seconds <= 0:
         raise ConfigError("storage.statement_timeout_seconds: must be more than 0")
 

@@ -119,6 +119,9 @@ async def test_catch_up_after_reconnect_has_no_gaps(harness: Harness) -> None:
     bodies = [m["body"] for m in (await amira.conversation(waiting["id"]))["messages"] if m["direction"] == "in"]
     assert bodies == ["one", "two", "three"]
     await harness.text("+447700900123", "four")
+    # Where instances share PostgreSQL, events committed just before the socket subscribed may come too.
     frames = await events_until(socket, "message.added")
+    while frames[-1]["message_seq"] < 5:
+        frames = await events_until(socket, "message.added")
     assert frames[-1]["message_seq"] == 5  # one, greeting, two, three, four
     await socket.close()

@@ -28,6 +28,7 @@ from helpline.core.events import StaffChanged
 from helpline.core.ids import new_id
 from helpline.core.models import AVAILABILITY, ROLES, Role, Session, User
 from helpline.core.ports import Notifier, PasswordHasher, SecretBox, Store, Totp, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.errors import Conflict, Forbidden, InvalidInput, Locked, NotFound, NotSignedIn, TooManyRequests
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -153,8 +154,7 @@ class Accounts:
             await change(tx, user)
             await tx.audit.append(AuditEntry(now, admin.id, action, user.id))
 
-        await self._store.write(work)
-        self._notifier.publish(StaffChanged(""))
+        await write_and_publish(self._store, self._notifier, work, lambda _: [StaffChanged("")])
 
     # -- signing in ----------------------------------------------------------------------------------------
 
@@ -190,8 +190,7 @@ class Accounts:
             await tx.audit.append(AuditEntry(now, user.id, Action.SIGNED_IN, None))
             return session
 
-        session = await self._store.write(work)
-        self._notifier.publish(StaffChanged(""))
+        session = await write_and_publish(self._store, self._notifier, work, lambda _: [StaffChanged("")])
         return SignedIn(token, session)
 
     def _throttle(self, user: User, now: datetime) -> int:
@@ -247,8 +246,7 @@ class Accounts:
             await tx.users.set_availability(session.user.id, "offline")
             await tx.audit.append(AuditEntry(now, session.user.id, Action.SIGNED_OUT, None))
 
-        await self._store.write(work)
-        self._notifier.publish(StaffChanged(""))
+        await write_and_publish(self._store, self._notifier, work, lambda _: [StaffChanged("")])
 
     # -- two-factor enrolment ------------------------------------------------------------------------------
 
@@ -303,8 +301,7 @@ class Accounts:
             assert fresh is not None  # noqa: S101 - read inside the same transaction
             return fresh
 
-        fresh = await self._store.write(work)
-        self._notifier.publish(StaffChanged(""))
+        fresh = await write_and_publish(self._store, self._notifier, work, lambda _: [StaffChanged("")])
         return fresh
 
 

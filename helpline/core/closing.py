@@ -11,6 +11,7 @@ from helpline.clock import Clock
 from helpline.core.events import ConversationClosed, StaffChanged
 from helpline.core.models import RecordFields, User
 from helpline.core.ports import Notifier, Store, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.core.records import Records, check_fields
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -101,6 +102,6 @@ class Closer:
                 AuditEntry(now, user.id, Action.CONVERSATION_CLOSED, conversation_id, {"outcome": form.outcome})
             )
 
-        await self._store.write(work)
-        self._notifier.publish(ConversationClosed(conversation_id))
-        self._notifier.publish(StaffChanged(""))
+        await write_and_publish(
+            self._store, self._notifier, work, lambda _: [ConversationClosed(conversation_id), StaffChanged("")]
+        )

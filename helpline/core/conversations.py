@@ -35,6 +35,7 @@ from helpline.core.models import (
     User,
 )
 from helpline.core.ports import Cipher, Notifier, Pseudonymizer, Store, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.core.risk import Band, RiskScanner, Signal
 from helpline.core.threads import keep_reply_context, thread_keys
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreError
@@ -138,8 +139,7 @@ class Conversations:
                 return Received(None, None, duplicate=True)
             return await self._route(tx, inbound, prepared)
 
-        received = await self._store.write(work)
-        self._publish(received.events)
+        received = await write_and_publish(self._store, self._notifier, work, lambda received: received.events)
         return received
 
     async def receive_accepted(
@@ -158,8 +158,7 @@ class Conversations:
                 return Received(None, None, duplicate=True)
             return await self._route(tx, inbound, prepared)
 
-        received = await self._store.write(work)
-        self._publish(received.events)
+        received = await write_and_publish(self._store, self._notifier, work, lambda received: received.events)
         return received
 
     def _prepare(self, inbound: Inbound, now: datetime) -> _Prepared:
@@ -332,8 +331,7 @@ class Conversations:
                 tx, conversation, direction="out", author_id=user.id, body=body, now=now, events=events
             )
 
-        message_id = await self._store.write(work)
-        self._publish(events)
+        message_id = await write_and_publish(self._store, self._notifier, work, lambda _: events)
         return message_id
 
     async def view(self, user: User, conversation_id: str) -> ConversationView:
@@ -457,14 +455,13 @@ class Conversations:
             await tx.conversations.delete_vault(conversation.id)
             return conversation.id
 
-        conversation_id = await self._store.write(work)
-        if conversation_id is not None:
-            self._publish([ContactLeft(conversation_id, reason)])
-        return conversation_id
+        return await write_and_publish(
+            self._store, self._notifier, work, lambda left: [ContactLeft(left, reason)] if left is not None else []
+        )
 
     def contact_typing(self, conversation_id: str, active: bool) -> None:
         """Tell the console that the contact started or stopped typing; nothing is stored."""
-        self._publish([ContactTyping(conversation_id, active)])
+        self._notifier.signal(ContactTyping(conversation_id, active))
 
     async def volunteer_typing(self, user: User, conversation_id: str, active: bool) -> None:
         """Tell a live chat's contact that the volunteer holding it started or stopped typing."""
@@ -473,17 +470,13 @@ class Conversations:
             raise NotFound("There is no such conversation.")
         if conversation.assignee_id != user.id or conversation.status != "active":
             raise Conflict("Claim this conversation before replying.")
-        self._publish([VolunteerTyping(conversation_id, active)])
+        self._notifier.signal(VolunteerTyping(conversation_id, active))
 
     async def waiting_order(self, limit: int = 500) -> list[str]:
         """Ids of the waiting conversations, the one to be answered first first: the queue's own order."""
         # The queue as nobody in particular sees it: SYSTEM holds nothing, so only waiting ones come back.
         conversations = await self._store.read(lambda tx: tx.conversations.queue(SYSTEM, limit))
         return [c.id for c in conversations if c.status == "waiting"]
-
-    def _publish(self, events: Sequence[Event]) -> None:
-        for event in events:
-            self._notifier.publish(event)
 
 
 async def _find_by_routes(tx: Tx, routes: Sequence[bytes]) -> Conversation | None:

@@ -14,7 +14,6 @@ attempt counted. Then:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from helpline.clock import Clock
 from helpline.core.events import DeliveryChanged, Event
 from helpline.core.models import DELIVERY_ORDER, FINAL_DELIVERY, OutboxItem
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.errors import DecryptionError
 
 
@@ -111,8 +111,7 @@ class Delivery:
                 body,
             )
 
-        job = await self._store.write(work)
-        self._publish(events)
+        job = await write_and_publish(self._store, self._notifier, work, lambda _: events)
         return job
 
     async def accepted(self, item: OutboxItem, provider_id: str) -> None:
@@ -127,8 +126,7 @@ class Delivery:
                 await tx.messages.set_provider_id(item.message_id, sealed)
             await self._finish(tx, item, "sent", None, events)
 
-        await self._store.write(work)
-        self._publish(events)
+        await write_and_publish(self._store, self._notifier, work, lambda _: events)
 
     async def retry_later(self, item: OutboxItem, code: str) -> None:
         """A transient failure: try again after the backoff, or give up after the last attempt."""
@@ -143,8 +141,7 @@ class Delivery:
             await tx.outbox.update(item.id, "pending", item.attempts, now + self._backoff.delay(item.attempts))
             await self._set_delivery(tx, item.message_id, "queued", None, events)
 
-        await self._store.write(work)
-        self._publish(events)
+        await write_and_publish(self._store, self._notifier, work, lambda _: events)
 
     async def unconfirmed(self, item: OutboxItem) -> None:
         """No answer: wait for a status callback before sending again (the item stays ``sending``)."""
@@ -154,8 +151,7 @@ class Delivery:
             events.clear()
             await self._set_delivery(tx, item.message_id, "unknown", None, events)
 
-        await self._store.write(work)
-        self._publish(events)
+        await write_and_publish(self._store, self._notifier, work, lambda _: events)
 
     async def failed(self, item: OutboxItem, code: str) -> None:
         """A permanent failure, shown to the volunteer with the provider's code."""
@@ -165,8 +161,7 @@ class Delivery:
             events.clear()
             await self._finish(tx, item, "failed", code, events)
 
-        await self._store.write(work)
-        self._publish(events)
+        await write_and_publish(self._store, self._notifier, work, lambda _: events)
 
     async def status_callback(self, item_id: str, status: str, error_code: str | None) -> bool:
         """The provider reported a delivery status for the outbox item ``item_id``; False if unknown."""
@@ -194,8 +189,7 @@ class Delivery:
                 await self._set_delivery(tx, item.message_id, delivery, error_code, events)
             return True
 
-        known = await self._store.write(work)
-        self._publish(events)
+        known = await write_and_publish(self._store, self._notifier, work, lambda _: events)
         return known
 
     async def _finish(self, tx: Tx, item: OutboxItem, delivery: str, code: str | None, events: list[Event]) -> None:
@@ -221,10 +215,6 @@ class Delivery:
             return
         await tx.messages.set_delivery(message_id, delivery, code)
         events.append(DeliveryChanged(message.conversation_id, message_id, delivery))
-
-    def _publish(self, events: Sequence[Event]) -> None:
-        for event in events:
-            self._notifier.publish(event)
 
 
 def _moves_forward(current: str | None, new: str) -> bool:

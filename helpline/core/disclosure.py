@@ -17,6 +17,7 @@ from helpline.core.events import DisclosureChanged
 from helpline.core.ids import new_id
 from helpline.core.models import Conversation, Disclosure, User
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 GONE = "The contact's address no longer exists: it was deleted when the conversation closed."
@@ -91,8 +92,12 @@ class Disclosures:
             )
             return disclosure
 
-        disclosure = await self._store.write(work)
-        self._notifier.publish(DisclosureChanged(conversation_id, disclosure_id, disclosure.state))
+        disclosure = await write_and_publish(
+            self._store,
+            self._notifier,
+            work,
+            lambda disclosure: [DisclosureChanged(conversation_id, disclosure_id, disclosure.state)],
+        )
         return disclosure
 
     async def decide(self, user: User, disclosure_id: str, approve: bool) -> None:
@@ -113,8 +118,12 @@ class Disclosures:
             await tx.audit.append(AuditEntry(now, user.id, action, disclosure_id))
             return disclosure.conversation_id
 
-        conversation_id = await self._store.write(work)
-        self._notifier.publish(DisclosureChanged(conversation_id, disclosure_id, to_state))
+        await write_and_publish(
+            self._store,
+            self._notifier,
+            work,
+            lambda conversation_id: [DisclosureChanged(conversation_id, disclosure_id, to_state)],
+        )
 
     async def reveal(self, user: User, disclosure_id: str) -> Revealed:
         """Show the address once, to the supervisor who asked; the audit entry is committed first."""
@@ -143,11 +152,15 @@ class Disclosures:
             )
             return disclosure, sealed, conversation
 
-        disclosure, sealed, conversation = await self._store.write(work)
+        disclosure, sealed, conversation = await write_and_publish(
+            self._store,
+            self._notifier,
+            work,
+            lambda shown: [DisclosureChanged(shown[0].conversation_id, disclosure_id, "shown")],
+        )
         # Only now, with the audit entry durable, is the address opened.
         assert conversation.key is not None  # noqa: S101 - checked in the transaction
         address = self._cipher.open(conversation.key, "vault", disclosure.conversation_id, "address", sealed)
-        self._notifier.publish(DisclosureChanged(disclosure.conversation_id, disclosure_id, "shown"))
         return Revealed(address, conversation.channel)
 
     async def pending(self, user: User) -> list[Disclosure]:

@@ -19,6 +19,7 @@ from helpline.core.events import EscalationAlert, EscalationChanged, EscalationR
 from helpline.core.ids import new_id
 from helpline.core.models import DECISIONS, LEVELS, Conversation, Escalation, StaffNotification, User
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_NOTE_CHARS = 4000
@@ -121,8 +122,9 @@ class Escalations:
                 )
             )
 
-        await self._store.write(work)
-        self._notifier.publish(EscalationRaised(conversation_id, escalation_id, level))
+        await write_and_publish(
+            self._store, self._notifier, work, lambda _: [EscalationRaised(conversation_id, escalation_id, level)]
+        )
         return escalation_id
 
     async def acknowledge(self, user: User, escalation_id: str) -> None:
@@ -186,8 +188,12 @@ class Escalations:
             await tx.audit.append(AuditEntry(now, user.id, action, escalation_id, detail or {}))
             return escalation.conversation_id
 
-        conversation_id = await self._store.write(work)
-        self._notifier.publish(EscalationChanged(conversation_id, escalation_id, to_state))
+        await write_and_publish(
+            self._store,
+            self._notifier,
+            work,
+            lambda conversation_id: [EscalationChanged(conversation_id, escalation_id, to_state)],
+        )
 
     async def open_escalations(self, user: User) -> list[EscalationView]:
         _require_supervisor(user)
@@ -247,10 +253,7 @@ class Escalations:
                 events.append(EscalationAlert(escalation.conversation_id, escalation.id, escalation.level))
             return len(due)
 
-        count = await self._store.write(work)
-        for event in events:
-            self._notifier.publish(event)
-        return count
+        return await write_and_publish(self._store, self._notifier, work, lambda _: events)
 
     async def _notify_oncall(self, tx: Tx, escalation: Escalation, now: datetime, waited: timedelta | None) -> None:
         how_long = f" has waited {int(waited.total_seconds() // 60)} min unacknowledged" if waited else " was raised"

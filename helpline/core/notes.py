@@ -8,6 +8,7 @@ from helpline.core.events import NoteAdded
 from helpline.core.ids import new_id
 from helpline.core.models import StoredNote, User
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_NOTE_CHARS = 4000
@@ -41,6 +42,5 @@ class Notes:
             await tx.notes.insert(StoredNote(note_id, conversation_id, user.id, None, "note", sealed, now))
             await tx.audit.append(AuditEntry(now, user.id, Action.NOTE_ADDED, conversation_id, {"note": note_id}))
 
-        await self._store.write(work)
-        self._notifier.publish(NoteAdded(conversation_id, note_id))
+        await write_and_publish(self._store, self._notifier, work, lambda _: [NoteAdded(conversation_id, note_id)])
         return note_id

@@ -13,6 +13,7 @@ from helpline.core.events import WhisperAdded
 from helpline.core.ids import new_id
 from helpline.core.models import User
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_WHISPER_CHARS = 2000
@@ -61,8 +62,9 @@ class Oversight:
             await tx.oversight.add_whisper(whisper_id, conversation_id, user.id, sealed, now)
             await tx.audit.append(AuditEntry(now, user.id, Action.CONVERSATION_WHISPERED, conversation_id))
 
-        await self._store.write(work)
-        self._notifier.publish(WhisperAdded(conversation_id, whisper_id))
+        await write_and_publish(
+            self._store, self._notifier, work, lambda _: [WhisperAdded(conversation_id, whisper_id)]
+        )
         return whisper_id
 
 

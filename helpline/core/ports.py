@@ -382,8 +382,21 @@ class ProviderDeletionRepo(Protocol):
     async def retry(self, message_id: str, attempts: int, next_attempt_at: datetime, code: str) -> None: ...
 
 
+class EventLog(Protocol):
+    """The events a unit of work publishes, written in its own transaction (``core/publishing.py``).
+
+    Where several instances share the database (PostgreSQL) they are rows every instance reads; where one
+    process owns it (SQLite) the in-process bus is enough and nothing is written.
+    """
+
+    async def record(self, events: Sequence[Event]) -> None: ...
+
+
 class Tx(Protocol):
     """One unit of work's view of the store."""
+
+    @property
+    def events(self) -> EventLog: ...
 
     @property
     def conversations(self) -> ConversationRepo: ...
@@ -533,9 +546,14 @@ class Subscription(Protocol):
 
 
 class Notifier(Protocol):
-    """The event bus: publish after commit; subscribers get every event from then on."""
+    """The event bus: subscribers get every event from the moment they subscribe."""
 
-    def publish(self, event: Event) -> None: ...
+    def publish(self, event: Event) -> None:
+        """After a commit: ``event`` was recorded in that transaction's ``Tx.events``."""
+
+    def signal(self, event: Event) -> None:
+        """An event nothing stores (someone is typing): it reaches the subscribers of every instance."""
+
     def subscribe(self) -> Subscription: ...
 
 

@@ -15,6 +15,7 @@ from helpline.core.events import ConversationClaimed, ConversationTransferred, E
 from helpline.core.ids import new_id
 from helpline.core.models import Conversation, StoredNote, User
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.core.publishing import write_and_publish
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_NOTE_CHARS = 4000
@@ -53,8 +54,12 @@ class Routing:
             await tx.audit.append(AuditEntry(now, user.id, Action.CONVERSATION_CLAIMED, conversation_id))
             return await self._reload(tx, conversation_id)
 
-        claimed = await self._store.write(work)
-        self._publish([ConversationClaimed(conversation_id, user.username), StaffChanged("")])
+        claimed = await write_and_publish(
+            self._store,
+            self._notifier,
+            work,
+            lambda _: [ConversationClaimed(conversation_id, user.username), StaffChanged("")],
+        )
         return claimed
 
     async def take_next(self, user: User) -> Conversation:
@@ -73,8 +78,12 @@ class Routing:
             await tx.audit.append(AuditEntry(now, user.id, Action.CONVERSATION_CLAIMED, candidate.id))
             return await self._reload(tx, candidate.id)
 
-        taken = await self._store.write(work)
-        self._publish([ConversationClaimed(taken.id, user.username), StaffChanged("")])
+        taken = await write_and_publish(
+            self._store,
+            self._notifier,
+            work,
+            lambda taken: [ConversationClaimed(taken.id, user.username), StaffChanged("")],
+        )
         return taken
 
     async def transfer(self, user: User, conversation_id: str, to_username: str | None, note: str) -> Conversation:
@@ -120,8 +129,12 @@ class Routing:
             )
             return await self._reload(tx, conversation_id)
 
-        moved = await self._store.write(work)
-        self._publish([ConversationTransferred(conversation_id, to_username), *events, StaffChanged("")])
+        moved = await write_and_publish(
+            self._store,
+            self._notifier,
+            work,
+            lambda _: [ConversationTransferred(conversation_id, to_username), *events, StaffChanged("")],
+        )
         return moved
 
     async def _check_capacity(self, tx: Tx, user: User) -> None:
@@ -136,7 +149,3 @@ class Routing:
         conversation = await tx.conversations.get(conversation_id)
         assert conversation is not None  # noqa: S101 - changed inside this transaction
         return conversation
-
-    def _publish(self, events: list[Event]) -> None:
-        for event in events:
-            self._notifier.publish(event)

@@ -251,6 +251,10 @@ class ChatService:
             return ChatStatus(chat.state)
         order = await self.waiting_order()
         if chat.conversation_id not in order:
+            # Taken since: the event saying so may not have reached this instance yet; the database says.
+            conversation = await self._conversations.find_open(CHANNEL, chat.address)
+            if conversation is not None and conversation.status == "active":
+                chat.state = "active"
             return ChatStatus(chat.state)
         position = order.index(chat.conversation_id) + 1
         chat.position = position

@@ -10,6 +10,7 @@ from datetime import datetime
 from helpline.audit.chain import GENESIS, StoredAuditRow, link
 from helpline.audit.events import AuditEntry
 from helpline.clock import from_text, to_text
+from helpline.core.events import Event
 from helpline.core.models import (
     Accepted,
     Conversation,
@@ -636,6 +637,13 @@ class SqliteAudit:
         ]
 
 
+class SqliteEvents:
+    """Implements ``core.ports.EventLog``: one process owns a SQLite file, so its in-process bus is enough."""
+
+    async def record(self, events: Sequence[Event]) -> None:
+        """Nothing to write: the events are published within this process after the commit."""
+
+
 class SqliteTx:
     """All repositories over one connection: a ``core.ports.Tx``."""
 
@@ -660,3 +668,4 @@ class SqliteTx:
         self.retention = SqliteRetention(conn)
         self.keys = SqliteKeys(conn)
         self.provider_deletions = SqliteProviderDeletions(conn)
+        self.events = SqliteEvents()

@@ -1,0 +1,2 @@
+-- Nothing on SQLite: what several instances share (the events table) exists only on PostgreSQL, where
+-- instances can share a database. One process owns a SQLite file and publishes events within itself.

@@ -1,0 +1,80 @@
+"""The ``events`` table: what each change published, as rows every instance reads (``store/postgres/notifier.py``).
+
+A row holds an event's kind, its conversation id and its other fields as JSON — ids, sequence numbers, states
+and flags, never text or addresses (events carry nothing else). It is written in the change's own transaction,
+with the id of that transaction (``xid8``): a reader takes only rows whose transactions have all ended, in
+(transaction id, row id) order, so a row committed after one with a higher id is never skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from helpline.core import events as kinds
+from helpline.core.events import Event
+from helpline.store.postgres.connection import PgConnection
+
+
+def _event_classes() -> dict[str, type[Event]]:
+    found: dict[str, type[Event]] = {}
+    for value in vars(kinds).values():
+        if isinstance(value, type) and issubclass(value, Event) and value is not Event:
+            found[value.name] = value
+    return found
+
+
+EVENT_CLASSES = _event_classes()
+
+
+def encode(event: Event) -> tuple[str, str, str]:
+    """An event as a row's (kind, conversation id, fields)."""
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name != "conversation_id"}
+    return event.name, event.conversation_id, json.dumps(fields, separators=(",", ":"))
+
+
+def decode(kind: str, conversation_id: str, body: str) -> Event | None:
+    """The event a row holds; None for a kind this version does not know (a newer instance wrote it)."""
+    cls = EVENT_CLASSES.get(kind)
+    if cls is None:
+        return None
+    fields: dict[str, Any] = json.loads(body)
+    try:
+        return cls(conversation_id, **fields)
+    except TypeError:
+        return None
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """Where a reader is in the table: the last row taken, by (transaction id, row id)."""
+
+    xid: int
+    id: int
+
+    def token(self) -> str:
+        return f"{self.xid}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Position | None:
+        xid, _, row = token.partition(".")
+        if not (xid.isdigit() and row.isdigit()):
+            return None
+        return cls(int(xid), int(row))
+
+
+class PgEvents:
+    """Implements ``core.ports.EventLog``: one multi-row insert per unit of work."""
+
+    def __init__(self, conn: PgConnection) -> None:
+        self._conn = conn
+
+    async def record(self, events: Sequence[Event]) -> None:
+        rows = [encode(event) for event in events]
+        await self._conn.execute(
+            "INSERT INTO events (kind, conversation_id, body) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
+            ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
+        )
