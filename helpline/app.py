@@ -181,7 +181,16 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         max_reply_chars=settings.console.max_reply_chars,
         risk=_risk_scanner(settings.safeguarding.lexicon_file),
     )
-    intake = Intake(store, box, pseudonyms, conversations, clock, route_at_once=settings.sms.route_at_once)
+    intake = Intake(
+        store,
+        box,
+        pseudonyms,
+        conversations,
+        clock,
+        route_at_once=settings.sms.route_at_once,
+        # Only a shared database can hold rows another instance accepted.
+        orphan_after=timedelta(seconds=settings.sms.orphan_after_seconds) if settings.storage.database_url else None,
+    )
     console = settings.console
     records = Records(store, cipher, pseudonyms, clock)
     closer = Closer(

@@ -133,6 +133,7 @@ class SmsSettings:
     api_base_url: str = "https://api.twilio.com"
     max_body_chars: int = 1600
     route_at_once: int = 256
+    orphan_after_seconds: float = 10.0
     request_timeout_seconds: float = 10.0
     delete_provider_records: bool = True
     delete_retry_seconds: float = 60.0
@@ -313,10 +314,7 @@ def _check(settings: Settings) -> None:
     check_database_url(settings.storage)
     if settings.log.level.lower() not in {"debug", "info", "warning", "error"}:
         raise ConfigError("log.level: must be debug, info, warning or error")
-    if settings.sms.max_body_chars < 1:
-        raise ConfigError("sms.max_body_chars: must be at least 1")
-    if settings.sms.route_at_once < 0:
-        raise ConfigError("sms.route_at_once: must be 0 or more")
+    _check_sms(settings.sms)
     if settings.outbox.max_attempts < 1:
         raise ConfigError("outbox.max_attempts: must be at least 1")
     for name in ("outcomes", "contact_types", "missing_types"):
@@ -335,6 +333,15 @@ def _check(settings: Settings) -> None:
     _check_webchat(settings.webchat)
     _check_email(settings.email)
     _check_retention(settings.retention, settings.sms)
+
+
+def _check_sms(sms: SmsSettings) -> None:
+    if sms.max_body_chars < 1:
+        raise ConfigError("sms.max_body_chars: must be at least 1")
+    if sms.orphan_after_seconds <= 0:
+        raise ConfigError("sms.orphan_after_seconds: must be more than 0")
+    if sms.route_at_once < 0:
+        raise ConfigError("sms.route_at_once: must be 0 or more")
 
 
 def _check_retention(retention: RetentionSettings, sms: SmsSettings) -> None:

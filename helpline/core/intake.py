@@ -16,7 +16,10 @@ The intake worker (``workers/intake.py``) then takes the oldest accepted message
 each into its conversation (``route``, through ``Conversations.receive_accepted``), deleting its intake row
 in the same transaction, so a message is always in exactly one of the two tables. What this process
 accepted is handed to the worker in memory as well, so routing reads nothing back; the table is read at
-start (whatever a stop left) and after a failure. A message whose routing fails is tried again; after
+start (whatever a stop left) and after a failure; where several instances share a PostgreSQL database, it is
+also searched every little while for rows another instance accepted and left unrouted for ``orphan_after``
+(it stopped or died), which this one routes: the row's delete in the routing transaction settles any race.
+A message whose routing fails is tried again; after
 ``MAX_ATTEMPTS`` failures it is set aside — kept, never dropped — counted in ``/metrics`` and logged by id.
 A message whose routing at once fails goes into the table the same way. Messages from one sender stay in
 order: a message is routed at once only when nothing accepted before it still waits in the table.
@@ -29,7 +32,7 @@ import json
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from helpline.clock import Clock
@@ -59,6 +62,7 @@ class Intake:
         clock: Clock,
         *,
         route_at_once: int = 256,
+        orphan_after: timedelta | None = None,
     ) -> None:
         self._store = store
         self._box = box
@@ -67,6 +71,9 @@ class Intake:
         self._clock = clock
         # Most webhooks routed in their own transaction at once; beyond that, a surge goes through the table.
         self._route_at_once = route_at_once
+        # Where instances share the database: rows another instance accepted and left this long are routed here.
+        self._orphan_after = orphan_after
+        self._next_orphan_look: datetime | None = None
         self._arrived = asyncio.Event()
         # Accepted messages waiting to be routed, oldest first; the table holds them too, durably.
         self._handover: deque[Waiting] = deque()
@@ -174,16 +181,31 @@ class Intake:
         elif self._read_table:
             # Cleared before reading: whatever is accepted from now on is handed over in memory as well.
             self._read_table = False
-            busy = set(self._routing)
-            rows = await self._store.read(lambda tx: tx.intake.waiting(limit + len(busy), MAX_ATTEMPTS))
-            self._read_table = len(rows) == limit + len(busy)  # a full read: there may be more
-            taken = [
-                Waiting(row.id, row.accepted_at, row.attempts, None, row.sealed) for row in rows if row.id not in busy
-            ][:limit]
+            taken = await self._from_table(limit, None)
+        elif self._orphans_due():
+            assert self._orphan_after is not None  # noqa: S101 - _orphans_due says so
+            taken = await self._from_table(limit, self._clock.now() - self._orphan_after)
         else:
             return []
         self._routing.update(waiting.id for waiting in taken)
         return taken
+
+    async def _from_table(self, limit: int, accepted_before: datetime | None) -> list[Waiting]:
+        busy = set(self._routing)
+        rows = await self._store.read(lambda tx: tx.intake.waiting(limit + len(busy), MAX_ATTEMPTS, accepted_before))
+        if len(rows) == limit + len(busy):  # a full read: there may be more
+            self._read_table = True
+        return [Waiting(r.id, r.accepted_at, r.attempts, None, r.sealed) for r in rows if r.id not in busy][:limit]
+
+    def _orphans_due(self) -> bool:
+        """Time to look for rows an instance that stopped or died left behind (twice per ``orphan_after``)."""
+        if self._orphan_after is None:
+            return False
+        now = self._clock.now()
+        if self._next_orphan_look is not None and now < self._next_orphan_look:
+            return False
+        self._next_orphan_look = now + self._orphan_after / 2
+        return True
 
     async def route(self, waiting: Waiting) -> None:
         """Store one accepted message in its conversation and remove it from the intake, in one transaction.

@@ -146,8 +146,9 @@ class IntakeRepo(Protocol):
     """Accepted inbound messages waiting to be routed, oldest first."""
 
     async def add(self, intake_id: str, accepted_at: datetime, sealed: bytes) -> None: ...
-    async def waiting(self, limit: int, max_attempts: int) -> list[Accepted]:
-        """The oldest rows that have failed fewer than ``max_attempts`` times."""
+    async def waiting(self, limit: int, max_attempts: int, accepted_before: datetime | None = None) -> list[Accepted]:
+        """The oldest rows that have failed fewer than ``max_attempts`` times (and, if given, were accepted before
+        ``accepted_before``)."""
 
     async def remove(self, intake_id: str) -> bool:
         """Delete a row once its message is stored; False if it was already gone."""

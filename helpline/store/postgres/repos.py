@@ -378,10 +378,11 @@ class PgIntake:
             "INSERT INTO intake (id, accepted_at, sealed) VALUES ($1, $2, $3)", (intake_id, accepted_at, sealed)
         )
 
-    async def waiting(self, limit: int, max_attempts: int) -> list[Accepted]:
+    async def waiting(self, limit: int, max_attempts: int, accepted_before: datetime | None = None) -> list[Accepted]:
         rows = await self._conn.execute_fetchall(
-            "SELECT id, accepted_at, sealed, attempts FROM intake WHERE attempts < $1 ORDER BY seq LIMIT $2",
-            (max_attempts, limit),
+            "SELECT id, accepted_at, sealed, attempts FROM intake WHERE attempts < $1"
+            " AND ($3::timestamptz IS NULL OR accepted_at < $3) ORDER BY seq LIMIT $2",
+            (max_attempts, limit, accepted_before),
         )
         return [Accepted(r["id"], r["accepted_at"], bytes(r["sealed"]), r["attempts"]) for r in rows]
 

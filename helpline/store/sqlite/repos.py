@@ -369,10 +369,12 @@ class SqliteIntake:
             "INSERT INTO intake (id, accepted_at, sealed) VALUES (?, ?, ?)", (intake_id, to_text(accepted_at), sealed)
         )
 
-    async def waiting(self, limit: int, max_attempts: int) -> list[Accepted]:
+    async def waiting(self, limit: int, max_attempts: int, accepted_before: datetime | None = None) -> list[Accepted]:
+        before = to_text(accepted_before) if accepted_before is not None else None
         rows = await self._conn.execute_fetchall(
-            "SELECT id, accepted_at, sealed, attempts FROM intake WHERE attempts < ? ORDER BY seq LIMIT ?",
-            (max_attempts, limit),
+            "SELECT id, accepted_at, sealed, attempts FROM intake WHERE attempts < ?"
+            " AND (? IS NULL OR accepted_at < ?) ORDER BY seq LIMIT ?",
+            (max_attempts, before, before, limit),
         )
         return [Accepted(r["id"], from_text(r["accepted_at"]), bytes(r["sealed"]), r["attempts"]) for r in rows]
 

@@ -1,0 +1,225 @@
+"""Several real ``helpline serve`` processes on one PostgreSQL database: no instance is special, any one may die.
+
+Each test starts two or three servers on a fresh database with the same config, master key and public URL,
+talks to each directly (as a load balancer might send anyone anywhere), and checks what the database holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from helpline.testing.twilio_api import FakeTwilio
+from tests.instances import Console, Server, add_user, environment, text
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.timeout(240)]
+TIMEOUT = 20
+
+
+class Cluster:
+    """The servers of one test, and the database they share."""
+
+    def __init__(self, data_dir: Path, database_url: str, twilio: FakeTwilio, ports: list[int]) -> None:
+        self.config = data_dir / "helpline.toml"
+        self.database_url = database_url
+        self.twilio = twilio
+        self.public_url = f"http://127.0.0.1:{ports[0]}"
+        self.env = environment(self.public_url, twilio)
+        self.servers = [
+            Server(chr(ord("A") + n), self.config, port, self.env, data_dir / f"server-{n}.log")
+            for n, port in enumerate(ports)
+        ]
+        self.consoles: list[Console] = []
+
+    async def start(self, **extra: dict[str, str]) -> None:
+        for server in self.servers:
+            server.env = {**server.env, **extra.get(server.name, {})}
+        await asyncio.gather(*(server.start() for server in self.servers))
+
+    async def console(self, server: Server, username: str, role: str = "volunteer") -> Console:
+        await asyncio.to_thread(add_user, self.config, self.env, username, role)
+        console = await Console.sign_in(server, username)
+        self.consoles.append(console)
+        return console
+
+    async def text(self, server: Server, sender: str, body: str) -> int:
+        return await text(server, self.twilio, self.public_url, sender, body)
+
+    async def value(self, sql: str, *args: Any) -> Any:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            await conn.close()
+
+    async def close(self) -> None:
+        for console in self.consoles:
+            await console.close()
+        await asyncio.gather(*(server.stop() for server in self.servers))
+
+
+@pytest.fixture
+def cluster_of(
+    data_dir: Path, database_url: str, fake_twilio: FakeTwilio, unused_tcp_port_factory: Callable[[], int]
+) -> Callable[[int], Cluster]:
+    def make(count: int) -> Cluster:
+        return Cluster(data_dir, database_url, fake_twilio, [unused_tcp_port_factory() for _ in range(count)])
+
+    return make
+
+
+@pytest.fixture
+async def two(cluster_of: Callable[[int], Cluster]) -> AsyncIterator[Cluster]:
+    cluster = cluster_of(2)
+    try:
+        await cluster.start()
+        yield cluster
+    finally:
+        await cluster.close()
+
+
+async def frame_where(
+    socket: aiohttp.ClientWebSocketResponse, wanted: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            message = await socket.receive()
+            assert message.type == aiohttp.WSMsgType.TEXT, message
+            frame: dict[str, Any] = json.loads(message.data)
+            if wanted(frame):
+                return frame
+
+
+async def eventually(check: Callable[[], Any]) -> None:
+    """Until ``check()`` (awaited) is true: what another process does shows up a little later."""
+    async with asyncio.timeout(TIMEOUT):
+        while not await check():  # noqa: ASYNC110 - another process's database: nothing here to wait on
+            await asyncio.sleep(0.1)
+
+
+async def test_a_text_to_one_instance_is_in_another_instances_queue_and_on_its_console_socket(two: Cluster) -> None:
+    """A text posted to A is in B's queue, and B's console socket hears of it as it happens."""
+    a, b = two.servers
+    ben = await two.console(b, "ben")
+    socket = await ben.socket()
+    assert (await frame_where(socket, lambda f: f["type"] == "hello"))["seq"] == 0
+    assert await two.text(a, "+447700900123", "hello from A") == 200
+    added = await frame_where(socket, lambda f: f.get("event") == "message.added")
+    [waiting] = await ben.queue()
+    assert added["conversation_id"] == waiting["id"]
+    assert "hello from A" not in json.dumps(added)
+
+
+async def test_a_claim_race_across_instances_has_one_winner(two: Cluster) -> None:
+    """Volunteers at A and at B claim the same conversation at once: one gets it, the other is told so."""
+    a, b = two.servers
+    amira = await two.console(a, "amira")
+    ben = await two.console(b, "ben")
+    for volunteer in (amira, ben):
+        assert (await volunteer.post("/api/me/availability", {"availability": "available"}))[0] == 200
+    assert await two.text(b, "+447700900123", "someone please") == 200
+    [waiting] = await amira.queue()
+    path = f"/api/conversations/{waiting['id']}/claim"
+    results = await asyncio.gather(amira.post(path), ben.post(path))
+    assert sorted(status for status, _ in results) == [200, 409]
+    assert await two.value("SELECT COUNT(*) FROM audit WHERE action = 'conversation.claimed'") == 1
+
+
+async def test_a_reply_written_at_one_instance_is_sent_exactly_once_while_every_outbox_runs(
+    cluster_of: Callable[[int], Cluster],
+) -> None:
+    """With three instances' outbox workers running, each reply reaches Twilio once."""
+    cluster = cluster_of(3)
+    try:
+        await cluster.start()
+        a, b, _ = cluster.servers
+        assert await cluster.text(a, "+447700900123", "I need to talk") == 200
+        ben = await cluster.console(b, "ben")
+        assert (await ben.post("/api/me/availability", {"availability": "available"}))[0] == 200
+        status, taken = await ben.post("/api/queue/take")
+        assert status == 200, taken
+        for n in range(5):
+            assert (await ben.post(f"/api/conversations/{taken['id']}/messages", {"body": f"reply {n}"}))[0] == 201
+
+        async def all_sent() -> bool:
+            return bool(await cluster.value("SELECT COUNT(*) FROM outbox WHERE state <> 'done'") == 0)
+
+        await eventually(all_sent)
+        sent = [m for m in cluster.twilio.messages.values() if m["direction"] == "outbound-api"]
+        bodies = sorted(m["body"] for m in sent if m["body"].startswith("reply"))
+        assert bodies == [f"reply {n}" for n in range(5)]
+    finally:
+        await cluster.close()
+
+
+async def test_kill_9_of_an_instance_while_texts_arrive_loses_nothing(cluster_of: Callable[[int], Cluster]) -> None:
+    """A dies mid-burst: every text is stored exactly once (Twilio retries the unanswered at B), and what A had
+    accepted but not routed is routed by B."""
+    cluster = cluster_of(2)
+    # A routes every text through the intake table, so that it dies with accepted texts not yet routed.
+    try:
+        await cluster.start(A={"HELPLINE_SMS__ROUTE_AT_ONCE": "0"}, B={"HELPLINE_SMS__ORPHAN_AFTER_SECONDS": "1.0"})
+        a, b = cluster.servers
+        twilio = cluster.twilio
+        texts = [(f"+4477009{n % 40:05d}", f"text {n}") for n in range(160)]
+        params = [twilio.inbound_sms_params(sender, "+447700900001", body) for sender, body in texts]
+
+        async def post(server: Server, form: dict[str, str]) -> int:
+            signature = twilio.sign(f"{cluster.public_url}/webhooks/twilio/sms", form)
+            try:
+                async with (
+                    aiohttp.ClientSession() as session,
+                    session.post(
+                        f"{server.url}/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
+                    ) as response,
+                ):
+                    return response.status
+            except aiohttp.ClientError:
+                return 0
+
+        third = asyncio.Event()
+        answered: list[int] = []
+
+        def count(task: asyncio.Task[int]) -> None:
+            answered.append(task.result())
+            if answered.count(200) >= len(params) // 6:
+                third.set()
+
+        to_a = [asyncio.create_task(post(a, form)) for form in params[::2]]
+        for task in to_a:
+            task.add_done_callback(count)
+        to_b = [asyncio.create_task(post(b, form)) for form in params[1::2]]
+        # Once A has answered a third of its texts, it is killed with the rest in flight.
+        await asyncio.wait_for(third.wait(), TIMEOUT)
+        assert a.process is not None
+        a.process.send_signal(signal.SIGSTOP)  # frozen first: what it had accepted stays unrouted
+        left = await cluster.value("SELECT COUNT(*) FROM intake")
+        a.kill()
+        answers_a = await asyncio.gather(*to_a)
+        answers_b = await asyncio.gather(*to_b)
+        assert set(answers_b) == {200}
+        # Twilio retries what got no answer; here it goes to B (a Fallback URL, or the load balancer).
+        unanswered = [form for form, status in zip(params[::2], answers_a, strict=True) if status != 200]
+        for form in unanswered:
+            assert await post(b, form) == 200
+
+        async def all_routed() -> bool:
+            intake = await cluster.value("SELECT COUNT(*) FROM intake")
+            stored = await cluster.value("SELECT COUNT(*) FROM messages WHERE direction = 'in'")
+            return bool(intake == 0 and stored >= len(texts))
+
+        await eventually(all_routed)
+        assert await cluster.value("SELECT COUNT(*) FROM messages WHERE direction = 'in'") == len(texts)
+        assert await cluster.value("SELECT COUNT(*) FROM conversations") == 40
+        # A answered texts faster than it routed them (all through the table, in a burst): B routed what it left.
+        assert left > 0
+    finally:
+        await cluster.close()
