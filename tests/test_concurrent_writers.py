@@ -361,3 +361,39 @@ async def test_two_servers_one_claim_winner(settings: Settings, clock: FakeClock
     finally:
         await first.store.close()
         await second.store.close()
+
+
+async def test_purge_racing_a_reopening_message(
+    stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str
+) -> None:
+    """A purge shredding a closed conversation while a message would reopen it: the message finds it purged."""
+    first, second = stores
+    gone = conversation(clock, "closed")
+    await first.write(lambda tx: tx.conversations.insert(gone))
+    held = await Held(first, lambda tx: tx.retention.shred_conversation(gone.id, clock.now())).started()
+    late = asyncio.create_task(second.write(lambda tx: tx.conversations.reopen(gone.id, clock.now())))
+    await waiting_on_lock(database_url)
+    assert await held.release() is True
+    assert await late is False
+    after = await second.read(lambda tx: tx.conversations.get(gone.id))
+    assert after is not None and after.status == "closed" and after.key is None
+
+
+async def test_a_closing_conversation_takes_a_reply_in_turn(
+    stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str
+) -> None:
+    """A reply being queued while the conversation closes waits for the close, then sees it closed."""
+    first, second = stores
+    open_one = conversation(clock, "active")
+    await first.write(lambda tx: tx.conversations.insert(open_one))
+
+    async def close(tx: Tx) -> bool:
+        await tx.conversations.lock(open_one.id)
+        return await tx.conversations.close(open_one.id, "advice", clock.now())
+
+    held = await Held(first, close).started()
+    late = asyncio.create_task(second.write(lambda tx: tx.conversations.lock(open_one.id)))
+    await waiting_on_lock(database_url)
+    assert await held.release() is True
+    seen = await late
+    assert seen is not None and seen.status == "closed"
