@@ -77,7 +77,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not on_postgres():
             (dropped if item.get_closest_marker("postgres_only") else chosen).append(item)
             continue
-        uses_db = "database_url" in getattr(item, "fixturenames", ())
+        uses_db = "database_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker("postgres_only")
         independent = item.path.name.startswith(ENGINE_INDEPENDENT)
         (chosen if uses_db and not independent else dropped).append(item)
     if dropped:

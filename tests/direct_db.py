@@ -12,11 +12,13 @@ import re
 import sqlite3
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from helpline.clock import to_text
 from helpline.settings import Settings
 
 
@@ -29,6 +31,11 @@ def _numbered(sql: str) -> str:
         return f"${count}"
 
     return re.sub(r"\?", number, sql)
+
+
+def _as_stored(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Times as SQLite stores them (``to_text``), so a test compares them the same way on both engines."""
+    return tuple(to_text(v) if isinstance(v, datetime) else v for v in row)
 
 
 class DirectDb:
@@ -49,7 +56,7 @@ class DirectDb:
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """The rows a query returns, as tuples."""
         if self.postgres:
-            return [tuple(row) for row in self._pg(lambda conn: conn.fetch(_numbered(sql), *params))]
+            return [_as_stored(tuple(row)) for row in self._pg(lambda conn: conn.fetch(_numbered(sql), *params))]
         with sqlite3.connect(self.path) as conn:
             return list(conn.execute(sql, params))
 
@@ -66,10 +73,17 @@ class DirectDb:
         if self.postgres:
             records = self._pg(lambda conn: conn.fetch(f'SELECT * FROM "{name}"'))  # noqa: S608 - a table's name
             columns = list(records[0].keys()) if records else []
-            return columns, [tuple(r) for r in records]
+            return columns, [_as_stored(tuple(r)) for r in records]
         with sqlite3.connect(self.path) as conn:
             cursor = conn.execute(f"SELECT * FROM {name}")  # noqa: S608 - a table's name
             return [d[0] for d in cursor.description], list(cursor)
+
+    def stored_bytes(self) -> bytes:
+        """Everything at rest: the database file and its WAL, or everything pg_dump reads."""
+        if self.postgres:
+            return self.dump()
+        wal = self.path.with_name(self.path.name + "-wal")
+        return self.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
     def dump(self) -> bytes:
         """Everything the database holds, as a backup of it would: the file, or pg_dump's output."""
@@ -97,3 +111,11 @@ class DirectDb:
 
         with ThreadPoolExecutor(max_workers=1) as thread:
             return thread.submit(asyncio.run, run()).result()
+
+
+def at_rest(data_dir: Path, db: DirectDb) -> dict[str, bytes]:
+    """Every file of the instance but the master key, by name; on PostgreSQL, its database's dump as well."""
+    files = {p.name: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "master.key"}
+    if db.postgres:
+        files["pg_dump"] = db.dump()
+    return files

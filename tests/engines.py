@@ -92,3 +92,13 @@ class Databases:
             self.drop(self._next.result())
         self.drop(self.template)
         self._thread.shutdown(wait=True)
+
+
+def empty_database(name: str) -> str:
+    """A new database with no helpline schema at all (``drop_database`` removes it); returns its URL."""
+    run_apart(lambda: _admin(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    return url_of(name)
+
+
+def drop_database(name: str) -> None:
+    run_apart(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -95,3 +95,15 @@ def test_by_second_groups_delays_by_when_they_were_due() -> None:
         {"second": 1, "messages": 1, "p50_ms": 200.0, "p99_ms": 200.0, "max_ms": 200.0},
         {"second": 2, "messages": 2, "p50_ms": 5.0, "p99_ms": 15.0, "max_ms": 15.0},
     ]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.timeout(600)
+def test_bench_runs_on_postgresql(database_url: str, tmp_path: Path) -> None:
+    """With --database-url the same run goes through PostgreSQL, names it, and loses and duplicates nothing."""
+    out = tmp_path / "bench.json"
+    assert cli.main(["bench", *TINY, "--database-url", database_url, "--out", str(out)]) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["machine"]["database"].startswith("PostgreSQL ")
+    assert figures["loss"]["inbound_lost"] == figures["loss"]["inbound_duplicated"] == 0
+    assert figures["loss"]["inbound_stored"] == figures["loss"]["inbound_sent"]

@@ -26,7 +26,7 @@ async def test_blocked_sender_is_acknowledged_and_dropped(harness: Harness) -> N
     assert response.status == 200
     assert harness.rows("SELECT COUNT(*) FROM messages") == before
     assert harness.rows("SELECT COUNT(*) FROM conversations WHERE status != 'closed'") == [(0,)]
-    assert ABUSER.encode() not in harness.settings.storage.database.read_bytes()
+    assert ABUSER.encode() not in harness.db.stored_bytes()
 
 
 async def test_block_expires(harness: Harness) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import urllib.parse
-from pathlib import Path
 
 import aiohttp
 
 from tests.conftest import CapturedLog, Harness
+from tests.direct_db import at_rest
 
 NUMBER = "+447700900987"
 INBOUND_TEXT = "CANARY-INBOUND my sister Jo left at 3am"
@@ -50,10 +50,6 @@ def text_forms(text: str) -> list[str]:
     ]
 
 
-def data_files(data_dir: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "master.key"}
-
-
 async def test_no_number_or_text_at_rest_or_in_logs(harness: Harness, captured_log: CapturedLog) -> None:
     """After the whole path, the number (any format) and both texts appear in no file and no log line."""
     provider_sid = "SM" + "c0ffee" * 5 + "00"
@@ -79,10 +75,11 @@ async def test_no_number_or_text_at_rest_or_in_logs(harness: Harness, captured_l
     needles = number_forms(NUMBER) + text_forms(INBOUND_TEXT) + text_forms(SECOND_TEXT) + text_forms(REPLY_TEXT)
     needles += [provider_sid, second_sid, *outbound_sids]
 
-    running = data_files(harness.data_dir)  # while serving: the WAL and shared memory hold recent writes
-    assert {"helpline.db", "helpline.db-wal", "helpline.db-shm", "helpline.toml"} <= set(running)
+    running = at_rest(harness.data_dir, harness.db)  # while serving: the WAL and shared memory hold recent writes
+    stored = {"pg_dump"} if harness.db.postgres else {"helpline.db", "helpline.db-wal", "helpline.db-shm"}
+    assert {*stored, "helpline.toml"} <= set(running)
     await harness.close()
-    stopped = data_files(harness.data_dir)  # after a clean stop: the WAL folded back into the database
+    stopped = at_rest(harness.data_dir, harness.db)  # after a clean stop: the WAL folded back into the database
     for label, files in (("running", running), ("stopped", stopped)):
         for name, content in files.items():
             for needle in needles:
@@ -102,9 +99,9 @@ async def test_a_message_waiting_in_the_intake_is_sealed_too(harness: Harness, c
     assert (await harness.post_webhook("/webhooks/twilio/sms", params, route=False)).status == 200
     assert harness.rows("SELECT COUNT(*) FROM intake") == [(1,)]
     needles = [*number_forms(NUMBER), *text_forms(INBOUND_TEXT), provider_sid]
-    running = data_files(harness.data_dir)
+    running = at_rest(harness.data_dir, harness.db)
     await harness.close()
-    for label, files in (("running", running), ("stopped", data_files(harness.data_dir))):
+    for label, files in (("running", running), ("stopped", at_rest(harness.data_dir, harness.db))):
         for name, content in files.items():
             for needle in needles:
                 assert needle.encode() not in content, f"{needle!r} found in {name} ({label})"

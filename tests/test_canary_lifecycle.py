@@ -33,7 +33,7 @@ from helpline.crypto.keyring import Keyring
 from helpline.errors import CryptoError
 from helpline.settings import Settings
 from tests.conftest import HELPLINE_NUMBER, CapturedLog, Console, Harness
-from tests.direct_db import DirectDb
+from tests.direct_db import DirectDb, at_rest
 from tests.fakes.email_contact import CONTACT_HOST, email_settings, letter, mail
 from tests.fakes.smtp_sink import SmtpSink
 from tests.test_webchat_socket import ChatClient
@@ -232,16 +232,8 @@ def text_forms(text: str) -> list[str]:
     ]
 
 
-def data_files(data_dir: Path, database: DirectDb) -> dict[str, bytes]:
-    """Every file of the instance but the master key; on PostgreSQL, a dump of its database too."""
-    files = {p.name: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "master.key"}
-    if database.postgres:
-        files["pg_dump"] = database.dump()
-    return files
-
-
 def assert_nowhere(data_dir: Path, database: DirectDb, needles: list[str], moment: str) -> None:
-    for name, content in data_files(data_dir, database).items():
+    for name, content in at_rest(data_dir, database).items():
         lowered = content.lower()
         for needle in needles:
             assert needle.lower().encode() not in lowered, f"{needle!r} found in {name} ({moment})"
@@ -388,7 +380,7 @@ async def test_nothing_identifying_is_ever_at_rest_and_nothing_survives_retentio
     assert report.conversations == len(contacts)
     assert_nowhere(harness.data_dir, harness.db, identifiers + texts, "purged")
     assert openable(database, keyring) == []
-    files = data_files(harness.data_dir, database)
+    files = at_rest(harness.data_dir, database)
     for sealed in sealed_before:
         assert not any(sealed in content for content in files.values()), "a ciphertext outlived the purge"
 

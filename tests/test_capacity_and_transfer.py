@@ -72,7 +72,7 @@ async def test_transfer_to_a_colleague_with_a_handover_note(harness: Harness) ->
     assert (await amira.get(f"/api/conversations/{conversation}")).status == 403
     await harness.send_outbox()
     assert all("safe tonight" not in m["Body"] for m in harness.twilio.created)
-    assert b"safe tonight" not in harness.settings.storage.database.read_bytes()
+    assert b"safe tonight" not in harness.db.stored_bytes()
 
 
 async def test_transfer_back_to_the_queue(harness: Harness) -> None:

@@ -24,8 +24,12 @@ async def test_message_body_swapped_between_conversations(harness: Harness) -> N
 async def test_vault_swapped_between_conversations(harness: Harness) -> None:
     """A vault entry copied to another conversation cannot be opened to send a reply there."""
     await harness.text("+447700900123", "one")
+    harness.clock.advance(seconds=1)
     await harness.text("+447700900456", "two")
-    (_, first_address), (second, _) = harness.rows("SELECT conversation_id, address FROM vault ORDER BY rowid")
+    (_, first_address), (second, _) = harness.rows(
+        "SELECT v.conversation_id, v.address FROM vault v JOIN conversations c ON c.id = v.conversation_id"
+        " ORDER BY c.created_at, c.id"
+    )
     harness.db.execute("UPDATE vault SET address = ? WHERE conversation_id = ?", (first_address, second))
     await harness.send_outbox()
     assert [m["To"] for m in harness.twilio.created] == ["+447700900123"]

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from helpline import cli
+from helpline.settings import load
 from tests.conftest import Harness
+from tests.direct_db import DirectDb
 
 
 def test_init_creates_database_key_and_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,8 +46,9 @@ def test_user_add_prints_a_generated_password(data_dir: Path, capsys: pytest.Cap
     out = capsys.readouterr().out
     password = out.split("password: ")[1].split()[0]
     assert len(password) >= 20
-    with sqlite3.connect(data_dir / "helpline.db") as conn:
-        stored = conn.execute("SELECT role, password_hash FROM users WHERE username = 'amira'").fetchone()
+    [stored] = DirectDb.of(load(data_dir / "helpline.toml", environ={})).rows(
+        "SELECT role, password_hash FROM users WHERE username = 'amira'"
+    )
     assert stored[0] == "volunteer" and stored[1].startswith("$argon2id$") and password not in stored[1]
 
 

@@ -15,12 +15,23 @@ from typing import Literal, TypeVar
 import asyncpg
 import pytest
 
+from helpline.app import build
 from helpline.audit.chain import first_bad
 from helpline.audit.events import AuditEntry
 from helpline.core.ids import new_id
-from helpline.core.models import Conversation, Escalation, KeyRef, OutboxItem, StaffNotification, StoredMessage, User
+from helpline.core.models import (
+    Conversation,
+    Escalation,
+    Inbound,
+    KeyRef,
+    OutboxItem,
+    StaffNotification,
+    StoredMessage,
+    User,
+)
 from helpline.core.ports import Tx
-from helpline.errors import StoreError
+from helpline.errors import Conflict, StoreError
+from helpline.settings import Settings
 from helpline.store.postgres.database import PostgresStore
 from tests.conftest import FakeClock
 
@@ -303,3 +314,86 @@ async def test_a_unit_that_keeps_losing_fails_cleanly(stores: tuple[PostgresStor
     with pytest.raises(StoreError):
         await first.write(always_loses)
     assert runs == 5
+
+
+async def test_two_servers_open_one_conversation_for_a_new_sender(settings: Settings, clock: FakeClock) -> None:
+    """Two server processes each receive one of a new sender's first messages at once: one conversation, both in it."""
+    first, second = build(settings, clock), build(settings, clock)
+    await first.store.open()
+    await second.store.open()
+    try:
+        received = await asyncio.gather(
+            *(
+                helpline.conversations.receive(Inbound("sms", "+447700900555", f"SM{n:032x}", f"message {n}"))
+                for n, helpline in enumerate((first, second, first, second))
+            )
+        )
+        [conversation] = {r.conversation_id for r in received}
+        assert conversation is not None
+        stored = await first.store.read(lambda tx: tx.messages.for_conversation(conversation))
+        assert [m.seq for m in stored] == [1, 2, 3, 4, 5]  # four messages and the greeting
+        assert await first.store.read(lambda tx: tx.conversations.waiting_stats()) == (1, clock.now())
+    finally:
+        await first.store.close()
+        await second.store.close()
+
+
+async def test_two_servers_one_claim_winner(settings: Settings, clock: FakeClock) -> None:
+    """Four volunteers on two server processes claim one conversation at once: exactly one holds it."""
+    first, second = build(settings, clock), build(settings, clock)
+    await first.store.open()
+    await second.store.open()
+    try:
+        received = await first.conversations.receive(Inbound("sms", "+447700900556", "SM" + "1" * 32, "help"))
+        assert received.conversation_id is not None
+        users = [
+            await first.accounts.add_user(f"volunteer{n}", "volunteer", "a long enough password") for n in range(4)
+        ]
+        outcomes = await asyncio.gather(
+            *(
+                (first if n % 2 else second).routing.claim(volunteer, received.conversation_id)
+                for n, volunteer in enumerate(users)
+            ),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(o, Conversation) for o in outcomes) == 1
+        assert all(isinstance(o, (Conversation, Conflict)) for o in outcomes)
+    finally:
+        await first.store.close()
+        await second.store.close()
+
+
+async def test_purge_racing_a_reopening_message(
+    stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str
+) -> None:
+    """A purge shredding a closed conversation while a message would reopen it: the message finds it purged."""
+    first, second = stores
+    gone = conversation(clock, "closed")
+    await first.write(lambda tx: tx.conversations.insert(gone))
+    held = await Held(first, lambda tx: tx.retention.shred_conversation(gone.id, clock.now())).started()
+    late = asyncio.create_task(second.write(lambda tx: tx.conversations.reopen(gone.id, clock.now())))
+    await waiting_on_lock(database_url)
+    assert await held.release() is True
+    assert await late is False
+    after = await second.read(lambda tx: tx.conversations.get(gone.id))
+    assert after is not None and after.status == "closed" and after.key is None
+
+
+async def test_a_closing_conversation_takes_a_reply_in_turn(
+    stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str
+) -> None:
+    """A reply being queued while the conversation closes waits for the close, then sees it closed."""
+    first, second = stores
+    open_one = conversation(clock, "active")
+    await first.write(lambda tx: tx.conversations.insert(open_one))
+
+    async def close(tx: Tx) -> bool:
+        await tx.conversations.lock(open_one.id)
+        return await tx.conversations.close(open_one.id, "advice", clock.now())
+
+    held = await Held(first, close).started()
+    late = asyncio.create_task(second.write(lambda tx: tx.conversations.lock(open_one.id)))
+    await waiting_on_lock(database_url)
+    assert await held.release() is True
+    seen = await late
+    assert seen is not None and seen.status == "closed"

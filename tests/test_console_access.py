@@ -163,5 +163,5 @@ async def test_session_token_is_not_stored(harness: Harness) -> None:
     """The database holds only a hash of the session token."""
     amira = await harness.console("amira")
     token = amira.client.session.cookie_jar.filter_cookies(amira.client.make_url("/"))["helpline_session"].value
-    raw = harness.settings.storage.database.read_bytes()
+    raw = harness.db.stored_bytes()
     assert token.encode() not in raw

@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import urllib.parse
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from helpline.settings import Settings
 from tests.conftest import CapturedLog, Harness
+from tests.direct_db import at_rest
 from tests.fakes.email_contact import CONTACT_HOST, email_settings, letter, mail
 from tests.fakes.smtp_sink import SmtpSink
 
@@ -52,10 +52,6 @@ def encoded_forms(text: str) -> list[str]:
         base64.b64encode(text.encode()).decode(),
         text[middle - 8 : middle + 8],
     ]
-
-
-def data_files(data_dir: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "master.key"}
 
 
 def assert_absent(files: dict[str, bytes], needles: list[str], label: str) -> None:
@@ -108,15 +104,15 @@ async def test_no_address_ip_header_or_text_at_rest_or_in_logs(
         *(m.strip("<>").split("@")[0] for m in our_message_ids),
     ]
 
-    open_files = data_files(harness.data_dir)  # while open: the address and reply context sit sealed in the vault
-    assert {"helpline.db", "helpline.db-wal"} <= set(open_files)
+    open_files = at_rest(harness.data_dir, harness.db)  # while open: the address and context sit sealed in the vault
+    assert ({"pg_dump"} if harness.db.postgres else {"helpline.db", "helpline.db-wal"}) <= set(open_files)
     assert_absent(open_files, needles, "open")
 
     closed = await volunteer.post(f"/api/conversations/{waiting['id']}/close", {"outcome": "support"})
     assert closed.status == 200
-    assert_absent(data_files(harness.data_dir), needles, "closed")
+    assert_absent(at_rest(harness.data_dir, harness.db), needles, "closed")
     await harness.close()
-    assert_absent(data_files(harness.data_dir), needles, "stopped")
+    assert_absent(at_rest(harness.data_dir, harness.db), needles, "stopped")
 
     assert captured_log.lines, "the run logged nothing, so the log check would prove nothing"
     assert any('"email.received"' in line for line in captured_log.lines)

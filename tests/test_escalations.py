@@ -50,7 +50,7 @@ async def test_supervisor_is_alerted_live_and_moves_it_through_its_states(harnes
     assert summary["state"] == "closed" and "note" not in summary
     actions = [row[0] for row in harness.rows("SELECT action FROM audit WHERE action LIKE 'escalation.%' ORDER BY seq")]
     assert actions == ["escalation.raised", "escalation.acknowledged", "escalation.decided", "escalation.closed"]
-    assert b"CANARYFLAG" not in harness.settings.storage.database.read_bytes()
+    assert b"CANARYFLAG" not in harness.db.stored_bytes()
     await socket.close()
 
 

@@ -43,8 +43,7 @@ async def test_private_notes_are_staff_only(harness: Harness) -> None:
     assert [n["body"] for n in notes] == ["CANARYNOTE mentions a boyfriend"]
     await harness.send_outbox()
     assert all("CANARYNOTE" not in m["Body"] for m in harness.twilio.created)
-    assert b"CANARYNOTE" not in harness.settings.storage.database.read_bytes()
-    assert b"CANARYNOTE" not in harness.settings.storage.database.with_name("helpline.db-wal").read_bytes()
+    assert b"CANARYNOTE" not in harness.db.stored_bytes()
 
 
 async def test_notes_need_text_and_the_holder(harness: Harness) -> None:
@@ -62,8 +61,7 @@ async def test_closing_with_consent_keeps_a_sealed_record_and_reads_are_audited(
     assert response.status == 200, await response.text()
     record_id = (await amira.conversation(conversation))["record_id"]
     assert record_id
-    assert b"CANARYNAME" not in harness.settings.storage.database.read_bytes()
-    assert b"CANARYNAME" not in harness.settings.storage.database.with_name("helpline.db-wal").read_bytes()
+    assert b"CANARYNAME" not in harness.db.stored_bytes()
     record = await (await amira.get(f"/api/records/{record_id}")).json()
     assert record["name"] == RECORD["name"] and record["summary"] == RECORD["summary"]
     assert record["consent_wording"] == harness.settings.console.consent_wording

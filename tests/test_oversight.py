@@ -50,6 +50,6 @@ async def test_whisper_reaches_the_volunteer_only(harness: Harness) -> None:
     assert [(w["author"], w["body"]) for w in view["whispers"]] == [("sam", "CANARYWHISPER ask about school")]
     await harness.send_outbox()
     assert all("CANARYWHISPER" not in m["Body"] for m in harness.twilio.created)
-    assert b"CANARYWHISPER" not in harness.settings.storage.database.read_bytes()
+    assert b"CANARYWHISPER" not in harness.db.stored_bytes()
     assert harness.rows("SELECT COUNT(*) FROM audit WHERE action = 'conversation.whispered'") == [(1,)]
     assert (await sam.post(f"/api/conversations/{conversation}/whisper", {"body": " "})).status == 400

@@ -41,12 +41,13 @@ async def test_transcript_is_shredded_after_retention(harness: Harness) -> None:
 
 
 async def test_purge_is_idempotent_and_truncates_the_wal(harness: Harness) -> None:
-    """A second purge finds nothing to do, and after a purge the write-ahead log is empty."""
+    """A second purge finds nothing to do, and after a purge SQLite's write-ahead log is empty."""
     volunteer = await harness.console("amira")
     await conversation_walked_to_close(harness, volunteer, NUMBER, "hello")
     harness.clock.advance(days=31)
     assert (await harness.helpline.purger.run_once()).conversations == 1
-    assert harness.settings.storage.database.with_name("helpline.db-wal").stat().st_size == 0
+    if not harness.db.postgres:  # PostgreSQL recycles its own WAL (see SECURITY.md)
+        assert harness.settings.storage.database.with_name("helpline.db-wal").stat().st_size == 0
     second = await harness.helpline.purger.run_once()
     assert not second.anything
 

@@ -88,6 +88,12 @@ def test_secret_from_file(tmp_path: Path) -> None:
         ({"HELPLINE_SMS__ROUTE_AT_ONCE": "-1"}, "sms.route_at_once"),
         ({"HELPLINE_CONSOLE__OUTCOMES": '[{code = "a"}]'}, "console.outcomes[0]"),
         ({"HELPLINE_SMS__AUTH_TOKEN_FILE": "/nonexistent/token"}, "sms.auth_token_file"),
+        ({"HELPLINE_STORAGE__DATABASE_URL": "mysql://db/helpline"}, "storage.database_url"),
+        ({"HELPLINE_STORAGE__DATABASE_URL": "postgresql://helpline:secret@db/helpline"}, "storage.database_url"),
+        (
+            {"HELPLINE_STORAGE__DATABASE_URL": "postgresql://db/h", "HELPLINE_STORAGE__POOL_MIN": "0"},
+            "storage.pool_min",
+        ),
     ],
 )
 def test_bad_settings_stop_the_start_naming_the_key(environ: dict[str, str], named: str) -> None:
@@ -111,3 +117,16 @@ def test_invalid_toml(tmp_path: Path) -> None:
     instance.write_text("[server\nport=")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load(instance, environ={})
+
+
+def test_database_password_from_file(tmp_path: Path) -> None:
+    """storage.database_password_file supplies the PostgreSQL password, which never shows in the settings' repr."""
+    secret = tmp_path / "db-password"
+    secret.write_text("s3cret-pg-password\n")
+    environ = {
+        "HELPLINE_STORAGE__DATABASE_URL": "postgresql://helpline@db.example.org:5432/helpline?sslmode=require",
+        "HELPLINE_STORAGE__DATABASE_PASSWORD_FILE": str(secret),
+    }
+    settings = load(environ=environ)
+    assert settings.storage.database_password == "s3cret-pg-password"
+    assert "s3cret" not in repr(settings)

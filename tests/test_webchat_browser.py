@@ -33,7 +33,8 @@ from helpline.core.events import ContactLeft, ContactTyping
 from helpline.settings import Settings
 from helpline.testing.twilio_api import FakeTwilio
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, CapturedLog, Console, FakeClock, Harness
-from tests.test_canary import data_files, text_forms
+from tests.direct_db import at_rest
+from tests.test_canary import text_forms
 from tests.test_webchat_socket import next_event
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -449,9 +450,9 @@ async def test_canary_agent_and_text_are_nowhere_at_rest_or_in_logs(
         await context.close()
 
     needles = [CANARY_AGENT, "CanaryAgent-7f3c", token, *text_forms(inbound), *text_forms(reply)]
-    running = data_files(harness.data_dir)
+    running = at_rest(harness.data_dir, harness.db)
     await harness.close()
-    stopped = data_files(harness.data_dir)
+    stopped = at_rest(harness.data_dir, harness.db)
     for label, files in (("running", running), ("stopped", stopped)):
         for name, content in files.items():
             for needle in needles:

@@ -33,6 +33,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=defaults.rate,
         help="webhooks per second offered in the latency phase (default: %(default)s)",
     )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        metavar="URL",
+        help="run the server on this empty PostgreSQL database (postgresql://…) instead of SQLite",
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON to this file")
     parser.add_argument("--keep", type=Path, help="keep the server's data directory and log here instead of a temp dir")
 
@@ -49,6 +55,7 @@ def options_from(args: argparse.Namespace) -> Options:
         replies=args.replies,
         chat_sockets=args.chat_sockets,
         directory=args.keep,
+        database_url=args.database_url,
     )
 
 

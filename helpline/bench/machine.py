@@ -47,6 +47,7 @@ def describe(event_loop: str) -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "database": f"SQLite {sqlite3.sqlite_version}",
         "aiohttp": aiohttp.__version__,
         "event_loop": event_loop,
         "load_average_at_start": load_average(),

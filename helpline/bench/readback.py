@@ -6,10 +6,13 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 
+import asyncpg
+
 from helpline.app import build
 from helpline.bench.server import Instance
 from helpline.bench.texters import tag_of
 from helpline.core.models import User
+from helpline.settings import Settings
 
 READER = User(id="bench-reader", username="bench-reader", role="supervisor", disabled=False, password_hash="")
 
@@ -30,11 +33,32 @@ class Stored:
         return sum(count - 1 for (p, _), count in self.counts.items() if p == phase and count > 1)
 
 
+async def conversation_ids(settings: Settings) -> list[str]:
+    """Every conversation's id, oldest first, read from the database itself (on either engine)."""
+    query = "SELECT id FROM conversations ORDER BY created_at"
+    if settings.storage.database_url:
+        conn = await asyncpg.connect(settings.storage.database_url, password=settings.storage.database_password or None)
+        try:
+            return [row[0] for row in await conn.fetch(query)]
+        finally:
+            await conn.close()
+    with sqlite3.connect(settings.storage.database) as conn:
+        return [row[0] for row in conn.execute(query)]
+
+
+async def postgres_version(url: str) -> str:
+    """The PostgreSQL server's version, for the report."""
+    conn = await asyncpg.connect(url)
+    try:
+        return f"PostgreSQL {await conn.fetchval('SHOW server_version')}"
+    finally:
+        await conn.close()
+
+
 async def read_back(instance: Instance) -> Stored:
     """Open every conversation (the server must be stopped) and index its tagged inbound messages."""
     settings = instance.settings()
-    with sqlite3.connect(settings.storage.database) as conn:
-        ids = [row[0] for row in conn.execute("SELECT id FROM conversations ORDER BY created_at")]
+    ids = await conversation_ids(settings)
     helpline = build(settings)
     await helpline.store.open()
     stored = Stored(conversations=len(ids))

@@ -40,8 +40,7 @@ def table(figures: dict[str, Any]) -> str:
         ("machine", f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB"),
         (
             "software",
-            f"Python {machine['python']}, SQLite {machine['sqlite']}, aiohttp {machine['aiohttp']}, "
-            f"{machine['event_loop']}",
+            f"Python {machine['python']}, {machine['database']}, aiohttp {machine['aiohttp']}, {machine['event_loop']}",
         ),
         ("load average", f"{machine['load_average_at_start']} at start, {figures.get('load_average_at_end')} at end"),
         (

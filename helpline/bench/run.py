@@ -25,7 +25,7 @@ from helpline.bench import chats, texters
 from helpline.bench.console import Volunteers, connect_volunteers
 from helpline.bench.http_load import Outcome, Pool, closed_loop, open_loop
 from helpline.bench.machine import describe
-from helpline.bench.readback import Stored, read_back
+from helpline.bench.readback import Stored, postgres_version, read_back
 from helpline.bench.replies import Sent, send_replies
 from helpline.bench.server import (
     ACCOUNT_SID,
@@ -64,6 +64,8 @@ class Options:
     replies: int = 2_000
     chat_sockets: int = 10_000
     directory: Path | None = None
+    # Empty: SQLite in the data directory. A postgresql:// URL: that (empty) database, migrated by `helpline init`.
+    database_url: str = ""
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -127,8 +129,13 @@ class Bench:
         await self.twilio.start()
         try:
             self.instance = await prepare_instance(
-                self.directory, twilio_url=self.twilio.base_url, chat_sockets=options.chat_sockets
+                self.directory,
+                twilio_url=self.twilio.base_url,
+                chat_sockets=options.chat_sockets,
+                database_url=options.database_url,
             )
+            if options.database_url:
+                self.figures["machine"]["database"] = await postgres_version(options.database_url)
             names = [f"volunteer{i:04d}" for i in range(options.volunteers)]
             await add_volunteers(self.instance, names)
             self.server = ServerProcess(self.instance)

@@ -69,11 +69,20 @@ class Instance:
         return load(self.config, self.environ)
 
 
-async def prepare(directory: Path, *, twilio_url: str, chat_sockets: int) -> Instance:
-    """``helpline init`` a data directory, and the settings that point the server at the fake Twilio API."""
+async def prepare(directory: Path, *, twilio_url: str, chat_sockets: int, database_url: str = "") -> Instance:
+    """``helpline init`` a data directory (on PostgreSQL, migrating the database), and the settings that point the
+    server at the fake Twilio API."""
     data_dir = directory / "var"
+    on_postgres = ["--database-url", database_url] if database_url else []
     init = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "helpline.cli", "init", "--data-dir", str(data_dir), stdout=subprocess.DEVNULL
+        sys.executable,
+        "-m",
+        "helpline.cli",
+        "init",
+        "--data-dir",
+        str(data_dir),
+        *on_postgres,
+        stdout=subprocess.DEVNULL,
     )
     if await init.wait() != 0:
         raise RuntimeError("helpline init failed")

@@ -81,6 +81,9 @@ class Intake:
         self._read_table = True
         # Ids of the messages being routed right now, so a read of the table does not take them twice.
         self._routing: set[str] = set()
+        # One queue per sender being routed: a sender's messages are routed one after another, in arrival order
+        # (with several writers at once, two of them routed together could commit in either order).
+        self._senders: dict[bytes, _SenderTurn] = {}
         # Webhooks being accepted right now: while there are any, the worker routes in small batches.
         self.accepting = 0
         # Of those, the ones being routed at once, and the ones going into the table.
@@ -243,6 +246,18 @@ class Intake:
 
     async def _route(self, waiting: Waiting) -> None:
         inbound = waiting.inbound or _decode(self._box.open(_context(waiting.id), waiting.sealed))
+        sender = self._pseudonyms.route(inbound.channel, inbound.address)
+        turn = self._senders.setdefault(sender, _SenderTurn())
+        turn.users += 1
+        try:
+            async with turn.lock:  # FIFO: routings started in arrival order take their turns in it
+                await self._route_now(waiting, inbound)
+        finally:
+            turn.users -= 1
+            if not turn.users:
+                del self._senders[sender]
+
+    async def _route_now(self, waiting: Waiting, inbound: Inbound) -> None:
 
         async def settle(tx: Tx) -> bool:
             return await tx.intake.remove(waiting.id)
@@ -252,6 +267,12 @@ class Intake:
             return  # routed already
         self.routed += 1
         _log_routed(inbound, received)
+
+
+@dataclass
+class _SenderTurn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ changes, and ``write`` returns only after its commit is durable. It must only to
 sleeping), and it may be run more than once (a unit that lost a race to another writer is run again), so
 anything it collects for afterwards is rebuilt inside it. Side effects (events, sends) happen after it returns.
 
-Several writers may run at once (PostgreSQL; SQLite runs one at a time). So no decision in core rests on a
-read that another writer could change before the write it leads to. Every such read is one of:
+Several writers may run at once (several server processes on one database), so no decision in core rests on
+a read that another writer could change before the write it leads to. Every such read is one of:
 
 - an atomic statement that decides and writes at once (``claim``, ``close``, ``reopen``, ``remember``);
 - a row lock held until the unit ends (``lock``, and the reads whose docstrings say they lock);
@@ -513,7 +513,8 @@ class Maintenance(Protocol):
     """Housekeeping the store does after removing data."""
 
     async def checkpoint(self) -> None:
-        """Fold the write-ahead log into the database and truncate it, so removed data is in neither."""
+        """Let the engine drop what its own files still keep of removed data, where it can (e.g. fold and
+        truncate a write-ahead log); an engine that recycles its log itself does nothing."""
 
 
 class ProviderRecords(Protocol):

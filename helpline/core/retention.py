@@ -15,8 +15,8 @@ every row either untouched or fully done, and the next purge simply carries on:
 3. **Records.** A consented record whose consent and every linked conversation's close are ``record`` ago
    loses its fields, blind index and data key, and its conversations are unlinked.
 4. **Idempotency keys** older than ``inbound_keys``, and blocks that ended on purged conversations.
-5. A WAL checkpoint that truncates the log, so removed rows and keys are in neither the WAL nor free pages
-   (``secure_delete`` zeroes deleted content in the database file itself).
+5. The store's checkpoint (``Maintenance``): where the engine allows, removed rows and keys are then in neither
+   its write-ahead log nor its free pages (see SECURITY.md for each engine).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Retention:
                 return total
 
     async def purge(self, progress: Progress | None = None) -> PurgeReport:
-        """Remove everything past its retention period, then truncate the WAL. Safe to run again at any time."""
+        """Remove everything past its retention period, then checkpoint the store. Safe to run again at any time."""
         report = PurgeReport()
         now = self._clock.now()
         report.addresses = await self.expire_addresses()
