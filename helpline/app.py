@@ -163,6 +163,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     hours_settings = settings.hours
     hours = HoursBook(
         store,
+        notifier,
         clock,
         OpeningHours.build(
             hours_settings.timezone,
@@ -468,7 +469,11 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         await helpline.open()
         if helpline.email_server is not None:
             await helpline.email_server.start()
-        workers = [asyncio.create_task(metrics.count(), name="metrics")]
+        workers = [
+            asyncio.create_task(metrics.count(), name="metrics"),
+            # Hours an admin saves on any instance take effect on every one.
+            asyncio.create_task(helpline.hours.follow(helpline.notifier.subscribe()), name="hours"),
+        ]
         if run_workers:
             workers.append(asyncio.create_task(helpline.intake_worker.run(), name="intake"))
             workers.append(asyncio.create_task(helpline.outbound.run(), name="outbound"))

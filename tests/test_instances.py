@@ -223,3 +223,20 @@ async def test_kill_9_of_an_instance_while_texts_arrive_loses_nothing(cluster_of
         assert left > 0
     finally:
         await cluster.close()
+
+
+async def test_opening_hours_saved_at_one_instance_are_in_force_at_another(two: Cluster) -> None:
+    """An admin saves the hours at A; within seconds B answers with them (B keeps them in memory)."""
+    a, b = two.servers
+    at_a = await two.console(a, "ada", role="admin")
+    at_b = await Console.sign_in(b, "ada")
+    two.consoles.append(at_b)
+    days = {"mon": ["09:00-12:00"], "sat": ["10:00-11:00"]}
+    status, _ = await at_a.post("/api/admin/hours", {"days": days, "closed_message": "Closed now."})
+    assert status == 200
+
+    async def in_force_at_b() -> bool:
+        status, hours = await at_b.get("/api/admin/hours")
+        return bool(status == 200 and hours["days"]["sat"] == ["10:00-11:00"])
+
+    await eventually(in_force_at_b)

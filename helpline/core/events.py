@@ -89,6 +89,14 @@ class StaffChanged(Event):
 
 
 @dataclass(frozen=True)
+class SettingsChanged(Event):
+    """An admin changed a setting kept in the database (``key``); ``conversation_id`` is empty."""
+
+    name: ClassVar[str] = "settings.changed"
+    key: str
+
+
+@dataclass(frozen=True)
 class ContactLeft(Event):
     """The contact left a live chat: ``reason`` is ended, quick_exit or idle. Nothing more can reach them."""
 

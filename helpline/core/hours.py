@@ -16,13 +16,17 @@ from zoneinfo import ZoneInfo
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.events import SettingsChanged
 from helpline.core.models import User
-from helpline.core.ports import Store, Tx
-from helpline.errors import Forbidden, InvalidInput
+from helpline.core.ports import Notifier, Store, Subscription, Tx
+from helpline.core.publishing import write_and_publish
+from helpline.errors import Forbidden, InvalidInput, StoreError
+from helpline.log import get_logger
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 SETTING_KEY = "opening_hours"
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,16 +78,30 @@ def _parse(text: str) -> tuple[time, time]:
 class HoursBook:
     """The opening hours in force: config's, until an admin changes them (kept in ``runtime_settings``)."""
 
-    def __init__(self, store: Store, clock: Clock, defaults: OpeningHours) -> None:
+    def __init__(self, store: Store, notifier: Notifier, clock: Clock, defaults: OpeningHours) -> None:
         self._store = store
+        self._notifier = notifier
         self._clock = clock
+        self._defaults = defaults
         self.current = defaults
 
     async def load(self) -> None:
-        """Take an admin's saved hours over the configured ones, at start."""
+        """Take an admin's saved hours over the configured ones: at start, and when any instance saved them."""
         saved = await self._store.read(lambda tx: tx.runtime_settings.get(SETTING_KEY))
-        if saved is not None:
-            self.current = self.current.with_json(saved)
+        self.current = self._defaults.with_json(saved) if saved is not None else self._defaults
+
+    async def follow(self, subscription: Subscription) -> None:
+        """Until cancelled: load the hours again whenever they were saved, here or on another instance."""
+        try:
+            async for event in subscription:
+                changed = isinstance(event, SettingsChanged) and event.key == SETTING_KEY
+                if changed or event.name == "bus.overflowed":
+                    try:
+                        await self.load()
+                    except StoreError as exc:  # the database is away: the hours in force stay until the next change
+                        log.error("hours.reload_failed", error=type(exc).__name__)
+        finally:
+            subscription.close()
 
     async def save(self, user: User, days: Mapping[str, Sequence[str]], closed_message: str) -> None:
         if not user.is_admin:
@@ -95,5 +113,5 @@ class HoursBook:
             await tx.runtime_settings.put(SETTING_KEY, hours.to_json(), now)
             await tx.audit.append(AuditEntry(now, user.id, Action.HOURS_CHANGED, None))
 
-        await self._store.write(work)
+        await write_and_publish(self._store, self._notifier, work, lambda _: [SettingsChanged("", SETTING_KEY)])
         self.current = hours
