@@ -240,3 +240,78 @@ async def test_opening_hours_saved_at_one_instance_are_in_force_at_another(two: 
         return bool(status == 200 and hours["days"]["sat"] == ["10:00-11:00"])
 
     await eventually(in_force_at_b)
+
+
+class Contact:
+    """A contact's chat page, speaking the chat socket's protocol to one server at a time."""
+
+    def __init__(self, public_url: str) -> None:
+        self.public_url = public_url
+        self.session = aiohttp.ClientSession()
+        self.socket: aiohttp.ClientWebSocketResponse | None = None
+        self.token: str | None = None
+        self.messages: dict[int, dict[str, Any]] = {}
+
+    async def connect(self, server: Server) -> dict[str, Any]:
+        self.socket = await self.session.ws_connect(f"{server.url}/chat/ws", headers={"Origin": self.public_url})
+        await self.socket.send_json({"type": "hello", "token": self.token, "after": max(self.messages, default=0)})
+        return await self.next(lambda f: f["type"] == "welcome")
+
+    async def next(self, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        assert self.socket is not None
+        async with asyncio.timeout(TIMEOUT):
+            while True:
+                message = await self.socket.receive()
+                assert message.type == aiohttp.WSMsgType.TEXT, message
+                frame: dict[str, Any] = json.loads(message.data)
+                if frame["type"] == "session":
+                    self.token = frame["token"]
+                if frame["type"] == "message":
+                    assert frame["seq"] not in self.messages, f"message {frame['seq']} arrived twice"
+                    self.messages[frame["seq"]] = frame
+                if wanted(frame):
+                    return frame
+
+    async def say(self, body: str) -> None:
+        assert self.socket is not None
+        await self.socket.send_json({"type": "message", "id": f"message-{len(self.messages):04d}", "body": body})
+        answer = await self.next(lambda f: f["type"] in ("ack", "error"))
+        assert answer["type"] == "ack", answer
+
+    def bodies(self, sender: str) -> list[str]:
+        return [m["body"] for _, m in sorted(self.messages.items()) if m["from"] == sender]
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+        await self.session.close()
+
+
+async def test_a_chat_on_one_instance_gets_a_reply_written_at_another_and_resumes_there_when_it_stops(
+    two: Cluster,
+) -> None:
+    """A contact chatting at A hears a volunteer at B, and after A stops goes on at B with nothing missed."""
+    a, b = two.servers
+    contact = Contact(two.public_url)
+    try:
+        await contact.connect(a)
+        await contact.say("is anyone there")
+        ben = await two.console(b, "ben")
+        assert (await ben.post("/api/me/availability", {"availability": "available"}))[0] == 200
+        status, taken = await ben.post("/api/queue/take")
+        assert status == 200, taken
+        await contact.next(lambda f: f["type"] == "status" and f.get("state") == "active")
+        assert (await ben.post(f"/api/conversations/{taken['id']}/messages", {"body": "I am here"}))[0] == 201
+        await contact.next(lambda f: f["type"] == "message" and f["body"] == "I am here")
+
+        await a.stop()
+        assert (await ben.post(f"/api/conversations/{taken['id']}/messages", {"body": "still here"}))[0] == 201
+        welcome = await contact.connect(b)
+        assert welcome["state"] == "active"
+        if "still here" not in contact.bodies("volunteer"):
+            await contact.next(lambda f: f["type"] == "message" and f["body"] == "still here")
+        await contact.say("thank you")
+        assert contact.bodies("volunteer") == ["I am here", "still here"]
+        assert contact.bodies("you") == ["is anyone there", "thank you"]
+    finally:
+        await contact.close()

@@ -4,6 +4,7 @@
   with an open socket gets its new place and rough wait, if they changed;
 - a volunteer claimed the chat: the contact is told someone is with them;
 - the volunteer ended the conversation: the contact sees the last messages, then that it has ended;
+- a reply was sent (by any instance's outbox): the contact's sockets here catch up;
 - the volunteer is typing;
 - the bus overflowed: everything above is worked out again from the database.
 
@@ -21,6 +22,7 @@ from helpline.core.events import (
     ConversationClosed,
     ConversationOpened,
     ConversationTransferred,
+    DeliveryChanged,
     Event,
     VolunteerTyping,
 )
@@ -63,6 +65,10 @@ class ChatEvents:
             chat.position = None
         elif isinstance(event, ConversationClosed) and chat is not None:
             await self._service.finish(chat, "volunteer")
+        elif isinstance(event, DeliveryChanged) and event.delivery == "sent" and chat is not None:
+            # Sent by whichever instance's outbox took it; the contact's sockets may be held here.
+            for listener in list(chat.listeners):
+                await listener.catch_up()
         elif isinstance(event, VolunteerTyping) and chat is not None:
             for listener in list(chat.listeners):
                 await listener.send(protocol.encode("typing", active=event.active))
