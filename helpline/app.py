@@ -54,6 +54,7 @@ from helpline.crypto.totp import TotpCodes
 from helpline.errors import ConfigError
 from helpline.settings import Settings
 from helpline.store.postgres.database import PostgresStore
+from helpline.store.postgres.limits import PgLimits
 from helpline.store.postgres.notifier import PgNotifier
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
@@ -237,6 +238,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
             clock=clock,
             token_key=HmacKey(*_by_version(keyring, "webchat/token")),
             network_key=HmacKey(keyring.subkey("webchat/network")),
+            shared=PgLimits(store) if isinstance(store, PostgresStore) else None,
         )
         senders["webchat"] = webchat.sender
     outbound = OutboundWorker(

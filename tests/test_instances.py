@@ -315,3 +315,21 @@ async def test_a_chat_on_one_instance_gets_a_reply_written_at_another_and_resume
         assert contact.bodies("you") == ["is anyone there", "thank you"]
     finally:
         await contact.close()
+
+
+async def test_a_chat_ended_at_one_instance_cannot_be_resumed_at_another(two: Cluster) -> None:
+    """The contact ends the chat at A; the same token brought to B is refused as ended."""
+    a, b = two.servers
+    contact = Contact(two.public_url)
+    try:
+        await contact.connect(a)
+        await contact.say("please help")
+        assert contact.socket is not None
+        await contact.socket.send_json({"type": "end", "reason": "ended"})
+        await contact.next(lambda f: f["type"] == "ended")
+        contact.socket = await contact.session.ws_connect(f"{b.url}/chat/ws", headers={"Origin": two.public_url})
+        await contact.socket.send_json({"type": "hello", "token": contact.token, "after": 0})
+        refused = await contact.next(lambda f: f["type"] in ("welcome", "error"))
+        assert (refused["type"], refused.get("code")) == ("error", "ended"), refused
+    finally:
+        await contact.close()

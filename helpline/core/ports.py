@@ -19,7 +19,7 @@ Reads through ``Store.read`` take no locks and see one consistent snapshot.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from helpline.audit.chain import StoredAuditRow
@@ -557,6 +557,21 @@ class Notifier(Protocol):
         """An event nothing stores (someone is typing): it reaches the subscribers of every instance."""
 
     def subscribe(self) -> Subscription: ...
+
+
+class SharedLimits(Protocol):
+    """Web chat's limits kept where every instance sharing the database sees them (``None`` on SQLite).
+
+    Keys are keyed HMACs or hashes of random chat addresses, never an address itself.
+    """
+
+    async def take(self, name: str, key: bytes, capacity: int, window: timedelta, now: datetime) -> float | None:
+        """Use one of ``capacity`` per ``window`` (a token bucket); None if allowed, else the seconds to wait."""
+
+    async def end_chat(self, key: bytes, until: datetime) -> None:
+        """Refuse this chat's token on every instance until ``until`` (when it expires anyway)."""
+
+    async def chat_ended(self, key: bytes, now: datetime) -> bool: ...
 
 
 class Sender(Protocol):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from helpline.channels.webchat.forms import ChatPages, origin_of
-from helpline.channels.webchat.limits import ConnectionCounter, Limits, NetworkTags, RateLimiter
+from helpline.channels.webchat.limits import ConnectionCounter, Limit, Limits, NetworkTags
 from helpline.channels.webchat.live import ChatEvents
 from helpline.channels.webchat.registry import ChatRegistry
 from helpline.channels.webchat.sender import WebchatSender
@@ -25,7 +25,7 @@ from helpline.channels.webchat.waiting import WaitEstimate
 from helpline.clock import Clock
 from helpline.core.conversations import Conversations
 from helpline.core.hours import HoursBook
-from helpline.core.ports import Notifier
+from helpline.core.ports import Notifier, SharedLimits
 from helpline.settings import WebchatSettings
 
 
@@ -67,12 +67,20 @@ def build_webchat(
     clock: Clock,
     token_key: Keyed,
     network_key: Keyed,
+    shared: SharedLimits | None = None,
 ) -> WebchatChannel:
     registry = ChatRegistry()
+    minute, hour = timedelta(minutes=1), timedelta(hours=1)
     limits = Limits(
-        session_messages=RateLimiter(clock, capacity=settings.session_messages_per_minute, window=timedelta(minutes=1)),
-        network_messages=RateLimiter(clock, capacity=settings.network_messages_per_minute, window=timedelta(minutes=1)),
-        network_chats=RateLimiter(clock, capacity=settings.network_chats_per_hour, window=timedelta(hours=1)),
+        session_messages=Limit(
+            "session_messages", clock, capacity=settings.session_messages_per_minute, window=minute, shared=shared
+        ),
+        network_messages=Limit(
+            "network_messages", clock, capacity=settings.network_messages_per_minute, window=minute, shared=shared
+        ),
+        network_chats=Limit(
+            "network_chats", clock, capacity=settings.network_chats_per_hour, window=hour, shared=shared
+        ),
         connections=ConnectionCounter(settings.network_connections),
     )
     rules = ChatRules(
@@ -90,6 +98,7 @@ def build_webchat(
         WaitEstimate(clock, minutes_per_place=settings.minutes_per_place),
         clock,
         rules,
+        shared,
     )
     networks = NetworkTags(network_key)
     sockets = ChatSockets(

@@ -1,4 +1,5 @@
-"""Rate limits for web chat, per chat and per network, counted in memory for their window only.
+"""Rate limits for web chat, per chat and per network, counted for their window only: in memory, or where
+several instances share a PostgreSQL database, in an unlogged table there, so they hold for the helpline.
 
 A *network* is an IPv4 /24 or an IPv6 /64 (an IPv4-mapped IPv6 address counts as IPv4): a household,
 school or phone network shares one budget, and an address cannot dodge a limit by moving within its
@@ -12,6 +13,7 @@ window in which it was last used, and nothing about a network stays in memory af
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from aiohttp import web
 
 from helpline.channels.webchat.tokens import Keyed
 from helpline.clock import Clock
+from helpline.core.ports import SharedLimits
 
 UNKNOWN_NETWORK = b"unknown"
 
@@ -126,15 +129,40 @@ class ConnectionCounter:
         return len(self._open)
 
 
+class Limit:
+    """One rate limit: in this process's memory, or where instances share a database, in it (``SharedLimits``)."""
+
+    def __init__(
+        self, name: str, clock: Clock, *, capacity: int, window: timedelta, shared: SharedLimits | None = None
+    ) -> None:
+        self._name = name
+        self._clock = clock
+        self._capacity = capacity
+        self._window = window
+        self._shared = shared
+        self.memory = RateLimiter(clock, capacity=capacity, window=window)
+
+    async def take(self, key: bytes) -> float | None:
+        """Use one; None if allowed, else the seconds to wait before one is available."""
+        if self._shared is None:
+            return self.memory.take(key)
+        return await self._shared.take(self._name, key, self._capacity, self._window, self._clock.now())
+
+
 @dataclass(frozen=True)
 class Limits:
     """Every web chat limit, so the channel's parts share one set of counters."""
 
-    session_messages: RateLimiter
-    network_messages: RateLimiter
-    network_chats: RateLimiter
+    session_messages: Limit
+    network_messages: Limit
+    network_chats: Limit
     connections: ConnectionCounter
 
     def sweep(self) -> None:
-        for limiter in (self.session_messages, self.network_messages, self.network_chats):
-            limiter.sweep()
+        for limit in (self.session_messages, self.network_messages, self.network_chats):
+            limit.memory.sweep()
+
+
+def chat_key(address: str) -> bytes:
+    """A chat's random address as a limit's key: a hash, so a shared table never holds the address."""
+    return hashlib.sha256(b"helpline/webchat/chat\x00" + address.encode()).digest()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from helpline.channels.webchat import protocol
-from helpline.channels.webchat.limits import Limits
+from helpline.channels.webchat.limits import Limits, chat_key
 from helpline.channels.webchat.registry import Chat, ChatRegistry
 from helpline.channels.webchat.tokens import ChatToken, ChatTokens, TokenProblem
 from helpline.channels.webchat.waiting import WaitEstimate
@@ -21,6 +21,7 @@ from helpline.clock import Clock, to_text
 from helpline.core.conversations import Conversations
 from helpline.core.hours import HoursBook
 from helpline.core.models import Inbound, Message
+from helpline.core.ports import SharedLimits
 from helpline.log import get_logger
 
 CHANNEL = "webchat"
@@ -102,6 +103,7 @@ class ChatService:
         estimate: WaitEstimate,
         clock: Clock,
         rules: ChatRules,
+        shared: SharedLimits | None = None,
     ) -> None:
         self._conversations = conversations
         self._hours = hours
@@ -111,6 +113,7 @@ class ChatService:
         self.estimate = estimate
         self._clock = clock
         self.rules = rules
+        self._shared = shared
 
     def is_open(self) -> bool:
         return self._hours.current.is_open(self._clock.now())
@@ -126,7 +129,11 @@ class ChatService:
         if token is TokenProblem.FORGED:
             log.info("webchat.token_refused", problem="forged")
             return Refusal("bad_token", "This chat could not be found. You can start a new one.")
-        if token is TokenProblem.EXPIRED or self.registry.has_ended(token.address):
+        if (
+            token is TokenProblem.EXPIRED
+            or self.registry.has_ended(token.address)
+            or await self._ended_elsewhere(token)
+        ):
             return Refusal("ended", "This chat has ended. You can start a new one.")
         chat = self.registry.get_or_add(token.address, token.expires_at, self._clock.now())
         if chat.conversation_id is None:
@@ -140,13 +147,13 @@ class ChatService:
         """Store one message from the contact, or say why not."""
         refusal = self._check_message(chat, body)
         if refusal is None and chat.conversation_id is None:
-            refusal = self._check_new_chat(network)
+            refusal = await self._check_new_chat(network)
         if refusal is not None:
             return refusal
-        wait = self.limits.session_messages.take(chat.address)
+        wait = await self.limits.session_messages.take(chat_key(chat.address))
         if wait is not None:
             return Refusal("slow_down", "You are sending messages very quickly. Please wait a moment.", wait)
-        wait = self.limits.network_messages.take(network)
+        wait = await self.limits.network_messages.take(network)
         if wait is not None:
             return Refusal("network_busy", "Too many messages are coming from your network. Please wait.", wait)
         inbound = Inbound(CHANNEL, chat.address, f"{chat.address}/{client_id}", body)
@@ -178,7 +185,7 @@ class ChatService:
             )
         return None
 
-    def _check_new_chat(self, network: bytes) -> Refusal | None:
+    async def _check_new_chat(self, network: bytes) -> Refusal | None:
         if not self.is_open():
             return Refusal("closed", self.rules.out_of_hours_message)
         if self.registry.started() >= self.rules.max_concurrent:
@@ -188,7 +195,7 @@ class ChatService:
                 "All our volunteers are busy and the chat is full just now. Please try again in a few minutes. "
                 "If you are in danger now, call 999.",
             )
-        wait = self.limits.network_chats.take(network)
+        wait = await self.limits.network_chats.take(network)
         if wait is not None:
             log.info("webchat.refused", code="too_many_chats")
             return Refusal(
@@ -215,10 +222,19 @@ class ChatService:
         chat.typing_sent_at = now if active else None
         self._conversations.contact_typing(chat.conversation_id, active)
 
+    async def _ended_elsewhere(self, token: ChatToken) -> bool:
+        """Ended on another instance sharing the database."""
+        return self._shared is not None and await self._shared.chat_ended(chat_key(token.address), self._clock.now())
+
+    async def _end_everywhere(self, chat: Chat) -> None:
+        if self._shared is not None:
+            await self._shared.end_chat(chat_key(chat.address), chat.expires_at)
+
     async def end(self, chat: Chat, reason: str) -> None:
         """The contact ended the chat, used quick exit, or let it time out."""
         first = not self.registry.has_ended(chat.address)
         self.registry.end(chat)
+        await asyncio.shield(self._end_everywhere(chat))
         # Someone leaving in a hurry closes the connection at once: what they asked for still happens.
         await asyncio.shield(self._leave(chat, reason, first=first))
         await self.finish(chat, reason)
@@ -231,6 +247,7 @@ class ChatService:
     async def finish(self, chat: Chat, reason: str) -> None:
         """Tell every open socket of the chat that it has ended, after anything it has not yet shown."""
         self.registry.end(chat)
+        await self._end_everywhere(chat)
         frame = protocol.encode("ended", reason=reason, text=ENDED_TEXT.get(reason, ENDED_TEXT["ended"]))
         for listener in list(chat.listeners):
             if reason == "volunteer":

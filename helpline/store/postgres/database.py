@@ -173,6 +173,18 @@ class PostgresStore:
             log.error("store.statement_failed", code=exc.sqlstate)
             raise StoreError("the database could not answer") from None
 
+    async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        """One statement on its own, outside any unit of work (the shared limits' counters)."""
+        pool = self._opened()
+        try:
+            return list(await pool.fetch(sql, *args))
+        except _UNAVAILABLE as exc:
+            log.error("store.unavailable", error=type(exc).__name__)
+            raise StoreUnavailable("the database is not reachable") from None
+        except asyncpg.PostgresError as exc:
+            log.error("store.statement_failed", code=exc.sqlstate)
+            raise StoreError("the database could not complete the statement") from None
+
     async def ping(self) -> None:
         pool = self._opened()
         try:

@@ -12,3 +12,19 @@ CREATE TABLE events (
 );
 CREATE INDEX events_position ON events (xid, id);
 CREATE INDEX events_created ON events (created_at);
+
+-- Web chat's rate limits, for the helpline as a whole (store/postgres/limits.py): a token bucket per limit and
+-- key (a keyed HMAC of a network, or a hash of a random chat address). Unlogged: a crash forgets the counters.
+CREATE UNLOGGED TABLE limit_buckets (
+    name       text NOT NULL,
+    key        bytea NOT NULL,
+    tokens     double precision NOT NULL,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (name, key)
+);
+-- Chats that ended, so that every instance refuses their tokens until the tokens expire (a hash of the chat's
+-- random address).
+CREATE TABLE ended_chats (
+    key   bytea PRIMARY KEY,
+    until timestamptz NOT NULL
+);
