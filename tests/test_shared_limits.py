@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
 from helpline.store.postgres.database import PostgresStore
@@ -58,3 +59,27 @@ async def test_an_ended_chat_is_refused_by_every_instance_until_its_token_expire
     assert not await second.chat_ended(b"another", clock.now())
     clock.advance(hours=2)
     assert not await second.chat_ended(b"chat", clock.now())
+
+
+async def test_open_chats_count_those_of_every_instance(
+    two: tuple[PgLimits, PgLimits], database_url: str, clock: FakeClock
+) -> None:
+    """Chats at once count the web chat conversations still open, whichever instance holds them."""
+    first, _ = two
+    assert await first.open_chats() == 0
+    conn = await asyncpg.connect(database_url)
+    try:
+        for n, (status, left) in enumerate(
+            [("waiting", False), ("active", False), ("active", True), ("closed", False)]
+        ):
+            await conn.execute(
+                "INSERT INTO conversations (id, channel, status, created_at, waiting_since, contact_left_at)"
+                " VALUES ($1, 'webchat', $2, $3, $3, $4)",
+                f"c{n}",
+                status,
+                clock.now(),
+                clock.now() if left else None,
+            )
+    finally:
+        await conn.close()
+    assert await first.open_chats() == 2

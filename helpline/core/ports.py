@@ -573,6 +573,9 @@ class SharedLimits(Protocol):
 
     async def chat_ended(self, key: bytes, now: datetime) -> bool: ...
 
+    async def open_chats(self) -> int:
+        """Web chats started and not yet over, on every instance: what ``webchat.max_concurrent`` counts."""
+
 
 class Sender(Protocol):
     """Sends one message on one channel; raises a ProviderError subclass on failure."""

@@ -188,7 +188,8 @@ class ChatService:
     async def _check_new_chat(self, network: bytes) -> Refusal | None:
         if not self.is_open():
             return Refusal("closed", self.rules.out_of_hours_message)
-        if self.registry.started() >= self.rules.max_concurrent:
+        started = self.registry.started() if self._shared is None else await self._shared.open_chats()
+        if started >= self.rules.max_concurrent:
             log.info("webchat.refused", code="busy")
             return Refusal(
                 "busy",

@@ -50,6 +50,13 @@ class PgLimits:
     async def chat_ended(self, key: bytes, now: datetime) -> bool:
         return bool(await self._store.fetch("SELECT 1 FROM ended_chats WHERE key = $1 AND until > $2", key, now))
 
+    async def open_chats(self) -> int:
+        rows = await self._store.fetch(
+            "SELECT COUNT(*) FROM conversations WHERE channel = 'webchat' AND status <> 'closed'"
+            " AND contact_left_at IS NULL"
+        )
+        return int(rows[0][0])
+
     async def _sweep(self, now: datetime) -> None:
         if self._next_sweep is not None and now < self._next_sweep:
             return
