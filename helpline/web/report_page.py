@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +23,13 @@ WAIT_LABELS = {
     "5_to_15_min": "5 to 15 minutes",
     "15_to_60_min": "15 to 60 minutes",
     "60_min_and_over": "An hour or more",
+}
+DECISION_LABELS = {
+    "advice_given": "Advice given",
+    "referred": "Referred",
+    "emergency_services": "Emergency services contacted",
+    "no_further_action": "No further action",
+    "undecided": "Not yet decided",
 }
 WEEKDAY_LABELS = {
     "mon": "Monday",
@@ -73,8 +81,9 @@ def render(data: Mapping[str, Any], labels: Labels, *, small_numbers_below: int)
             query,
             "service.by_day",
             "Conversations by day",
-            _items(service["by_day"]),
+            _items(service["by_day"], _long_day),
             label_every=_every(service["by_day"]),
+            chart_items=_items(service["by_day"], _short_day),
         ),
         _figure(query, "conversations.by_outcome", "Outcomes", _items(contacts["by_outcome"], labels), horizontal=True),
         _figure(query, "conversations.by_channel", "By channel", _items(contacts["by_channel"], CHANNEL_LABELS.get)),
@@ -135,7 +144,13 @@ def render(data: Mapping[str, Any], labels: Labels, *, small_numbers_below: int)
             horizontal=True,
         ),
         _figure(query, "safeguarding.by_level", "Escalations by level", _items(safeguarding["by_level"], labels)),
-        _figure(query, "safeguarding.by_decision", "Decisions", _items(safeguarding["by_decision"], labels)),
+        _figure(
+            query,
+            "safeguarding.by_decision",
+            "Decisions",
+            _items(safeguarding["by_decision"], DECISION_LABELS.get),
+            horizontal=True,
+        ),
         _figure(
             query,
             "safeguarding.disclosures",
@@ -174,9 +189,11 @@ def _figure(
     *,
     horizontal: bool = False,
     label_every: int = 1,
+    chart_items: Sequence[tuple[str, int]] | None = None,
 ) -> str:
     ident = only.replace(".", "-").replace("_", "-")
-    picture = report_charts.rows(items) if horizontal else report_charts.columns(items, label_every=label_every)
+    drawn = items if chart_items is None else chart_items
+    picture = report_charts.rows(drawn) if horizontal else report_charts.columns(drawn, label_every=label_every)
     csv = "/api/reports.csv?" + urlencode({**query, "only": only})
     body = "".join(f'<tr><th scope="row">{escape(k)}</th><td>{v}</td></tr>' for k, v in items)
     return (
@@ -212,6 +229,18 @@ def _people(people: Sequence[Mapping[str, Any]] | None) -> str:
         '<th scope="col">Hours available</th><th scope="col">Conversations handled</th></tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
+
+
+def _long_day(iso: str) -> str:
+    """``Mon 2 Mar 2026``, for a table."""
+    day = date.fromisoformat(iso)
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _short_day(iso: str) -> str:
+    """``2 Mar``, under a chart's bar."""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%b}"
 
 
 def _seconds(value: int | None) -> str:
