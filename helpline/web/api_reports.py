@@ -78,7 +78,8 @@ class ReportApi:
             section, _, figure = only.partition(".")
             if section not in _SECTIONS or figure not in data[section]:
                 raise InvalidInput("'only' names one part of the report, like service.by_day.")
-        name = f"helpline-report-{period.first}-to-{period.last}{'-' + only.replace('.', '-').replace('_', '-') if only else ''}.csv"
+        part = "-" + only.replace(".", "-").replace("_", "-") if only else ""
+        name = f"helpline-report-{period.first}-to-{period.last}{part}.csv"
         return web.Response(
             text=as_csv(data, only),
             content_type="text/csv",

@@ -7,7 +7,7 @@ small-number rule (``core/reports/export.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -171,9 +171,9 @@ def render(data: Mapping[str, Any], labels: Labels, *, small_numbers_below: int)
     return "\n".join(parts)
 
 
-def _items(counts: Mapping[str, Any], name: Any = None) -> list[tuple[str, int]]:
-    label = name if name is not None else str
-    return [(str(label(key) or Labels()(key)), int(value)) for key, value in counts.items()]
+def _items(counts: Mapping[str, Any], name: Callable[[str], str | None] = str) -> list[tuple[str, int]]:
+    """A breakdown's (label, count) pairs; a code the label function does not know is put in words."""
+    return [(name(key) or Labels()(key), int(value)) for key, value in counts.items()]
 
 
 def _every(counts: Mapping[str, Any]) -> int:
