@@ -281,6 +281,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
                 categories=guard.categories,
             ),
             timezone=hours_settings.timezone,
+            longest_span=timedelta(hours=auth.session_absolute_hours),
         ),
         retention=retention,
         purger=RetentionWorker(retention, interval_seconds=kept.purge_interval_minutes * 60),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from helpline.core.reports.facts import AnswerFacts, ConversationFacts, ReportFacts
+from helpline.core.reports.facts import AnswerFacts, AvailabilitySpan, ConversationFacts, ReportFacts
 from helpline.core.reports.figures import Durations, Vocabulary, compute
 from helpline.core.reports.period import Period
 from helpline.errors import InvalidInput
@@ -90,3 +90,23 @@ def test_service_counts_add_up_to_the_total() -> None:
     # The first answer is the earliest reply of anyone; each person counts the conversations they replied in.
     assert report.first_answer == Durations(930, 1800, 1800)
     assert [(p.username, p.conversations_handled) for p in report.people or []] == [("vol1", 2), ("vol2", 1)]
+
+
+def test_availability_counts_at_most_one_session_at_a_stretch() -> None:
+    """A span longer than a session can last, or still open, counts only that long; the period cuts it too."""
+    period = Period.parse("2026-05-04", "2026-05-05", "UTC")
+    start = datetime(2026, 5, 4, 20, 0, tzinfo=UTC)
+    spans = [
+        AvailabilitySpan("u1", "vol1", start, start + timedelta(hours=30)),
+        AvailabilitySpan("u2", "vol2", start, None),
+        AvailabilitySpan("u3", "vol3", start - timedelta(hours=4), start - timedelta(hours=1)),  # 3 h in the period
+    ]
+    now = start + timedelta(hours=40)
+    facts = ReportFacts([], [], [], [], spans)
+    report = compute(facts, period, VOCABULARY, now, people=True, longest_span=timedelta(hours=12))
+    assert [(p.username, p.hours_available) for p in report.people or []] == [
+        ("vol1", 12.0),
+        ("vol2", 12.0),
+        ("vol3", 3.0),
+    ]
+    assert report.hours_available == 27.0

@@ -134,7 +134,7 @@ async def test_page_shows_every_figure(harness: Harness, played: dict[str, str])
     assert page.tables["people-table"] == [
         ["adm", "0.0", "0"],
         ["sup", "0.0", "0"],
-        ["vol1", "34.0", "2"],
+        ["vol1", "12.0", "2"],
         ["vol2", "4.0", "1"],
     ]
     assert page.numbers == {
@@ -155,7 +155,7 @@ async def test_page_shows_every_figure(harness: Harness, played: dict[str, str])
         "Median time to acknowledge": "2 min 00 s",
         "90% acknowledged within": "2 min 00 s",
         "Slowest acknowledgement": "2 min 00 s",
-        "Hours available": "38.0",
+        "Hours available": "16.0",
         "Conversations handled": "3",
     }
     assert html.count('<svg class="chart"') == len(tables)
@@ -169,7 +169,7 @@ async def test_page_for_admin_has_no_people(harness: Harness, played: dict[str, 
     await console.login("adm")
     page = ReportPage(await (await console.get(f"/console/reports?{PERIOD}")).text())
     assert "people-table" not in page.tables
-    assert page.numbers["Hours available"] == "38.0"
+    assert page.numbers["Hours available"] == "16.0"
 
 
 @pytest.mark.parametrize("path", ["/console/reports", "/api/reports", "/api/reports.csv"])
@@ -244,7 +244,7 @@ async def test_command_prints_every_figure(
     assert "  total: 7\n" in text
     assert "    2026-03-02: 4\n" in text
     assert "  first answer seconds:\n    median: 600\n    p90: 1200\n" in text
-    assert "  hours available: 38.0\n" in text
+    assert "  hours available: 16.0\n" in text
 
 
 def test_command_refuses_a_bad_period(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

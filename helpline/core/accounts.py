@@ -190,6 +190,8 @@ class Accounts:
         async def work(tx: Tx) -> Session:
             await tx.users.clear_failures(user.id)
             await tx.users.set_availability(user.id, "available")
+            # A span left open by a session that expired ends here; reports count it at most one session long.
+            await tx.reports.record_availability(user.id, False, now)
             await tx.reports.record_availability(user.id, True, now)
             fresh = await tx.users.get(user.id)
             assert fresh is not None  # noqa: S101 - read inside the same transaction

@@ -134,8 +134,21 @@ def service_of(conversation: ConversationFacts, answered_at: datetime | None) ->
     return "closed_unanswered" if conversation.status == "closed" else "waiting"
 
 
-def compute(facts: ReportFacts, period: Period, vocabulary: Vocabulary, now: datetime, *, people: bool) -> Report:
-    """Every figure of the report; ``people`` adds the per-person breakdown of volunteers."""
+def compute(
+    facts: ReportFacts,
+    period: Period,
+    vocabulary: Vocabulary,
+    now: datetime,
+    *,
+    people: bool,
+    longest_span: timedelta | None = None,
+) -> Report:
+    """Every figure of the report; ``people`` adds the per-person breakdown of volunteers.
+
+    An availability span counts for at most ``longest_span`` (the longest a console session lasts): a span left
+    open by a session that simply expired would otherwise run on until the person's next sign-in.
+    """
+    available = [_capped(s, longest_span) for s in facts.availability]
     conversations = facts.conversations
     answered_at = first_answers(facts.answers)
     service = Counter(service_of(c, answered_at.get(c.id)) for c in conversations)
@@ -186,9 +199,9 @@ def compute(facts: ReportFacts, period: Period, vocabulary: Vocabulary, now: dat
             "refused": disclosure_states["refused"],
             "pending": disclosure_states["requested"],
         },
-        hours_available=_hours(_available(facts.availability, period, now)),
+        hours_available=_hours(_available(available, period, now)),
         conversations_handled=len(answered_at),
-        people=_people(facts.answers, facts.availability, period, now) if people else None,
+        people=_people(facts.answers, available, period, now) if people else None,
     )
 
 
@@ -205,6 +218,16 @@ def _band(seconds: float) -> str:
         if limit is None or seconds < limit:
             return key
     raise AssertionError("the last band has no limit")
+
+
+def _capped(span: AvailabilitySpan, longest: timedelta | None) -> AvailabilitySpan:
+    """The span, ended at most ``longest`` after it started."""
+    if longest is None:
+        return span
+    limit = span.started_at + longest
+    if span.ended_at is not None and span.ended_at <= limit:
+        return span
+    return AvailabilitySpan(span.user_id, span.username, span.started_at, limit)
 
 
 def _available(spans: Iterable[AvailabilitySpan], period: Period, now: datetime) -> timedelta:

@@ -7,7 +7,7 @@ conversations; admins, who manage the service rather than the people on shift, s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from helpline.clock import Clock
 from helpline.core.models import User
@@ -41,11 +41,15 @@ class Today:
 
 
 class Reports:
-    def __init__(self, store: Store, clock: Clock, vocabulary: Vocabulary, *, timezone: str) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, vocabulary: Vocabulary, *, timezone: str, longest_span: timedelta
+    ) -> None:
         self._store = store
         self._clock = clock
         self._vocabulary = vocabulary
         self.timezone = timezone
+        # The longest a console session lasts: no one is counted available for longer at a stretch.
+        self._longest_span = longest_span
 
     def period(self, first: str | None, last: str | None) -> Period:
         """A period from two ISO dates, in the helpline's time zone."""
@@ -63,7 +67,7 @@ class Reports:
     async def _report(self, period: Period, *, people: bool) -> Report:
         now = self._clock.now()
         facts = await self._store.read(lambda tx: _read(tx, period))
-        return compute(facts, period, self._vocabulary, now, people=people)
+        return compute(facts, period, self._vocabulary, now, people=people, longest_span=self._longest_span)
 
     async def today(self, user: User) -> Today:
         """Answered and left before an answer among today's contacts; waiting now; the longest wait today."""
