@@ -31,6 +31,7 @@ from helpline.store.postgres.console_repos import (
     PgRecords,
     PgRuntimeSettings,
 )
+from helpline.store.postgres.report_repos import PgReports
 from helpline.store.postgres.retention_repos import PgKeys, PgProviderDeletions, PgRetention
 from helpline.store.postgres.safeguarding_repos import (
     PgDisclosures,
@@ -674,3 +675,4 @@ class PgTx:
         self.retention = PgRetention(conn)
         self.keys = PgKeys(conn)
         self.provider_deletions = PgProviderDeletions(conn)
+        self.reports = PgReports(conn)
