@@ -13,7 +13,7 @@ a read that another writer could change before the write it leads to. Every such
 - a claim that skips what another unit holds (``OutboxRepo.claim``, ``due_alerts``, ``next_waiting``);
 - an insert that yields to a concurrent one (``add_route``), followed by a read.
 
-Reads through ``Store.read`` take no locks and see one consistent snapshot.
+Reads through ``Store.read`` take no locks; each of their statements sees what was committed when it ran.
 """
 
 from __future__ import annotations
