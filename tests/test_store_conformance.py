@@ -34,6 +34,7 @@ from helpline.core.models import (
     User,
 )
 from helpline.core.ports import Tx
+from helpline.store.migrations import all_migrations
 from helpline.store.postgres.database import PostgresStore
 from helpline.store.sqlite.database import SqliteStore
 from tests.conftest import FakeClock
@@ -427,3 +428,10 @@ async def test_retention_and_keys(store: Store, clock: FakeClock) -> None:
     assert await store.write(lambda tx: tx.retention.shred_record(record.id, "expired", clock.now()))
     assert not await store.write(lambda tx: tx.retention.shred_record(record.id, "expired", clock.now()))
     assert await store.read(lambda tx: tx.records.find(b"blind")) is None
+
+
+def test_both_engines_have_every_migration() -> None:
+    """Each schema version exists for both engines, under the same name: version N is one schema on either."""
+    sqlite = [(m.version, m.name) for m in all_migrations()]
+    postgres = [(m.version, m.name) for m in all_migrations("helpline.store.postgres")]
+    assert sqlite == postgres

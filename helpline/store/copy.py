@@ -46,6 +46,8 @@ TABLES = (
     "provider_deletions",
     "key_versions",
     "intake",
+    "answers",
+    "availability_spans",
 )
 # PostgreSQL columns that SQLite keeps as its rowid (insertion order).
 _FROM_ROWID = {("notes", "pos"), ("whispers", "pos")}
@@ -100,6 +102,9 @@ def _read_only(source: Path) -> sqlite3.Connection:
 
 async def _refuse_non_empty(conn: asyncpg.Connection) -> None:
     names = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    unknown = sorted({name for (name,) in names} - set(TABLES) - set(_SEEDED))
+    if unknown:  # a table a migration added that this copy would leave behind
+        raise StoreError(f"db copy does not know the table {unknown[0]}: it would not be copied")
     for (name,) in names:
         if name in _SEEDED:
             continue

@@ -106,7 +106,6 @@ class PgRecords:
 
 
 def _block(row: asyncpg.Record) -> Block:
-    lifted = row["lifted_at"]
     return Block(
         id=row["id"],
         conversation_id=row["conversation_id"],
@@ -114,7 +113,7 @@ def _block(row: asyncpg.Record) -> Block:
         created_by=row["username"],
         created_at=row["created_at"],
         expires_at=row["expires_at"],
-        lifted_at=lifted if lifted else None,
+        lifted_at=row["lifted_at"],
     )
 
 

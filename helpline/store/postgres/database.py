@@ -161,10 +161,11 @@ class PostgresStore:
         raise StoreError("the database could not complete the transaction (it kept losing to others)")
 
     async def read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run ``work`` in a read-only transaction that sees one snapshot."""
+        """Run ``work`` on a pooled connection, outside any transaction: each statement sees what was committed
+        when it ran, as SQLite's reader does, and no row is locked (two round trips fewer than a transaction)."""
         pool = self._opened()
         try:
-            async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            async with pool.acquire() as conn:
                 return await work(PgTx(PgConnection(conn, locking=False)))
         except _UNAVAILABLE as exc:
             log.error("store.unavailable", error=type(exc).__name__)

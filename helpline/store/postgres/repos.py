@@ -32,6 +32,7 @@ from helpline.store.postgres.console_repos import (
     PgRuntimeSettings,
 )
 from helpline.store.postgres.events import PgEvents
+from helpline.store.postgres.report_repos import PgReports
 from helpline.store.postgres.retention_repos import PgKeys, PgProviderDeletions, PgRetention
 from helpline.store.postgres.safeguarding_repos import (
     PgDisclosures,
@@ -677,3 +678,4 @@ class PgTx:
         self.keys = PgKeys(conn)
         self.provider_deletions = PgProviderDeletions(conn)
         self.events = PgEvents(conn)
+        self.reports = PgReports(conn)

@@ -55,9 +55,9 @@ class PgEscalations:
                 e.state,
                 e.raised_by,
                 e.raised_at,
-                e.next_alert_at if e.next_alert_at else None,
+                e.next_alert_at,
                 e.alerts,
-                e.oncall_notified_at if e.oncall_notified_at else None,
+                e.oncall_notified_at,
             ),
         )
 
@@ -113,7 +113,7 @@ class PgEscalations:
         await self._conn.execute(
             "UPDATE escalations SET alerts = alerts + 1, next_alert_at = $1,"
             " oncall_notified_at = COALESCE(oncall_notified_at, $2) WHERE id = $3",
-            (next_alert_at, oncall_notified if oncall_notified else None, escalation_id),
+            (next_alert_at, oncall_notified, escalation_id),
         )
 
 
@@ -153,7 +153,7 @@ class PgDisclosures:
                 d.reason,
                 d.state,
                 d.decided_by,
-                d.decided_at if d.decided_at else None,
+                d.decided_at,
             ),
         )
 
@@ -216,7 +216,7 @@ class PgOversight:
 
     async def join(self, conversation_id: str, user_id: str, now: datetime) -> None:
         await self._conn.execute(
-            "INSERT INTO participants (conversation_id, user_id, joined_at) VALUES ($1, $2, $3)",
+            "INSERT INTO participants (conversation_id, user_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             (conversation_id, user_id, now),
         )
 

@@ -28,6 +28,7 @@ from helpline.store.sqlite.console_repos import (
     SqliteRecords,
     SqliteRuntimeSettings,
 )
+from helpline.store.sqlite.report_repos import SqliteReports
 from helpline.store.sqlite.retention_repos import SqliteKeys, SqliteProviderDeletions, SqliteRetention
 from helpline.store.sqlite.safeguarding_repos import (
     SqliteDisclosures,
@@ -671,3 +672,4 @@ class SqliteTx:
         self.keys = SqliteKeys(conn)
         self.provider_deletions = SqliteProviderDeletions(conn)
         self.events = SqliteEvents()
+        self.reports = SqliteReports(conn)
