@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ import aiohttp
 import asyncpg
 import pytest
 
+from helpline import cli
 from helpline.testing.twilio_api import FakeTwilio
 from tests.instances import Console, Server, add_user, environment, text
+from tests.private_cluster import PrivateCluster
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.timeout(240)]
 TIMEOUT = 20
@@ -333,3 +336,84 @@ async def test_a_chat_ended_at_one_instance_cannot_be_resumed_at_another(two: Cl
         assert (refused["type"], refused.get("code")) == ("error", "ended"), refused
     finally:
         await contact.close()
+
+
+@pytest.fixture
+async def cluster(unused_tcp_port_factory: Callable[[], int]) -> AsyncIterator[PrivateCluster]:
+    # Directly under /tmp: the cluster's owner must reach its directory, and pytest's own tmp dirs are private.
+    own = PrivateCluster(Path(tempfile.mkdtemp(prefix="helpline-cluster-")), unused_tcp_port_factory())
+    await asyncio.to_thread(own.create)
+    await asyncio.to_thread(own.start)
+    yield own
+    await asyncio.to_thread(own.remove)
+
+
+async def test_a_database_restart_under_load_loses_nothing_acknowledged(
+    cluster: PrivateCluster,
+    tmp_path: Path,
+    fake_twilio: FakeTwilio,
+    unused_tcp_port_factory: Callable[[], int],
+) -> None:
+    """PostgreSQL stops and starts while texts arrive at A and B: both recover, and every answered text is kept."""
+    data_dir = tmp_path / "on-cluster"
+    assert await asyncio.to_thread(cli.main, ["init", "--data-dir", str(data_dir), "--database-url", cluster.url]) == 0
+    instances = Cluster(data_dir, cluster.url, fake_twilio, [unused_tcp_port_factory() for _ in range(2)])
+    try:
+        await instances.start()
+        a, b = instances.servers
+        answered: dict[str, int] = {}
+        forms: dict[str, dict[str, str]] = {}
+
+        async def keep_texting(stop: asyncio.Event) -> None:
+            n = 0
+            async with aiohttp.ClientSession() as session:
+                while not stop.is_set() or n < 40:
+                    form = fake_twilio.inbound_sms_params(f"+4477009{n % 20:05d}", "+447700900001", f"load {n}")
+                    forms[form["MessageSid"]] = form
+                    answered[form["MessageSid"]] = await _post(session, (a, b)[n % 2], instances, form)
+                    n += 1
+
+        stop = asyncio.Event()
+        load = asyncio.create_task(keep_texting(stop))
+        await asyncio.sleep(0.5)  # texts flowing before the database goes
+        await asyncio.to_thread(cluster.stop)
+        await asyncio.sleep(0.5)  # and while it is away
+        await asyncio.to_thread(cluster.start)
+        stop.set()
+        await load
+        assert {200, 503} == set(answered.values())  # answered before and after, refused while it was away
+
+        async def both_ready() -> bool:
+            async with aiohttp.ClientSession() as session:
+                for server in (a, b):
+                    async with session.get(f"{server.url}/readyz") as response:
+                        if response.status != 200:
+                            return False
+            return True
+
+        await eventually(both_ready)
+        # Twilio sends again what got a 503; each text is then stored once.
+        async with aiohttp.ClientSession() as session:
+            for sid, status in answered.items():
+                if status != 200:
+                    assert await _post(session, b, instances, forms[sid]) == 200
+
+        async def all_stored() -> bool:
+            stored = await instances.value("SELECT COUNT(*) FROM messages WHERE direction = 'in'")
+            return bool(stored >= len(answered))
+
+        await eventually(all_stored)
+        assert await instances.value("SELECT COUNT(*) FROM messages WHERE direction = 'in'") == len(answered)
+    finally:
+        await instances.close()
+
+
+async def _post(session: aiohttp.ClientSession, server: Server, instances: Cluster, form: dict[str, str]) -> int:
+    signature = instances.twilio.sign(f"{instances.public_url}/webhooks/twilio/sms", form)
+    try:
+        async with session.post(
+            f"{server.url}/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
+        ) as response:
+            return response.status
+    except aiohttp.ClientError:
+        return 0
