@@ -384,6 +384,9 @@ class ProviderDeletionRepo(Protocol):
 
     async def due(self, now: datetime, limit: int) -> list[ProviderDeletion]: ...
     async def sealed_provider_id(self, message_id: str) -> bytes | None: ...
+    async def claim(self, message_id: str, now: datetime, lease_until: datetime) -> bool:
+        """Take a due row until ``lease_until`` (one statement); False if it is not due: another worker has it."""
+
     async def done(self, message_id: str) -> None:
         """The record is gone at the provider (or given up on): drop the queue row and the sealed provider id."""
 

@@ -35,6 +35,8 @@ class DeletionPolicy:
     retry_max: timedelta
     give_up_after: timedelta
     batch_size: int
+    # How long a worker holds a row it took (longer than a provider call can take): if it dies, another takes it.
+    lease: timedelta = timedelta(minutes=1)
 
     def delay(self, attempts: int) -> timedelta:
         """retry_base, 2×retry_base, 4×retry_base … capped at retry_max."""
@@ -70,14 +72,20 @@ class ProviderDeletions:
         return await self._store.read(lambda tx: tx.provider_deletions.due(now, self.policy.batch_size))
 
     async def open(self, item: ProviderDeletion) -> DeletionJob | None:
-        """The provider id to delete; None (and the row dropped) when it can no longer be read."""
+        """The provider id to delete, the row taken for this worker; None when another worker has it, or (and the
+        row dropped) when it can no longer be read."""
+        now = self._clock.now()
 
-        async def work(tx: Tx) -> tuple[KeyRef | None, bytes | None]:
+        async def work(tx: Tx) -> tuple[bool, KeyRef | None, bytes | None]:
+            if not await tx.provider_deletions.claim(item.message_id, now, now + self.policy.lease):
+                return False, None, None
             conversation = await tx.conversations.get(item.conversation_id)
             sealed = await tx.provider_deletions.sealed_provider_id(item.message_id)
-            return (conversation.key if conversation is not None else None), sealed
+            return True, (conversation.key if conversation is not None else None), sealed
 
-        key, sealed = await self._store.read(work)
+        taken, key, sealed = await self._store.write(work)
+        if not taken:
+            return None
         if sealed is None:
             await self._store.write(lambda tx: tx.provider_deletions.done(item.message_id))
             return None

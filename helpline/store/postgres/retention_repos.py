@@ -288,6 +288,13 @@ class PgProviderDeletions:
         rows = list(await self._conn.execute_fetchall("SELECT provider_id FROM messages WHERE id = $1", (message_id,)))
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
 
+    async def claim(self, message_id: str, now: datetime, lease_until: datetime) -> bool:
+        result = await self._conn.execute(
+            "UPDATE provider_deletions SET next_attempt_at = $1 WHERE message_id = $2 AND next_attempt_at <= $3",
+            (lease_until, message_id, now),
+        )
+        return result.rowcount == 1
+
     async def done(self, message_id: str) -> None:
         await self._conn.execute("DELETE FROM provider_deletions WHERE message_id = $1", (message_id,))
         await self._conn.execute("UPDATE messages SET provider_id = NULL WHERE id = $1", (message_id,))

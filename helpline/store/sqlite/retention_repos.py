@@ -297,6 +297,13 @@ class SqliteProviderDeletions:
         rows = list(await self._conn.execute_fetchall("SELECT provider_id FROM messages WHERE id = ?", (message_id,)))
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
 
+    async def claim(self, message_id: str, now: datetime, lease_until: datetime) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE provider_deletions SET next_attempt_at = ? WHERE message_id = ? AND next_attempt_at <= ?",
+            (to_text(lease_until), message_id, to_text(now)),
+        )
+        return cursor.rowcount == 1
+
     async def done(self, message_id: str) -> None:
         await self._conn.execute("DELETE FROM provider_deletions WHERE message_id = ?", (message_id,))
         await self._conn.execute("UPDATE messages SET provider_id = NULL WHERE id = ?", (message_id,))
