@@ -8,11 +8,13 @@ which its console and chat sockets and its workers take them. The table, not the
   therefore takes only rows whose transaction ids are below the horizon — ``pg_snapshot_xmin`` of the current
   snapshot, the oldest transaction still running: every transaction below it has ended, and every one still
   to write is above it — in (transaction id, row id) order, and moves its cursor past them. A row committed late
-  by a long transaction is taken once that transaction ends, never skipped.
+  by a long transaction is taken once that transaction ends, never skipped. The horizon is the whole
+  cluster's: any long write transaction on the server, in any database, holds every instance's events back.
 * **A doorbell, not a channel.** After a commit this instance reads at once, and sends ``NOTIFY`` (empty)
   so the others read too. It is sent after the commit, never inside the data transaction (a transaction that
   notifies takes a lock at commit that serialises every notifying commit). Rows held back by the horizon are
-  read again a moment later; without a ring at all the table is read every ``poll_seconds``.
+  read again every few milliseconds until they can be taken; without any ring the table is read every
+  ``poll_seconds``.
 * **Its own connection.** The listener is a direct connection, not the pool's (a pool resets ``LISTEN`` when a
   connection goes back, and pgbouncer's transaction mode has none). A silent dead link is found by a ping;
   after any failure it reconnects with a growing pause, and its first read catches up on what was missed.
@@ -43,8 +45,11 @@ DOORBELL = "helpline_events"
 SIGNALS = "helpline_signals"
 # Rows read at once; a longer backlog is read in several rounds.
 BATCH = 500
-# How soon rows held back by the horizon (a transaction still running) are read again, at first.
+# How soon rows held back by the horizon (a transaction still running) are read again: at first, and at most.
+# Nothing rings when the holding transaction ends (it may not be the helpline's: the horizon is the whole
+# cluster's), so held rows are read again this often, a cheap indexed read, until they can be taken.
 HELD_RETRY_SECONDS = 0.005
+HELD_MAX_SECONDS = 0.05
 _READ = (
     "SELECT e.xid::text AS xid, e.id, e.kind, e.conversation_id, e.body,"
     " e.xid < pg_snapshot_xmin(pg_current_snapshot()) AS ready"
@@ -178,11 +183,16 @@ class PgNotifier:
             while self._signals:
                 payload = self._signals.pop(0)
                 await conn.execute("SELECT pg_notify($1, $2)", SIGNALS, payload)
+            before = self.read_rows
             held = await self._read(conn)
             await self._trim(conn)
-            # Held rows are read again soon, then less and less often while the transaction holding them runs.
+            # Held rows are read again soon, then less and less often while one transaction holds them back; any
+            # progress starts the pauses short again (under a steady load some row is nearly always held).
+            if not held or self.read_rows > before:
+                held_wait = HELD_RETRY_SECONDS
             wait = held_wait if held else self._poll_seconds
-            held_wait = min(held_wait * 2, self._poll_seconds) if held else HELD_RETRY_SECONDS
+            if held:
+                held_wait = min(held_wait * 2, HELD_MAX_SECONDS)
             woken = False
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(wait, self._ping_seconds)):
