@@ -105,6 +105,7 @@ def _values(settings: Settings, options: Options) -> tuple[dict[str, str], dict[
         "log_dir": str(options.log_dir),
         "max_body": f"{MAX_BODY_BYTES // 1024}k",
         "max_body_caddy": f"{MAX_BODY_BYTES // 1024}KiB",
+        "max_body_bytes": str(MAX_BODY_BYTES),
         **_caddy_values(public.scheme, name, port, options),
         **_systemd_values(settings, options),
     }
