@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 EXAMPLE = DEPLOY / "helpline.toml"
 EXAMPLE_OPTIONS = Options(
-    config_file=Path("/etc/helpline/helpline.toml"), executable=Path("/opt/helpline/bin/helpline")
+    config_file=Path("/etc/helpline/helpline.toml"), executable=Path("/opt/helpline/.venv/bin/helpline")
 )
 EXAMPLES = {"nginx": "nginx.conf", "caddy": "Caddyfile", "systemd": "helpline.service"}
 
