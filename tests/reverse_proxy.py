@@ -501,3 +501,24 @@ def written_by(directory: Path) -> dict[str, bytes]:
 def hits(files: dict[str, bytes], needles: list[str]) -> list[tuple[str, str]]:
     """(file, needle) for every needle found in a file."""
     return [(name, needle) for name, data in files.items() for needle in needles if needle.encode() in data]
+
+
+async def rude_clients(port: int, tls: ssl.SSLContext) -> None:
+    """What a proxy logs as errors about a connection: plain HTTP to its TLS port, garbage, a dropped handshake."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET /chat?{CANARY_QUERY}=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: {CANARY_AGENT}\r\n\r\n".encode())
+    await read_until_closed(reader, 10.0)
+    writer.close()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"\x16\x03\x01\x00\x05garbage-not-a-handshake")
+    await read_until_closed(reader, 10.0)
+    writer.close()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(b"\x16\x03\x01")  # half a TLS record, then gone
+    _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
+    writer.transport.abort()
+
+
+def client_ports(text: str, *known: int) -> set[str]:
+    """Ports of 127.0.0.1 written in ``text`` other than ``known`` ones: a client's own, which names it."""
+    return set(re.findall(r"127\.0\.0\.1:(\d+)", text)) - {str(port) for port in known}

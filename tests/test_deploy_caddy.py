@@ -28,12 +28,14 @@ from tests.reverse_proxy import (
     Server,
     caddy_in_front,
     canaries,
+    client_ports,
     client_tls,
     free_port,
     hits,
     next_frame,
     prepared_server,
     read_until_closed,
+    rude_clients,
     running,
     self_signed,
     whole_path,
@@ -78,8 +80,9 @@ async def deployment(prepared: Server, tmp_path: Path) -> AsyncIterator[Deployme
 
 
 async def test_nothing_of_the_contact_is_written_by_caddy_or_the_server(deployment: Deployment) -> None:
-    """After webhooks, console, chat socket and form through Caddy, and one failed proxying, no canary is written."""
+    """After the whole path through Caddy, rude clients and a failed proxying, no canary or client port is written."""
     await whole_path(deployment.public_url, deployment.tls, deployment.twilio)
+    await rude_clients(deployment.proxy.port, deployment.tls)
     deployment.server.stop()
     browser = Browser(deployment.public_url, deployment.tls)
     try:  # with the server gone, Caddy logs the failed request
@@ -90,10 +93,11 @@ async def test_nothing_of_the_contact_is_written_by_caddy_or_the_server(deployme
     deployment.proxy.stop()
     written = deployment.written()
     caddy_log = written["caddy/proxy.log"].decode()
-    assert "http.log.error" in caddy_log and '"uri": "/chat"' in caddy_log  # it logged the failure, without who
+    assert "http.log.error" in caddy_log and '"uri":"/chat"' in caddy_log  # it logged the failure, without who
     assert "helpline.db" in written
     assert hits(written, canaries()) == []
     assert hits({"log": written["caddy/proxy.log"]}, ["remote_ip", "client_ip", "remote_port", "User-Agent"]) == []
+    assert client_ports(caddy_log, deployment.proxy.port, deployment.server.port) == set()
 
 
 async def test_webhook_signature_is_checked_against_the_public_url(deployment: Deployment) -> None:

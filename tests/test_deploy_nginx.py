@@ -33,6 +33,7 @@ from tests.reverse_proxy import (
     nginx_in_front,
     prepared_server,
     read_until_closed,
+    rude_clients,
     running,
     self_signed,
     whole_path,
@@ -72,8 +73,9 @@ async def deployment(prepared: Server, tmp_path: Path) -> AsyncIterator[Deployme
 
 
 async def test_nothing_of_the_contact_is_written_by_nginx_or_the_server(deployment: Deployment) -> None:
-    """After webhooks, console, chat socket and form through nginx, no canary is in any log or data file."""
+    """After webhooks, console, chat socket, form and rude clients at nginx, no canary is in any log or data file."""
     await whole_path(deployment.public_url, deployment.tls, deployment.twilio)
+    await rude_clients(deployment.proxy.port, deployment.tls)
     deployment.proxy.stop()
     deployment.server.stop()
     logs = written_by(deployment.proxy.root / "logs")
