@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
 
+from helpline import cli
+from helpline.app import build
+from helpline.core.models import Inbound
 from helpline.crypto.keyring import Keyring
 from helpline.errors import ConfigError
 from helpline.settings import UNREAD_SECRET, load
+from tests.conftest import FakeClock
 
 INSTANCE = """\
 [storage]
@@ -85,3 +91,30 @@ def test_settings_can_be_read_without_their_secrets(instance: Path) -> None:
     settings = load(instance, {}, read_secrets=False)
     assert settings.sms.auth_token == UNREAD_SECRET
     assert settings.credentials == ("master.key", "relay-password", "twilio-auth-token")
+
+
+async def test_key_rotation_as_deploy_readme_shows_it(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rotating against a writable copy of the credentials, then putting the key back: everything still opens."""
+    stored = tmp_path / "etc-credentials"
+    stored.mkdir()
+    (data_dir / "master.key").rename(stored / "master.key")
+    config = data_dir / "helpline.toml"
+    config.write_text(config.read_text().replace('key_file = "master.key"', 'key_file = "credential:master.key"'))
+    settings = load(config, {"CREDENTIALS_DIRECTORY": str(stored)})
+    helpline = build(settings, FakeClock())
+    await helpline.store.open()
+    try:
+        await helpline.conversations.receive(Inbound("sms", "+447700900321", "SM" + "d" * 32, "rotate me"))
+    finally:
+        await helpline.store.close()
+
+    writable = tmp_path / "run-keys"
+    shutil.copytree(stored, writable)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(writable))
+    assert await asyncio.to_thread(cli.main, ["keys", "rotate", "--config", str(config)]) == 0
+    shutil.copy2(writable / "master.key", stored / "master.key")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(stored))
+    assert await asyncio.to_thread(cli.main, ["keys", "verify", "--config", str(config)]) == 0
+    assert Keyring.load(stored / "master.key").current_version == 2
