@@ -19,27 +19,29 @@ import pytest
 from helpline.deploy.render import MAX_BODY_BYTES
 from helpline.testing.twilio_api import FakeTwilio
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
-from tests.reverse_proxy import (
+from tests.proxy_traffic import (
     CANARY_AGENT,
     CANARY_NUMBER,
     CANARY_QUERY,
     Browser,
+    canaries,
+    client_ports,
+    hits,
+    next_frame,
+    read_until_closed,
+    rude_clients,
+    whole_path,
+    written_by,
+)
+from tests.reverse_proxy import (
     Proxy,
     Server,
     caddy_in_front,
-    canaries,
-    client_ports,
     client_tls,
     free_port,
-    hits,
-    next_frame,
     prepared_server,
-    read_until_closed,
-    rude_clients,
     running,
     self_signed,
-    whole_path,
-    written_by,
 )
 
 

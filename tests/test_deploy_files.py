@@ -20,6 +20,7 @@ from helpline import cli
 from helpline.deploy.render import MAX_BODY_BYTES, Options, render
 from helpline.settings import load
 from tests.conftest import Harness
+from tests.reverse_proxy import self_signed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -146,6 +147,24 @@ def test_systemd_analyze_security_rates_the_sandbox_ok(tmp_path: Path) -> None:
     score = re.search(r"Overall exposure level for helpline\.service: (\d+\.\d)", rated.stdout)
     assert score, rated.stdout
     assert float(score.group(1)) <= 1.5, rated.stdout
+
+
+def test_nginx_accepts_the_site_with_its_redirect_to_https(tmp_path: Path) -> None:
+    """`nginx -t` accepts the printed site for a public URL on port 443 (TLS, and the port-80 redirect)."""
+    cert, key = self_signed(tmp_path)
+    site, _ = printed("nginx", "--config", str(EXAMPLE), "--tls-cert", str(cert), "--tls-key", str(key))
+    assert "listen 80;" in site and "return 301 https://helpline.example.org$request_uri;" in site
+    (tmp_path / "helpline.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(f"events {{}}\nhttp {{ include {tmp_path}/helpline.conf; }}\n")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    checked = subprocess.run(  # noqa: S603 - fixed program
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0 and "test is successful" in checked.stderr, checked.stderr
 
 
 def test_caddy_reads_the_example_caddyfile(tmp_path: Path) -> None:

@@ -19,25 +19,27 @@ import pytest
 from helpline.deploy.render import MAX_BODY_BYTES
 from helpline.testing.twilio_api import FakeTwilio
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
-from tests.reverse_proxy import (
+from tests.proxy_traffic import (
     CANARY_AGENT,
     CANARY_NUMBER,
     Browser,
-    Proxy,
-    Server,
     canaries,
-    client_tls,
-    free_port,
     hits,
     next_frame,
-    nginx_in_front,
-    prepared_server,
     read_until_closed,
     rude_clients,
-    running,
-    self_signed,
     whole_path,
     written_by,
+)
+from tests.reverse_proxy import (
+    Proxy,
+    Server,
+    client_tls,
+    free_port,
+    nginx_in_front,
+    prepared_server,
+    running,
+    self_signed,
 )
 
 
