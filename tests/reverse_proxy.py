@@ -19,7 +19,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from helpline import cli
+from helpline.testing.twilio_api import FakeTwilio
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, HELPLINE_NUMBER, PASSWORD
 from tests.proxy_traffic import VOLUNTEER
 
@@ -109,6 +110,7 @@ class Server:
     twilio_url: str
     public_url: str
     port: int = field(default_factory=free_port)
+    webchat: str = ""  # more [webchat] settings, as TOML lines
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -143,10 +145,10 @@ class Server:
             stdin=PASSWORD + "\n",
         )  # fmt: skip
 
-    def copy(self, root: Path, twilio_url: str, public_url: str) -> Server:
+    def copy(self, root: Path, twilio_url: str, public_url: str, *, webchat: str = "") -> Server:
         """A prepared instance copied to ``root``, for another proxy and another fake Twilio."""
         shutil.copytree(self.root, root)
-        copied = Server(root, twilio_url, public_url)
+        copied = Server(root, twilio_url, public_url, webchat=webchat)
         copied.write_config()
         return copied
 
@@ -173,6 +175,7 @@ request_timeout_seconds = 2.0
 
 [webchat]
 trusted_proxy_hops = 1
+{self.webchat}
 
 [auth]
 password_time_cost = 1
@@ -330,3 +333,34 @@ def running(*parts: Server | Proxy) -> Iterator[None]:
     finally:
         for part in reversed(parts):
             part.stop()
+
+
+@dataclass
+class Deployment:
+    """A prepared instance served behind a proxy, with the fake Twilio it sends to and a client trusting its TLS."""
+
+    server: Server
+    proxy: Proxy
+    twilio: FakeTwilio
+    tls: ssl.SSLContext
+
+    @property
+    def public_url(self) -> str:
+        return self.server.public_url
+
+    def server_saw(self, route: str) -> bool:
+        """Whether the server's log has a request for ``route``."""
+        return f'"route": "{route}"' in self.server.log.read_text()
+
+
+@contextlib.asynccontextmanager
+async def deployed(kind: str, prepared: Server, root: Path, *, webchat: str = "") -> AsyncIterator[Deployment]:
+    """A copy of ``prepared`` running behind nginx or Caddy (``kind``), on fresh ports under ``root``."""
+    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as twilio:
+        port = free_port()
+        cert, key = self_signed(root)
+        server = prepared.copy(root / "server", twilio.base_url, f"https://127.0.0.1:{port}", webchat=webchat)
+        in_front = nginx_in_front if kind == "nginx" else caddy_in_front
+        proxy = in_front(root / kind, server, port, cert, key)
+        with running(server, proxy):
+            yield Deployment(server, proxy, twilio, client_tls(cert))

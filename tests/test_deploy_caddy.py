@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from helpline.deploy.render import MAX_BODY_BYTES
-from helpline.testing.twilio_api import FakeTwilio
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.proxy_traffic import (
     CANARY_AGENT,
     CANARY_NUMBER,
@@ -34,35 +30,17 @@ from tests.proxy_traffic import (
     written_by,
 )
 from tests.reverse_proxy import (
-    Proxy,
+    Deployment,
     Server,
-    caddy_in_front,
-    client_tls,
-    free_port,
+    deployed,
     prepared_server,
-    running,
-    self_signed,
 )
 
 
-@dataclass
-class Deployment:
-    server: Server
-    proxy: Proxy
-    twilio: FakeTwilio
-    tls: ssl.SSLContext
-
-    @property
-    def public_url(self) -> str:
-        return self.server.public_url
-
-    def server_saw(self, route: str) -> bool:
-        return f'"route": "{route}"' in self.server.log.read_text()
-
-    def written(self) -> dict[str, bytes]:
-        """What Caddy and the server wrote: Caddy's log and state, the server's log and data directory."""
-        caddy = {f"caddy/{name}": data for name, data in written_by(self.proxy.root).items() if name != "Caddyfile"}
-        return {**caddy, **written_by(self.server.data_dir), "server.log": self.server.log.read_bytes()}
+def written_by_both(deployment: Deployment) -> dict[str, bytes]:
+    """What Caddy and the server wrote: Caddy's log and state, the server's log and data directory."""
+    caddy = {f"caddy/{name}": data for name, data in written_by(deployment.proxy.root).items() if name != "Caddyfile"}
+    return {**caddy, **written_by(deployment.server.data_dir), "server.log": deployment.server.log.read_bytes()}
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +50,8 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Server:
 
 @pytest.fixture
 async def deployment(prepared: Server, tmp_path: Path) -> AsyncIterator[Deployment]:
-    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as twilio:
-        port = free_port()
-        cert, key = self_signed(tmp_path)
-        server = prepared.copy(tmp_path / "server", twilio.base_url, f"https://127.0.0.1:{port}")
-        proxy = caddy_in_front(tmp_path / "caddy", server, port, cert, key)
-        with running(server, proxy):
-            yield Deployment(server, proxy, twilio, client_tls(cert))
+    async with deployed("caddy", prepared, tmp_path) as running_deployment:
+        yield running_deployment
 
 
 async def test_nothing_of_the_contact_is_written_by_caddy_or_the_server(deployment: Deployment) -> None:
@@ -93,7 +66,7 @@ async def test_nothing_of_the_contact_is_written_by_caddy_or_the_server(deployme
     finally:
         await browser.close()
     deployment.proxy.stop()
-    written = deployment.written()
+    written = written_by_both(deployment)
     caddy_log = written["caddy/proxy.log"].decode()
     assert "http.log.error" in caddy_log and '"uri":"/chat"' in caddy_log  # it logged the failure, without who
     assert "helpline.db" in written

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from helpline.deploy.render import MAX_BODY_BYTES
-from helpline.testing.twilio_api import FakeTwilio
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.proxy_traffic import (
     CANARY_AGENT,
     CANARY_NUMBER,
@@ -32,30 +28,11 @@ from tests.proxy_traffic import (
     written_by,
 )
 from tests.reverse_proxy import (
-    Proxy,
+    Deployment,
     Server,
-    client_tls,
-    free_port,
-    nginx_in_front,
+    deployed,
     prepared_server,
-    running,
-    self_signed,
 )
-
-
-@dataclass
-class Deployment:
-    server: Server
-    proxy: Proxy
-    twilio: FakeTwilio
-    tls: ssl.SSLContext
-
-    @property
-    def public_url(self) -> str:
-        return self.server.public_url
-
-    def server_saw(self, route: str) -> bool:
-        return f'"route": "{route}"' in self.server.log.read_text()
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +42,8 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Server:
 
 @pytest.fixture
 async def deployment(prepared: Server, tmp_path: Path) -> AsyncIterator[Deployment]:
-    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as twilio:
-        port = free_port()
-        cert, key = self_signed(tmp_path)
-        server = prepared.copy(tmp_path / "server", twilio.base_url, f"https://127.0.0.1:{port}")
-        proxy = nginx_in_front(tmp_path / "nginx", server, port, cert, key)
-        with running(server, proxy):
-            yield Deployment(server, proxy, twilio, client_tls(cert))
+    async with deployed("nginx", prepared, tmp_path) as running_deployment:
+        yield running_deployment
 
 
 async def test_nothing_of_the_contact_is_written_by_nginx_or_the_server(deployment: Deployment) -> None:
