@@ -96,11 +96,12 @@ def test_a_bad_upstream_is_refused() -> None:
 
 
 def test_settings_that_do_not_fit_the_proxy_are_pointed_out(tmp_path: Path) -> None:
-    """Without trusted_proxy_hops = 1, tls = true and the public webhook URL, the command says what to set."""
+    """Without trusted_proxy_hops = 1, tls = true, a private host and the public webhook URL, it says what to set."""
     instance = tmp_path / "helpline.toml"
-    instance.write_text('[server]\npublic_url = "https://helpline.example.org"\n')
+    instance.write_text('[server]\nhost = "0.0.0.0"\npublic_url = "https://helpline.example.org"\n')
     _, notes = printed("nginx", "--config", str(instance))
     assert "webchat.trusted_proxy_hops = 1" in notes and "server.tls = true" in notes
+    assert "server.host is 0.0.0.0: only the proxy may reach the server" in notes
     assert "sms.public_base_url" in notes
     assert printed("nginx", "--config", str(EXAMPLE))[1] == ""
 

@@ -75,6 +75,11 @@ def mismatches(kind: str, settings: Settings) -> list[str]:
     public = settings.server.public_url.rstrip("/")
     if kind in ("nginx", "caddy") and settings.webchat.trusted_proxy_hops != 1:
         found.append("set webchat.trusted_proxy_hops = 1: the proxy is the one hop in front of the server")
+    if settings.server.host in ("", "0.0.0.0", "::"):  # noqa: S104 - names the any-address, binds nothing
+        found.append(
+            f"server.host is {settings.server.host or 'every address'}: only the proxy may reach the server (it"
+            " believes X-Forwarded-For); set 127.0.0.1, or a private address behind a firewall"
+        )
     if settings.sms.enabled and settings.sms.public_base_url.rstrip("/") != public:
         found.append(
             f"sms.public_base_url is not server.public_url ({public}): Twilio's signatures are checked against it"
