@@ -156,7 +156,11 @@ def test_nginx_accepts_the_site_with_its_redirect_to_https(tmp_path: Path) -> No
     site, _ = printed("nginx", "--config", str(EXAMPLE), "--tls-cert", str(cert), "--tls-key", str(key))
     assert "listen 80;" in site and "return 301 https://helpline.example.org$request_uri;" in site
     (tmp_path / "helpline.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(f"events {{}}\nhttp {{ include {tmp_path}/helpline.conf; }}\n")
+    temp = " ".join(
+        f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{ {temp} include {tmp_path}/helpline.conf; }}\n"
+    (tmp_path / "nginx.conf").write_text(main)
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     checked = subprocess.run(  # noqa: S603 - fixed program
         [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
