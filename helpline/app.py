@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -173,7 +173,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         greeting=settings.helpline.greeting,
         hours=hours,
         max_reply_chars=settings.console.max_reply_chars,
-        risk=_risk_scanner(settings.safeguarding.lexicon_file),
+        risk=_risk_scanner(settings.safeguarding.lexicon_file, settings.safeguarding.known_names),
     )
     intake = Intake(store, box, pseudonyms, conversations, clock, route_at_once=settings.sms.route_at_once)
     console = settings.console
@@ -302,13 +302,15 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     )
 
 
-def _risk_scanner(lexicon_file: Path) -> RiskScanner:
+def _risk_scanner(lexicon_file: Path, known_names: Sequence[str]) -> RiskScanner:
     """The risk scanner over the configured lexicon; a missing or broken lexicon stops the start."""
     try:
         text = lexicon_file.read_text(encoding="utf-8")
     except OSError:
         raise ConfigError(f"safeguarding.lexicon_file: cannot read {lexicon_file}") from None
-    return RiskScanner.from_toml(text, origin=f"safeguarding.lexicon_file ({lexicon_file.name})")
+    return RiskScanner.from_toml(
+        text, origin=f"safeguarding.lexicon_file ({lexicon_file.name})", known_names=known_names
+    )
 
 
 def _email(
