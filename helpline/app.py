@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +41,8 @@ from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
 from helpline.core.retention import Retention, RetentionPolicy
 from helpline.core.risk import RiskScanner
+from helpline.core.risk_meaning import MeaningReader, Prototypes
+from helpline.core.risk_raising import RiskRaiser
 from helpline.core.rotation import KeyRotation
 from helpline.core.routing import Routing
 from helpline.core.staff_notices import StaffNotices
@@ -52,7 +54,9 @@ from helpline.crypto.pseudonyms import Pseudonyms
 from helpline.crypto.secretbox import SecretBox
 from helpline.crypto.totp import TotpCodes
 from helpline.errors import ConfigError
-from helpline.settings import Settings
+from helpline.log import get_logger
+from helpline.semantic.model import MODEL_NAME, ModelFiles, Unavailable, installed_files, load_model
+from helpline.settings import SafeguardingSettings, Settings
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
 from helpline.web.api_admin import AdminApi
@@ -68,10 +72,19 @@ from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
 from helpline.web.routes import Handlers, add_routes
 from helpline.workers.intake import IntakeWorker
+from helpline.workers.meaning import MeaningWorker
 from helpline.workers.outbound import OutboundWorker
 from helpline.workers.provider_deletion import ProviderDeletionWorker
 from helpline.workers.retention import RetentionWorker
 from helpline.workers.safeguarding import SafeguardingWorker
+
+
+@dataclass(frozen=True)
+class MeaningState:
+    """Whether the meaning layer runs, and which model or why not: for the start-up log and ``/readyz``."""
+
+    on: bool
+    detail: str
 
 
 @dataclass
@@ -108,6 +121,9 @@ class Helpline:
     provider_deletion: ProviderDeletionWorker
     email_server: SmtpServer | None = None
     webchat: WebchatChannel | None = None
+    # The risk scanner's meaning layer: its worker, or None when it is off (and ``meaning_state`` says why).
+    meaning: MeaningWorker | None = None
+    meaning_state: MeaningState = MeaningState(on=False, detail="turned off (safeguarding.meaning_layer)")
 
     async def open(self) -> None:
         await self.store.open()
@@ -120,10 +136,15 @@ class Helpline:
 
 
 HELPLINE = web.AppKey("helpline", Helpline)
+log = get_logger(__name__)
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Helpline:
-    """Build every part from settings (nothing is opened yet)."""
+def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelFiles | None = None) -> Helpline:
+    """Build every part from settings (nothing is opened yet).
+
+    ``model_files`` are the meaning layer's model and tokenizer with their pinned hashes: by default the
+    installed packages' (tests point them elsewhere to see a missing or altered model refused).
+    """
     clock = clock or SystemClock()
     keyring = Keyring.load(settings.storage.key_file, settings.master_key)
     store = SqliteStore(
@@ -164,6 +185,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
             hours_settings.closed_message,
         ),
     )
+    scanner = _risk_scanner(settings.safeguarding.lexicon_file, settings.safeguarding.known_names)
+    raiser = RiskRaiser(store, cipher, bus)
+    meaning, meaning_state = _meaning_layer(settings.safeguarding, scanner, raiser, model_files or installed_files())
     conversations = Conversations(
         store,
         cipher,
@@ -173,7 +197,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         greeting=settings.helpline.greeting,
         hours=hours,
         max_reply_chars=settings.console.max_reply_chars,
-        risk=_risk_scanner(settings.safeguarding.lexicon_file, settings.safeguarding.known_names),
+        risk=scanner,
+        committed=meaning,
     )
     intake = Intake(store, box, pseudonyms, conversations, clock, route_at_once=settings.sms.route_at_once)
     console = settings.console
@@ -265,6 +290,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         ),
     )
     return Helpline(
+        meaning=meaning,
+        meaning_state=meaning_state,
         retention=retention,
         purger=RetentionWorker(retention, interval_seconds=kept.purge_interval_minutes * 60),
         erasure=Erasure(store, cipher, store, clock, safeguarding=timedelta(days=kept.safeguarding_days)),
@@ -313,6 +340,30 @@ def _risk_scanner(lexicon_file: Path, known_names: Sequence[str]) -> RiskScanner
     )
 
 
+def _meaning_layer(
+    guard: SafeguardingSettings, scanner: RiskScanner, raiser: RiskRaiser, files: ModelFiles | Unavailable
+) -> tuple[MeaningWorker | None, MeaningState]:
+    """The meaning layer's worker over the packaged model, or None (lexicon only) and why; logged either way."""
+    if not guard.meaning_layer:
+        state = MeaningState(on=False, detail="turned off (safeguarding.meaning_layer)")
+        log.info("risk.meaning_layer", state="off", reason=state.detail)
+        return None, state
+    try:
+        text = guard.prototypes_file.read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigError(f"safeguarding.prototypes_file: cannot read {guard.prototypes_file}") from None
+    prototypes = Prototypes.from_toml(text, origin=f"safeguarding.prototypes_file ({guard.prototypes_file.name})")
+    model = load_model(files)
+    if isinstance(model, Unavailable):
+        state = MeaningState(on=False, detail=f"lexicon only: {model.reason}")
+        log.warning("risk.meaning_layer", state="off", reason=state.detail)
+        return None, state
+    state = MeaningState(on=True, detail=MODEL_NAME)
+    log.info("risk.meaning_layer", state="on", model=MODEL_NAME)
+    worker = MeaningWorker(MeaningReader(model, prototypes, scanner), raiser, capacity=guard.meaning_queue)
+    return worker, state
+
+
 def _email(
     settings: Settings, threads: Threads, conversations: Conversations, clock: Clock
 ) -> tuple[SmtpRelaySender, SmtpServer]:
@@ -348,6 +399,30 @@ def _by_version(keyring: Keyring, purpose: str) -> list[bytes]:
     """A subkey under every master key version held, the current one first."""
     versions = sorted(keyring.versions, key=lambda v: v != keyring.current_version)
     return [keyring.subkey(purpose, version) for version in versions]
+
+
+def _readings(helpline: Helpline, live: ConsoleLive) -> dict[str, Callable[[], float]]:
+    """The figures /metrics reports besides the bus's and the store's."""
+    store, intake = helpline.store, helpline.intake
+    readings = {
+        "console_sockets": lambda: float(live.connected),
+        "store_commits_total": lambda: float(store.commits),
+        "store_committed_units_total": lambda: float(store.committed_units),
+        "intake_accepted_total": lambda: float(intake.accepted),
+        "intake_routed_total": lambda: float(intake.routed),
+        "intake_routed_at_once_total": lambda: float(intake.routed_at_once),
+        "intake_failures_total": lambda: float(intake.failures),
+    }
+    if helpline.meaning is not None:
+        meaning = helpline.meaning
+        readings["risk_meaning_read_total"] = lambda: float(meaning.read_total)
+        readings["risk_meaning_raised_total"] = lambda: float(meaning.raised_total)
+        readings["risk_meaning_skipped_total"] = lambda: float(meaning.skipped_total)
+        readings["risk_meaning_backlog"] = lambda: float(meaning.backlog)
+    if helpline.webchat is not None:
+        registry = helpline.webchat.registry
+        readings["chats_live"] = lambda: float(len(registry.chats()))
+    return readings
 
 
 def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Application:
@@ -388,25 +463,12 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.floor,
     )
     live = ConsoleLive(auth, helpline.bus, settings.server.public_url)
-    store, intake = helpline.store, helpline.intake
-    readings = {
-        "console_sockets": lambda: float(live.connected),
-        "store_commits_total": lambda: float(store.commits),
-        "store_committed_units_total": lambda: float(store.committed_units),
-        "intake_accepted_total": lambda: float(intake.accepted),
-        "intake_routed_total": lambda: float(intake.routed),
-        "intake_routed_at_once_total": lambda: float(intake.routed_at_once),
-        "intake_failures_total": lambda: float(intake.failures),
-    }
-    if helpline.webchat is not None:
-        registry = helpline.webchat.registry
-        readings["chats_live"] = lambda: float(len(registry.chats()))
-    metrics = Metrics(helpline.bus, helpline.store, readings)
+    metrics = Metrics(helpline.bus, helpline.store, _readings(helpline, live))
     add_routes(
         app,
         Handlers(
             pages=Pages(),
-            health=Health(helpline.store),
+            health=Health(helpline.store, meaning_on=helpline.meaning_state.on, meaning=helpline.meaning_state.detail),
             session=session_api,
             conversations=conversation_api,
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
@@ -435,6 +497,8 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             workers.append(asyncio.create_task(helpline.safeguarding.run(), name="safeguarding"))
             workers.append(asyncio.create_task(helpline.purger.run(), name="retention"))
             workers.append(asyncio.create_task(helpline.provider_deletion.run(), name="provider-deletion"))
+            if helpline.meaning is not None:
+                workers.append(asyncio.create_task(helpline.meaning.run(), name="risk-meaning"))
         if helpline.webchat is not None:
             await helpline.webchat.start(run_timers=run_workers)
         yield

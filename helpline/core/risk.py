@@ -394,6 +394,25 @@ class RiskScanner:
         kept = self._kept(normalised, [*found, *self._secondary.find(normalised.text, ends)])
         return Band(max(rule.weight for spans in kept.values() for _, _, rule in spans)) if kept else Band.NONE
 
+    def dismissed(self, text: str) -> bool:
+        """Whether the lexicon found risk words in ``text`` and set them aside: negated, or a hard negative.
+
+        "I don't want to die", "I used to self-harm years ago", "is this the Missing People chat?": the
+        rules have read these and decided. The meaning layer (``risk_meaning``) defers to that decision.
+        """
+        if not text.strip():
+            return False
+        normalised = self._normaliser.read(text)
+        ends = sentence_ends(normalised)
+        found = self._primary.find(normalised.text, ends)
+        if not any(found):
+            return False
+        found = [*found, *self._secondary.find(normalised.text, ends)]
+        exclusions = self._find_exclusions(found[-1])
+        return any(
+            not self._keeps(span, normalised, exclusions) for spans in found[: len(self._matchers)] for span in spans
+        )
+
     def _scan_everywhere(self, text: str) -> Assessment:
         """``scan`` the slow way: normalised in full, every matcher's full regex at every word start."""
         if not text.strip():

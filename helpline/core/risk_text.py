@@ -32,9 +32,9 @@ _TOKEN = re.compile(r"(?:[^\W_]|[@$])+(?:['’‘ʼ`´!|](?:[^\W_]|[@$])+)*")
 _ASCII_TOKEN = re.compile(r"[a-z0-9@$]+(?:['`!|][a-z0-9@$]+)*")
 _LEADING_DIGITS = re.compile(r"^[0-9]+")
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n\r\u2026]")
-# The end of a sentence: a full stop, "!", "?" or "…" before a space (after closing quotes or brackets), or a
+# The end of a sentence: a full stop, "!", "?" or "…" (or a run of them) that no word character follows, or a
 # line break. "800.5", "a!b" and "e.g.x" are no break; every sentence break is also a clause break.
-_SENTENCE_BREAK = re.compile(r"[.!?\u2026][\"')\]]*\s|[\n\r]")
+_SENTENCE_BREAK = re.compile(r"[.!?\u2026]++(?![\w@$])|[\n\r]")
 _REPEAT = re.compile(r"([^\W\d_])\1+")
 # A letter followed by the same letter: deleting each of those squeezes every run of a letter to one.
 _REPEATED = re.compile(r"([^\W\d_])(?=\1)")
@@ -102,7 +102,10 @@ class Normaliser:
             if _CLAUSE_BREAK.search(folded, previous_end, match.start()) and out:
                 # ``starts`` has one entry per normalised character.
                 clauses.add(len(starts) + 1)
-                if _SENTENCE_BREAK.search(folded, previous_end, match.start()):
+                # Searched up to the next token's first character: what follows a mark decides whether it ends
+                # a sentence.
+                found = _SENTENCE_BREAK.search(folded, previous_end, match.start() + 1)
+                if found and found.start() < match.start():
                     sentences.add(len(starts) + 1)
             token = match.group()
             token_source = source[match.start() : match.end()]
