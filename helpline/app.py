@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -55,7 +55,8 @@ from helpline.crypto.secretbox import SecretBox
 from helpline.crypto.totp import TotpCodes
 from helpline.errors import ConfigError
 from helpline.log import get_logger
-from helpline.semantic.model import MODEL_NAME, ModelFiles, Unavailable, installed_files, load_model
+from helpline.semantic.model import MODEL_NAME, ModelFiles, Unavailable, check_files, installed_files
+from helpline.semantic.process import ModelProcess
 from helpline.settings import SafeguardingSettings, Settings
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
@@ -79,7 +80,7 @@ from helpline.workers.retention import RetentionWorker
 from helpline.workers.safeguarding import SafeguardingWorker
 
 
-@dataclass(frozen=True)
+@dataclass
 class MeaningState:
     """Whether the meaning layer runs, and which model or why not: for the start-up log and ``/readyz``."""
 
@@ -123,14 +124,33 @@ class Helpline:
     webchat: WebchatChannel | None = None
     # The risk scanner's meaning layer: its worker, or None when it is off (and ``meaning_state`` says why).
     meaning: MeaningWorker | None = None
-    meaning_state: MeaningState = MeaningState(on=False, detail="turned off (safeguarding.meaning_layer)")
+    meaning_state: MeaningState = field(default_factory=lambda: MeaningState(False, "turned off"))
 
     async def open(self) -> None:
         await self.store.open()
+        await self._start_meaning()
         await self.hours.load()
         await self.sms_sender.start()
 
+    async def _start_meaning(self) -> None:
+        """Start the meaning layer's model process; if it cannot run, the lexicon works alone, and says so."""
+        state = self.meaning_state
+        if self.meaning is None:
+            if self.settings.safeguarding.meaning_layer:
+                log.warning("risk.meaning_layer", state="off", reason=state.detail)
+            else:
+                log.info("risk.meaning_layer", state="off", reason=state.detail)
+            return
+        problem = await self.meaning.start()
+        if problem is not None:
+            state.on, state.detail = False, f"lexicon only: {problem}"
+            log.warning("risk.meaning_layer", state="off", reason=state.detail)
+            return
+        log.info("risk.meaning_layer", state="on", model=state.detail)
+
     async def close(self) -> None:
+        if self.meaning is not None:
+            self.meaning.close()
         await self.sms_sender.close()
         await self.store.close()
 
@@ -343,25 +363,26 @@ def _risk_scanner(lexicon_file: Path, known_names: Sequence[str]) -> RiskScanner
 def _meaning_layer(
     guard: SafeguardingSettings, scanner: RiskScanner, raiser: RiskRaiser, files: ModelFiles | Unavailable
 ) -> tuple[MeaningWorker | None, MeaningState]:
-    """The meaning layer's worker over the packaged model, or None (lexicon only) and why; logged either way."""
+    """The meaning layer's worker over the packaged model (started with the server), or None and why not."""
     if not guard.meaning_layer:
-        state = MeaningState(on=False, detail="turned off (safeguarding.meaning_layer)")
-        log.info("risk.meaning_layer", state="off", reason=state.detail)
-        return None, state
+        return None, MeaningState(on=False, detail="turned off (safeguarding.meaning_layer)")
     try:
         text = guard.prototypes_file.read_text(encoding="utf-8")
     except OSError:
         raise ConfigError(f"safeguarding.prototypes_file: cannot read {guard.prototypes_file}") from None
     prototypes = Prototypes.from_toml(text, origin=f"safeguarding.prototypes_file ({guard.prototypes_file.name})")
-    model = load_model(files)
-    if isinstance(model, Unavailable):
-        state = MeaningState(on=False, detail=f"lexicon only: {model.reason}")
-        log.warning("risk.meaning_layer", state="off", reason=state.detail)
-        return None, state
-    state = MeaningState(on=True, detail=MODEL_NAME)
-    log.info("risk.meaning_layer", state="on", model=MODEL_NAME)
-    worker = MeaningWorker(MeaningReader(model, prototypes, scanner), raiser, capacity=guard.meaning_queue)
-    return worker, state
+    checked = check_files(files)
+    if isinstance(checked, Unavailable):
+        return None, MeaningState(on=False, detail=f"lexicon only: {checked.reason}")
+    model = ModelProcess(checked)
+
+    def start() -> str | None:
+        problem = model.start()
+        return None if problem is None else problem.reason
+
+    reader = MeaningReader(model, prototypes, scanner)
+    worker = MeaningWorker(reader, raiser, capacity=guard.meaning_queue, starter=start, on_close=model.close)
+    return worker, MeaningState(on=True, detail=MODEL_NAME)
 
 
 def _email(
@@ -428,6 +449,7 @@ def _readings(helpline: Helpline, live: ConsoleLive) -> dict[str, Callable[[], f
 def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Application:
     """The aiohttp application over a built Helpline; opens and closes it with the app."""
     settings = helpline.settings
+    meaning_state = helpline.meaning_state
     app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
     app[HELPLINE] = helpline
     auth = SessionAuth(helpline.accounts, secure_cookies=settings.server.tls)
@@ -468,7 +490,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         app,
         Handlers(
             pages=Pages(),
-            health=Health(helpline.store, meaning_on=helpline.meaning_state.on, meaning=helpline.meaning_state.detail),
+            health=Health(helpline.store, meaning=lambda: (meaning_state.on, meaning_state.detail)),
             session=session_api,
             conversations=conversation_api,
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),

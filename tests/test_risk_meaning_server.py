@@ -162,3 +162,11 @@ async def test_a_missing_or_altered_model_leaves_the_server_on_the_lexicon_alone
         assert row["priority"] == 3
     finally:
         await running.close()
+
+
+async def test_a_reading_the_risk_words_already_give_is_not_written_again(meaning: Harness) -> None:
+    """A message whose risk words already say "missing child" keeps no reading and sends no event for it."""
+    await meaning.text(CONTACT, "my daughter has run away and I don't know where she is")
+    assert await read_meaning(meaning) == 1
+    assert meaning.rows("SELECT meaning FROM messages WHERE direction = 'in'") == [(None,)]
+    assert meaning.helpline.meaning is not None and meaning.helpline.meaning.raised_total == 0

@@ -20,7 +20,7 @@ MESSAGES = DATA / "risk-messages.jsonl"
 PARAPHRASES = DATA / "risk-paraphrases.jsonl"
 # Floors, a little under what was measured (README, "Risk triage").
 MIN_RECALL = {"suicide": 0.95, "immediate_danger": 0.95}
-MIN_PARAPHRASE_RECALL = {"suicide": 0.85, "immediate_danger": 0.8}
+MIN_PARAPHRASE_RECALL = {"suicide": 0.95, "immediate_danger": 0.9}
 MAX_FALSE_POSITIVE_RATE = 0.02
 
 

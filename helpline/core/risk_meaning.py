@@ -146,7 +146,28 @@ class MeaningReader:
 
     def read(self, text: str) -> tuple[MeaningMatch, ...]:
         """The categories the message is close in meaning to, strongest sentence each, in category order."""
-        sentences = [s for s in sentences_of(text, self._max_sentences) if not self._scanner.dismissed(s)]
+        return self.match(self.select(text))
+
+    def novel(self, text: str, matches: Sequence[MeaningMatch]) -> tuple[MeaningMatch, ...]:
+        """The matches that tell the volunteer something the lexicon's risk words in ``text`` do not already.
+
+        A match counts when the lexicon flagged its category at a lower band, or not at all: a message
+        whose risk words already say "missing child, significant harm" gains nothing from being also
+        similar in meaning to "my child is missing", and is not written again for it.
+        """
+        if not matches:
+            return ()
+        seen: dict[str, Band] = {}
+        for signal in self._scanner.scan(text).signals:
+            seen[signal.category] = max(signal.weight, seen.get(signal.category, Band.NONE))
+        return tuple(m for m in matches if m.band > seen.get(m.category, Band.NONE))
+
+    def select(self, text: str) -> list[str]:
+        """Steps 1 and 2: the sentences worth reading (quick: the lexicon, no model)."""
+        return [s for s in sentences_of(text, self._max_sentences) if not self._scanner.dismissed(s)]
+
+    def match(self, sentences: Sequence[str]) -> tuple[MeaningMatch, ...]:
+        """Steps 3 and 4, through the model (slow: run it off the event loop)."""
         if not sentences:
             return ()
         rows = self._model.similarities(sentences, self._prototypes.sentences)

@@ -58,8 +58,8 @@ def installed_files() -> ModelFiles | Unavailable:
     return ModelFiles(found[0], found[1])
 
 
-def load_model(files: ModelFiles | Unavailable, threads: int = 1) -> MeaningModel | Unavailable:
-    """The model, if its runtime is installed and both files are there with their pinned hashes."""
+def check_files(files: ModelFiles | Unavailable) -> ModelFiles | Unavailable:
+    """The files, if both are there with their pinned hashes; otherwise why not."""
     if isinstance(files, Unavailable):
         return files
     pinned = ((files.model, files.model_sha256, "model"), (files.tokenizer, files.tokenizer_sha256, "tokenizer"))
@@ -70,13 +70,24 @@ def load_model(files: ModelFiles | Unavailable, threads: int = 1) -> MeaningMode
             return Unavailable(f"the {what} file is missing")
         if digest != expected:
             return Unavailable(f"the {what} file's SHA-256 does not match the pinned one")
-    try:
-        # The runtime is imported only here: without it, the server runs with the lexicon alone.
-        from helpline.semantic.onnx import OnnxMeaningModel  # noqa: PLC0415
-    except ImportError:
+    # Found, not imported: the server's own process never loads the runtime (see ``process``).
+    if any(importlib.util.find_spec(name) is None for name in ("numpy", "onnxruntime", "tokenizers")):
         return Unavailable("onnxruntime, tokenizers or numpy is not installed")
+    return files
+
+
+def load_model(files: ModelFiles | Unavailable, threads: int = 1) -> MeaningModel | Unavailable:
+    """The model in this process, if its runtime is installed and both files have their pinned hashes.
+
+    The server runs it in a child process instead (``process.ModelProcess``); this is for measuring and tests.
+    """
+    checked = check_files(files)
+    if isinstance(checked, Unavailable):
+        return checked
+    from helpline.semantic.onnx import OnnxMeaningModel  # noqa: PLC0415
+
     try:
-        return OnnxMeaningModel.load(files.model, files.tokenizer, threads, MAX_TOKENS)
+        return OnnxMeaningModel.load(checked.model, checked.tokenizer, threads, MAX_TOKENS)
     except Exception:  # noqa: BLE001 - any failure to load means the same: run without the model
         return Unavailable("the model could not be loaded")
 

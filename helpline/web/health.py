@@ -4,6 +4,8 @@ without it is still ready: the lexicon alone scans every message."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from helpline.core.ports import Store
@@ -11,9 +13,15 @@ from helpline.errors import StoreError
 
 
 class Health:
-    def __init__(self, store: Store, *, meaning_on: bool = False, meaning: str = "") -> None:
+    def __init__(self, store: Store, *, meaning: Callable[[], tuple[bool, str]] = lambda: (False, "")) -> None:
+        """``meaning`` says, when asked, whether the meaning layer runs and its model, or why not."""
         self._store = store
-        self._meaning = {"meaning_layer": "on" if meaning_on else "off", "meaning_layer_detail": meaning}
+        self._meaning_state = meaning
+
+    @property
+    def _meaning(self) -> dict[str, str]:
+        on, detail = self._meaning_state()
+        return {"meaning_layer": "on" if on else "off", "meaning_layer_detail": detail}
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
