@@ -145,7 +145,7 @@ async def test_durability_settings(store: SqliteStore) -> None:
 async def test_roles_migration_keeps_admins_admin_only(tmp_path: Path, clock: FakeClock) -> None:
     """Accounts from before roles were explicit keep their one role; an admin does not become a supervisor."""
     path = tmp_path / "h.db"
-    before = [m for m in all_migrations() if m.version < 8]
+    before = [m for m in all_migrations() if m.version < 11]
     with sqlite3.connect(path) as conn:
         conn.execute(
             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT)"
