@@ -37,7 +37,7 @@ class FloorView:
             staff = [
                 StaffMember(u.username, u.role_names, u.availability, [c for c in held if c.assignee_id == u.id])
                 for u in await tx.users.all()
-                if not u.disabled
+                if not u.disabled and u.reads_conversations
             ]
             return waiting, oldest, staff
 

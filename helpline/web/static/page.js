@@ -50,7 +50,8 @@
 
   function renderAvailability(user) {
     var group = ui.$("availability");
-    if (!group) return;
+    // An admin alone answers no one, so has no availability to set.
+    if (!group || !holdsAny(user, "volunteer supervisor")) return;
     group.hidden = false;
     Array.prototype.forEach.call(group.querySelectorAll("button[data-value]"), function (button) {
       button.setAttribute("aria-pressed", String(button.getAttribute("data-value") === user.availability));
