@@ -13,6 +13,7 @@ from typing import Protocol
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.events import (
     ContactLeft,
     ContactTyping,
@@ -318,10 +319,12 @@ class Conversations:
 
     async def queue(self, user: User, limit: int = 200) -> list[Conversation]:
         """What the user's queue shows: waiting conversations in priority order, then their own."""
+        require_reader(user)
         return await self._store.read(lambda tx: tx.conversations.queue(user.id, limit))
 
     async def reply(self, user: User, conversation_id: str, body: str) -> str:
         """Queue a volunteer's reply for sending; returns the message id."""
+        require_reader(user)
         if not body.strip():
             raise InvalidInput("Write a reply before sending.")
         if len(body) > self._max_reply_chars:
@@ -427,6 +430,7 @@ class Conversations:
 
     async def _visible(self, tx: Tx, user: User, conversation_id: str) -> Conversation:
         """The conversation, if this user may see it: a waiting one, their own, or any for supervisors."""
+        require_reader(user)
         conversation = await tx.conversations.get(conversation_id)
         if conversation is None:
             raise NotFound("There is no such conversation.")
