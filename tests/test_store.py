@@ -127,6 +127,16 @@ async def test_migrations_apply_once(tmp_path: Path, clock: FakeClock) -> None:
     assert versions == [m.version for m in all_migrations()]
 
 
+async def test_a_newer_schema_is_refused(tmp_path: Path, clock: FakeClock) -> None:
+    """A database a newer helpline migrated further is not opened, and the message names both versions."""
+    path = tmp_path / "h.db"
+    await (await SqliteStore(path, clock).open()).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'x', 'now')")
+    with pytest.raises(StoreError, match="version 999, newer than this helpline knows"):
+        await SqliteStore(path, clock).open()
+
+
 async def test_durability_settings(store: SqliteStore) -> None:
     """WAL, synchronous=FULL and secure_delete are on for the writer."""
 
