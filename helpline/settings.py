@@ -82,6 +82,10 @@ class ConsoleSettings:
 @dataclass(frozen=True)
 class SafeguardingSettings:
     lexicon_file: Path = Path("config/risk-lexicon.toml")
+    known_names: tuple[str, ...] = ()
+    prototypes_file: Path = Path("config/risk-prototypes.toml")
+    meaning_layer: bool = True
+    meaning_queue: int = 1000
     categories: tuple[str, ...] = (
         "suicide",
         "self_harm",
@@ -128,6 +132,10 @@ class AuthSettings:
     throttle_after: int = 3
     throttle_base_seconds: float = 5.0
     lock_after: int = 10
+    lock_minutes: float = 15.0
+    network_failures: int = 4
+    network_window_minutes: float = 15.0
+    trusted_proxy_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -324,6 +332,15 @@ def _check_safeguarding(guard: SafeguardingSettings) -> None:
         raise ConfigError("safeguarding.oncall_address: needed when oncall_channel is set")
     if guard.ack_seconds < 1:
         raise ConfigError("safeguarding.ack_seconds: must be at least 1")
+    if guard.meaning_queue < 1:
+        raise ConfigError("safeguarding.meaning_queue: must be at least 1")
+
+
+def _check_auth(auth: AuthSettings) -> None:
+    if auth.lock_after < 1 or auth.network_failures < 1 or auth.throttle_after < 0:
+        raise ConfigError("auth.lock_after, network_failures: must be at least 1; throttle_after: 0 or more")
+    if auth.lock_minutes <= 0 or auth.network_window_minutes <= 0 or auth.trusted_proxy_hops < 0:
+        raise ConfigError("auth.lock_minutes, network_window_minutes: must be above 0; trusted_proxy_hops: 0 or more")
 
 
 def _check_reports(reports: ReportsSettings) -> None:
@@ -355,6 +372,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("routing.max_concurrent: must be at least 1")
     if any(role not in ("volunteer", "supervisor", "admin") for role in settings.auth.require_totp_for):
         raise ConfigError("auth.require_totp_for: roles are volunteer, supervisor and admin")
+    _check_auth(settings.auth)
     try:
         ZoneInfo(settings.hours.timezone)
     except (ZoneInfoNotFoundError, ValueError):

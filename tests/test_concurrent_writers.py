@@ -108,7 +108,7 @@ def conversation(clock: FakeClock, status: Literal["waiting", "active", "closed"
 
 
 async def add_user(store: PostgresStore, clock: FakeClock, name: str) -> str:
-    user = User(new_id(), name, "volunteer", False, "hash")
+    user = User(new_id(), name, frozenset({"volunteer"}), False, "hash")
     assert await store.write(lambda tx: tx.users.insert(user, clock.now()))
     return user.id
 

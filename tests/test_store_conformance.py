@@ -75,7 +75,7 @@ def conversation(clock: FakeClock, status: Literal["waiting", "active", "closed"
 async def user(
     store: Store, clock: FakeClock, name: str, role: Literal["volunteer", "supervisor"] = "volunteer"
 ) -> User:
-    made = User(new_id(), name, role, False, "argon2-hash")
+    made = User(new_id(), name, frozenset({role}), False, "argon2-hash", created_at=clock.now())
     assert await store.write(lambda tx: tx.users.insert(made, clock.now()))
     return made
 
@@ -214,14 +214,11 @@ async def test_users_and_sessions(store: Store, clock: FakeClock) -> None:
     assert await store.read(lambda tx: tx.users.by_name("amira")) == amira
     await store.write(lambda tx: tx.users.lock(amira.id))
     await store.write(lambda tx: tx.users.set_availability(amira.id, "available"))
-    for _ in range(3):
-        await store.write(lambda tx: tx.users.record_failure(amira.id, clock.now(), 3))
-    locked = await store.read(lambda tx: tx.users.get(amira.id))
-    assert locked is not None and (locked.failed_logins, locked.locked, locked.last_failed_at) == (3, True, clock.now())
-    await store.write(lambda tx: tx.users.clear_failures(amira.id))
     await store.write(lambda tx: tx.users.set_disabled(amira.id, True))
     disabled = await store.read(lambda tx: tx.users.get(amira.id))
-    assert disabled is not None and disabled.disabled and disabled.availability == "offline" and not disabled.locked
+    assert disabled is not None and disabled.disabled and disabled.availability == "offline"
+    await store.write(lambda tx: tx.users.set_roles(amira.id, frozenset({"volunteer", "supervisor"})))
+    assert (await store.read(lambda tx: tx.users.get(amira.id))).roles == {"volunteer", "supervisor"}  # type: ignore[union-attr]
     await store.write(lambda tx: tx.users.set_disabled(amira.id, False))
     await store.write(lambda tx: tx.users.set_totp_pending(amira.id, b"sealed-seed"))
     assert await store.write(lambda tx: tx.users.confirm_totp(amira.id, 100))
@@ -435,3 +432,35 @@ def test_both_engines_have_every_migration() -> None:
     sqlite = [(m.version, m.name) for m in all_migrations()]
     postgres = [(m.version, m.name) for m in all_migrations("helpline.store.postgres")]
     assert sqlite == postgres
+
+
+async def test_signin_limits_and_later_columns(store: Store, clock: FakeClock) -> None:
+    """Sign-in counters count, lock and are forgotten; a priority is raised only upward; a meaning is kept."""
+    key, since = b"hmac-of-a-name", clock.now() - timedelta(minutes=15)
+    assert [await store.write(lambda tx: tx.signin_limits.count(key, clock.now(), since, 3)) for _ in range(4)] == [
+        1,
+        2,
+        3,
+        None,
+    ]
+    await store.write(lambda tx: tx.signin_limits.take_back(key))
+    assert (await store.read(lambda tx: tx.signin_limits.get(key))).attempts == 2  # type: ignore[union-attr]
+    await store.write(lambda tx: tx.signin_limits.count(key, clock.now(), since, 3))
+    until = clock.now() + timedelta(minutes=30)
+    assert await store.write(lambda tx: tx.signin_limits.lock(key, until, 3))
+    assert await store.read(lambda tx: tx.signin_limits.locked([key, b"other"], clock.now())) == {key}
+    assert not await store.write(lambda tx: tx.signin_limits.clear_unless_locked(key, clock.now()))
+    await store.write(lambda tx: tx.signin_limits.delay(key, until))
+    clock.advance(hours=1)
+    assert await store.write(lambda tx: tx.signin_limits.forget(clock.now(), clock.now())) == 1
+    await store.write(lambda tx: tx.signin_limits.count(key, clock.now(), since, 3))
+    await store.write(lambda tx: tx.signin_limits.clear(key))
+    assert await store.read(lambda tx: tx.signin_limits.get(key)) is None
+
+    held = await opened(store, clock)
+    assert await store.write(lambda tx: tx.conversations.raise_priority(held.id, 2))
+    assert not await store.write(lambda tx: tx.conversations.raise_priority(held.id, 1))
+    inbound = message(held.id, 1, clock)
+    await store.write(lambda tx: tx.messages.insert(inbound))
+    await store.write(lambda tx: tx.messages.set_meaning(inbound.id, b"sealed-meaning"))
+    assert (await store.read(lambda tx: tx.messages.get(inbound.id))).meaning == b"sealed-meaning"  # type: ignore[union-attr]

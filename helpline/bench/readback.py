@@ -14,7 +14,9 @@ from helpline.bench.texters import tag_of
 from helpline.core.models import User
 from helpline.settings import Settings
 
-READER = User(id="bench-reader", username="bench-reader", role="supervisor", disabled=False, password_hash="")
+READER = User(
+    id="bench-reader", username="bench-reader", roles=frozenset({"supervisor"}), disabled=False, password_hash=""
+)
 
 
 @dataclass

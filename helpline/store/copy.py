@@ -48,6 +48,7 @@ TABLES = (
     "intake",
     "answers",
     "availability_spans",
+    "signin_limits",
 )
 # PostgreSQL columns that SQLite keeps as its rowid (insertion order).
 _FROM_ROWID = {("notes", "pos"), ("whispers", "pos")}

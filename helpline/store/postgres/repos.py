@@ -19,10 +19,9 @@ from helpline.core.models import (
     Conversation,
     KeyRef,
     OutboxItem,
-    Session,
     StoredMessage,
-    User,
 )
+from helpline.store.postgres.account_repos import PgSessions, PgSignInLimits, PgUsers
 from helpline.store.postgres.connection import PgConnection as Connection
 from helpline.store.postgres.console_repos import (
     PgBlocks,
@@ -178,6 +177,15 @@ class PgConversations:
         )
         return cursor.rowcount == 1
 
+    async def raise_priority(self, conversation_id: str, band: int) -> bool:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "UPDATE conversations SET priority = $1 WHERE id = $2 AND priority < $1 RETURNING id",
+                (band, conversation_id),
+            )
+        )
+        return bool(rows)
+
     async def close(self, conversation_id: str, outcome: str, now: datetime) -> bool:
         cursor = await self._conn.execute(
             "UPDATE conversations SET status = 'closed', closed_at = $1, outcome = $2"
@@ -308,6 +316,7 @@ class PgMessages:
             created_at=row["created_at"],
             delivery=row["delivery"],
             delivery_error=row["delivery_error"],
+            meaning=None if row["meaning"] is None else bytes(row["meaning"]),
         )
 
     async def insert(self, message: StoredMessage, sealed_provider_id: bytes | None = None) -> None:
@@ -353,6 +362,9 @@ class PgMessages:
 
     async def set_provider_id(self, message_id: str, sealed_provider_id: bytes) -> None:
         await self._conn.execute("UPDATE messages SET provider_id = $1 WHERE id = $2", (sealed_provider_id, message_id))
+
+    async def set_meaning(self, message_id: str, sealed_meaning: bytes) -> None:
+        await self._conn.execute("UPDATE messages SET meaning = $1 WHERE id = $2", (sealed_meaning, message_id))
 
 
 class PgInbox:
@@ -468,152 +480,6 @@ class PgOutbox:
         return int(rows[0][0])
 
 
-def _user(row: asyncpg.Record, prefix: str = "") -> User:
-    return User(
-        id=row[f"{prefix}id"],
-        username=row["username"],
-        role=row["role"],
-        disabled=bool(row["disabled"]),
-        password_hash=row["password_hash"],
-        availability=row["availability"],
-        totp_enabled=row["totp_secret"] is not None,
-        failed_logins=row["failed_logins"],
-        last_failed_at=row["last_failed_at"],
-        locked=bool(row["locked"]),
-    )
-
-
-class PgUsers:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def get(self, user_id: str) -> User | None:
-        rows = list(await self._conn.execute_fetchall("SELECT * FROM users WHERE id = $1", (user_id,)))
-        return _user(rows[0]) if rows else None
-
-    async def lock(self, user_id: str) -> None:
-        lock = self._conn.lock("FOR NO KEY UPDATE")
-        await self._conn.execute(f"SELECT 1 FROM users WHERE id = $1{lock}", (user_id,))  # noqa: S608 - a fixed clause
-
-    async def by_name(self, username: str) -> User | None:
-        rows = list(await self._conn.execute_fetchall("SELECT * FROM users WHERE username = $1", (username,)))
-        return _user(rows[0]) if rows else None
-
-    async def insert(self, user: User, now: datetime) -> bool:
-        cursor = await self._conn.execute(
-            "INSERT INTO users (id, username, role, password_hash, disabled, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING",
-            (user.id, user.username, user.role, user.password_hash, int(user.disabled), now),
-        )
-        return cursor.rowcount == 1
-
-    async def all(self) -> list[User]:
-        rows = await self._conn.execute_fetchall("SELECT * FROM users ORDER BY username")
-        return [_user(row) for row in rows]
-
-    async def set_availability(self, user_id: str, availability: str) -> None:
-        await self._conn.execute("UPDATE users SET availability = $1 WHERE id = $2", (availability, user_id))
-
-    async def set_disabled(self, user_id: str, disabled: bool) -> None:
-        await self._conn.execute(
-            "UPDATE users SET disabled = $1, availability = CASE WHEN $2::boolean THEN 'offline' ELSE availability END"
-            " WHERE id = $3",
-            (int(disabled), disabled, user_id),
-        )
-
-    async def record_failure(self, user_id: str, now: datetime, lock_after: int) -> None:
-        await self._conn.execute(
-            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = $1,"
-            " locked = CASE WHEN failed_logins + 1 >= $2 THEN 1 ELSE locked END WHERE id = $3",
-            (now, lock_after, user_id),
-        )
-
-    async def clear_failures(self, user_id: str) -> None:
-        await self._conn.execute(
-            "UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked = 0 WHERE id = $1", (user_id,)
-        )
-
-    async def totp(self, user_id: str) -> tuple[bytes | None, bytes | None, int | None]:
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = $1", (user_id,)
-            )
-        )
-        if not rows:
-            return None, None, None
-        secret, pending, step = rows[0]
-        return (bytes(secret) if secret else None, bytes(pending) if pending else None, step)
-
-    async def set_totp_pending(self, user_id: str, sealed: bytes | None) -> None:
-        await self._conn.execute("UPDATE users SET totp_pending = $1 WHERE id = $2", (sealed, user_id))
-
-    async def confirm_totp(self, user_id: str, step: int) -> bool:
-        cursor = await self._conn.execute(
-            "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1"
-            " WHERE id = $2 AND totp_pending IS NOT NULL",
-            (step, user_id),
-        )
-        return cursor.rowcount == 1
-
-    async def use_totp_step(self, user_id: str, step: int) -> bool:
-        cursor = await self._conn.execute(
-            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)",
-            (step, user_id, step),
-        )
-        return cursor.rowcount == 1
-
-    async def reset_totp(self, user_id: str) -> None:
-        await self._conn.execute(
-            "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1",
-            (user_id,),
-        )
-
-
-class PgSessions:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def insert(self, session: Session) -> None:
-        await self._conn.execute(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            (
-                session.token_hash,
-                session.user.id,
-                session.csrf_token,
-                session.created_at,
-                session.last_seen_at,
-            ),
-        )
-
-    async def get(self, token_hash: bytes) -> Session | None:
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT s.token_hash, s.csrf_token, s.created_at AS s_created, s.last_seen_at, u.id AS u_id,"
-                " u.username, u.role, u.disabled, u.password_hash, u.availability, u.totp_secret,"
-                " u.failed_logins, u.last_failed_at, u.locked"
-                " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-                (token_hash,),
-            )
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        return Session(
-            token_hash=bytes(row["token_hash"]),
-            user=_user(row, "u_"),
-            csrf_token=row["csrf_token"],
-            created_at=row["s_created"],
-            last_seen_at=row["last_seen_at"],
-        )
-
-    async def touch(self, token_hash: bytes, now: datetime) -> None:
-        await self._conn.execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", (now, token_hash))
-
-    async def delete(self, token_hash: bytes) -> None:
-        await self._conn.execute("DELETE FROM sessions WHERE token_hash = $1", (token_hash,))
-
-
 class PgAudit:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -679,3 +545,4 @@ class PgTx:
         self.provider_deletions = PgProviderDeletions(conn)
         self.events = PgEvents(conn)
         self.reports = PgReports(conn)
+        self.signin_limits = PgSignInLimits(conn)

@@ -65,7 +65,12 @@ class SqliteStore:
     async def open(self) -> SqliteStore:
         """Connect, apply any pending migrations, and start the writer."""
         self._writer = await self._open_writer()
-        await migrate(self._writer, self._clock)
+        try:
+            await migrate(self._writer, self._clock)
+        except StoreError:
+            await self._writer.close()
+            self._writer = None
+            raise
         self._reader = await self._connect_reader()
         self._task = asyncio.create_task(self._write_loop(), name="sqlite-writer")
         return self
@@ -191,6 +196,12 @@ async def migrate(conn: WriterConnection, clock: Clock) -> int:
     )
     rows = await conn.execute_fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
     current = int(next(iter(rows))[0])
+    latest = all_migrations()[-1].version
+    if current > latest:
+        raise StoreError(
+            f"the database's schema is at version {current}, newer than this helpline knows ({latest}):"
+            " run the newer helpline"
+        )
     for migration in all_migrations():
         if migration.version <= current:
             continue
