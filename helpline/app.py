@@ -514,6 +514,11 @@ def _readings(helpline: Helpline, live: ConsoleLive) -> dict[str, Callable[[], f
         readings["risk_meaning_raised_total"] = lambda: float(meaning.raised_total)
         readings["risk_meaning_skipped_total"] = lambda: float(meaning.skipped_total)
         readings["risk_meaning_backlog"] = lambda: float(meaning.backlog)
+    if isinstance(helpline.notifier, PgNotifier):
+        events = helpline.notifier
+        readings["events_read_total"] = lambda: float(events.read_rows)
+        readings["events_held_reads_total"] = lambda: float(events.held_reads)
+        readings["events_listener_reconnects_total"] = lambda: float(events.reconnects)
     if helpline.webchat is not None:
         registry = helpline.webchat.registry
         readings["chats_live"] = lambda: float(len(registry.chats()))

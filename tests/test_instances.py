@@ -119,6 +119,9 @@ async def test_a_text_to_one_instance_is_in_another_instances_queue_and_on_its_c
     [waiting] = await ben.queue()
     assert added["conversation_id"] == waiting["id"]
     assert "hello from A" not in json.dumps(added)
+    async with ben.session.get(f"{b.url}/metrics") as response:
+        counts = dict(line.split(" ", 1) for line in (await response.text()).splitlines() if line[:1] != "#")
+    assert float(counts["helpline_events_read_total"]) >= 1 and "helpline_events_listener_reconnects_total" in counts
 
 
 async def test_a_claim_race_across_instances_has_one_winner(two: Cluster) -> None:
