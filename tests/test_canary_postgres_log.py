@@ -53,15 +53,15 @@ async def test_server_log_holds_no_identifier_even_for_failed_statements(
     conn = await PostgresStore(database_url, clock).connect()  # set up as every pooled connection is
     try:
         insert = (
-            "INSERT INTO users (id, username, role, password_hash, created_at) VALUES ($1, $2, 'volunteer', '', now())"
+            "INSERT INTO users (id, username, roles, password_hash, created_at) VALUES ($1, $2, 'volunteer', '', now())"
         )
         await conn.execute(insert, "u1", NUMBER)
         with pytest.raises(asyncpg.UniqueViolationError):
             await conn.execute(insert, "u2", NUMBER)  # DETAIL would name the username
         with pytest.raises(asyncpg.CheckViolationError):  # DETAIL would hold the whole row
             literal = (
-                "INSERT INTO users (id, username, role, password_hash, created_at)"
-                " VALUES ('u3', '{}', 'nobody', '', now())"
+                "INSERT INTO users (id, username, roles, password_hash, created_at, availability)"
+                " VALUES ('u3', '{}', 'volunteer', '', now(), 'nobody')"
             )
             await conn.execute(literal.format(TEXT))  # the canary in the statement's text itself, on purpose
     finally:
