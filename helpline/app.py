@@ -40,6 +40,7 @@ from helpline.core.ports import ProviderRecords, Sender
 from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
 from helpline.core.retention import Retention, RetentionPolicy
+from helpline.core.retry import RetryRule
 from helpline.core.risk import RiskScanner
 from helpline.core.rotation import KeyRotation
 from helpline.core.routing import Routing
@@ -191,8 +192,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     )
     outbox = settings.outbox
     backoff = Backoff(
-        base=timedelta(seconds=outbox.backoff_base_seconds),
-        maximum=timedelta(seconds=outbox.backoff_max_seconds),
+        retry=RetryRule(
+            base=timedelta(seconds=outbox.backoff_base_seconds), maximum=timedelta(seconds=outbox.backoff_max_seconds)
+        ),
         max_attempts=outbox.max_attempts,
         unconfirmed_wait=timedelta(seconds=outbox.unconfirmed_wait_seconds),
     )
@@ -258,8 +260,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         clock,
         DeletionPolicy(
             channels=tuple(providers),
-            retry_base=timedelta(seconds=sms.delete_retry_seconds),
-            retry_max=timedelta(seconds=sms.delete_retry_max_seconds),
+            retry=RetryRule(
+                base=timedelta(seconds=sms.delete_retry_seconds),
+                maximum=timedelta(seconds=sms.delete_retry_max_seconds),
+            ),
             give_up_after=timedelta(hours=sms.delete_give_up_hours),
             batch_size=outbox.batch_size,
         ),

@@ -22,19 +22,17 @@ from helpline.clock import Clock
 from helpline.core.events import DeliveryChanged, Event
 from helpline.core.models import DELIVERY_ORDER, FINAL_DELIVERY, OutboxItem
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.core.retry import RetryRule
 from helpline.errors import DecryptionError
 
 
 @dataclass(frozen=True)
 class Backoff:
-    base: timedelta
-    maximum: timedelta
+    """How the outbox retries: the shared rule (``core/retry.py``), how often, and how long a lost answer waits."""
+
+    retry: RetryRule
     max_attempts: int
     unconfirmed_wait: timedelta
-
-    def delay(self, attempts: int) -> timedelta:
-        """Exponential: base, 2×base, 4×base … capped at maximum."""
-        return min(self.base * (1 << min(max(attempts - 1, 0), 30)), self.maximum)
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,7 @@ class Delivery:
             if item.attempts >= self._backoff.max_attempts:
                 await self._finish(tx, item, "failed", code, events)
                 return
-            await tx.outbox.update(item.id, "pending", item.attempts, now + self._backoff.delay(item.attempts))
+            await tx.outbox.update(item.id, "pending", item.attempts, now + self._backoff.retry.delay(item.attempts))
             await self._set_delivery(tx, item.message_id, "queued", None, events)
 
         await self._store.write(work)
