@@ -68,6 +68,7 @@ from helpline.web.metrics import Metrics
 from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
 from helpline.web.routes import Handlers, add_routes
+from helpline.web.serving import body_deadline
 from helpline.workers.intake import IntakeWorker
 from helpline.workers.outbound import OutboundWorker
 from helpline.workers.provider_deletion import ProviderDeletionWorker
@@ -355,7 +356,10 @@ def _by_version(keyring: Keyring, purpose: str) -> list[bytes]:
 def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Application:
     """The aiohttp application over a built Helpline; opens and closes it with the app."""
     settings = helpline.settings
-    app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[request_context, body_deadline(settings.server.body_timeout_seconds)],
+        client_max_size=1024 * 1024,
+    )
     app[HELPLINE] = helpline
     auth = SessionAuth(helpline.accounts, secure_cookies=settings.server.tls)
     sms_hooks = None

@@ -33,6 +33,8 @@ class ServerSettings:
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
     tls: bool = False
+    header_timeout_seconds: float = 15.0
+    body_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -275,10 +277,16 @@ def _check_safeguarding(guard: SafeguardingSettings) -> None:
         raise ConfigError("safeguarding.ack_seconds: must be at least 1")
 
 
+def _check_server(server: ServerSettings) -> None:
+    if not 0 <= server.port <= 65535:
+        raise ConfigError("server.port: must be between 0 and 65535")
+    if server.header_timeout_seconds <= 0 or server.body_timeout_seconds <= 0:
+        raise ConfigError("server.header_timeout_seconds, body_timeout_seconds: must be above 0")
+
+
 def _check(settings: Settings) -> None:
     """Range and choice checks that types alone cannot express."""
-    if not 0 <= settings.server.port <= 65535:
-        raise ConfigError("server.port: must be between 0 and 65535")
+    _check_server(settings.server)
     if settings.storage.synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
         raise ConfigError("storage.synchronous: must be NORMAL, FULL or EXTRA")
     if settings.storage.max_batch < 1:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from helpline.errors import PublicError
 from helpline.log import get_logger
+from helpline.web.serving import SERVER_NAME
 
 log = get_logger("helpline.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,6 +92,7 @@ def security_headers(tls: bool) -> Callable[[web.Request, web.StreamResponse], A
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         headers = response.headers
+        headers["Server"] = SERVER_NAME  # no language, library or version
         # The web chat's pages set their own policy (the widget's iframe may be framed by the host
         # origins in webchat.frame_ancestors, and /widget.js is loaded by other sites); all else is ours.
         headers.setdefault("Content-Security-Policy", CSP)
