@@ -31,6 +31,7 @@ from helpline.log import get_logger
 STATIC = Path(__file__).parent / "static"
 log = get_logger(__name__)
 _MAX_FORM_BYTES = 64 * 1024
+_FORM = "application/x-www-form-urlencoded"
 _ASSETS = {"chat.js": "application/javascript; charset=utf-8", "chat.css": "text/css; charset=utf-8"}
 
 
@@ -170,6 +171,9 @@ class ChatPages:
             return None, False
         if request.content_length is not None and request.content_length > _MAX_FORM_BYTES:
             return None, False
+        if request.body_exists and request.content_type != _FORM:
+            # The chat's forms and beacons are ordinary forms; a multipart body is not read at all.
+            raise web.HTTPUnsupportedMediaType()
         posted = await request.post()
         form = {key: value for key, value in posted.items() if isinstance(value, str)}
         return form, form.get("embedded") == "1"
