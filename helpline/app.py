@@ -64,7 +64,7 @@ from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.auth import SessionAuth
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
-from helpline.web.metrics import Metrics
+from helpline.web.metrics import Metrics, MetricsAccess
 from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
 from helpline.web.routes import Handlers, add_routes
@@ -407,7 +407,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     if helpline.webchat is not None:
         registry = helpline.webchat.registry
         readings["chats_live"] = lambda: float(len(registry.chats()))
-    metrics = Metrics(helpline.bus, helpline.store, readings)
+    metrics = Metrics(helpline.bus, helpline.store, readings, MetricsAccess(settings.server.metrics_token))
     add_routes(
         app,
         Handlers(

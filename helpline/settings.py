@@ -35,6 +35,7 @@ class ServerSettings:
     tls: bool = False
     header_timeout_seconds: float = 15.0
     body_timeout_seconds: float = 30.0
+    metrics_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
