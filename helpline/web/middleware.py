@@ -97,7 +97,7 @@ def security_headers(tls: bool) -> Callable[[web.Request, web.StreamResponse], A
         # origins in webchat.frame_ancestors, and /widget.js is loaded by other sites); all else is ours.
         headers.setdefault("Content-Security-Policy", CSP)
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
+        headers.setdefault("Referrer-Policy", "no-referrer")  # the chat's pages say same-origin (forms.py)
         if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
             headers["X-Frame-Options"] = "DENY"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
