@@ -175,6 +175,8 @@ class WebchatSettings:
     network_messages_per_minute: int = 120
     network_chats_per_hour: int = 30
     network_connections: int = 30
+    network_live_chats: int = 5
+    first_message_grace_seconds: float = 180.0
     idle_timeout_seconds: float = 1200.0
     idle_warning_seconds: float = 120.0
     heartbeat_seconds: float = 25.0
@@ -368,10 +370,13 @@ def _check_webchat(chat: WebchatSettings) -> None:
         "network_messages_per_minute",
         "network_chats_per_hour",
         "network_connections",
+        "network_live_chats",
     )
     for name in limits:
         if getattr(chat, name) < 1:
             raise ConfigError(f"webchat.{name}: must be at least 1")
+    if chat.first_message_grace_seconds <= 0:
+        raise ConfigError("webchat.first_message_grace_seconds: must be above 0")
     if not 0 < chat.idle_warning_seconds < chat.idle_timeout_seconds:
         raise ConfigError("webchat.idle_warning_seconds: must be above 0 and below idle_timeout_seconds")
     if chat.heartbeat_seconds < 1 or chat.session_max_hours <= 0 or chat.trusted_proxy_hops < 0:

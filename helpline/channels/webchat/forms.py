@@ -254,7 +254,7 @@ def _replace(view: PageView, **changes: Any) -> PageView:
 
 
 def _status_of(refusal: Refusal) -> int:
-    if refusal.code in ("slow_down", "network_busy", "too_many_chats", "busy"):
+    if refusal.code in ("slow_down", "network_busy", "too_many_chats", "busy", "network_full"):
         return 429
     if refusal.code == "ended":
         return 410
