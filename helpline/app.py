@@ -226,7 +226,14 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
             network_key=HmacKey(keyring.subkey("webchat/network")),
         )
         senders["webchat"] = webchat.sender
-    outbound = OutboundWorker(delivery, senders, bus, batch_size=outbox.batch_size, poll_seconds=outbox.poll_seconds)
+    outbound = OutboundWorker(
+        delivery,
+        senders,
+        bus,
+        batch_size=outbox.batch_size,
+        poll_seconds=outbox.poll_seconds,
+        lookups={"sms": sms_sender} if sms.enabled else {},
+    )
     guard = settings.safeguarding
     escalations = Escalations(
         store,
