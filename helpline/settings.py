@@ -176,7 +176,7 @@ class WebchatSettings:
     network_chats_per_hour: int = 30
     network_connections: int = 30
     network_live_chats: int = 5
-    first_message_grace_seconds: float = 180.0
+    first_message_grace_seconds: float = 300.0
     idle_timeout_seconds: float = 1200.0
     idle_warning_seconds: float = 120.0
     heartbeat_seconds: float = 25.0

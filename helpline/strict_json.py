@@ -56,7 +56,3 @@ def check(value: Any) -> None:
             children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
 
-
-def is_unicode(text: str) -> bool:
-    """True unless ``text`` holds a lone surrogate (which cannot be encoded as UTF-8)."""
-    return text.isascii() or not _SURROGATE.search(text)

@@ -75,7 +75,9 @@ TOML_BLOCK = re.compile(r"```toml\n(.*?)```", re.DOTALL)
 
 def named_settings(text: str) -> set[tuple[str, str]]:
     """Every (section, key) a document names: in its inline code, its environment examples and its TOML blocks."""
-    named = {match.groups() for code in re.findall(r"`([^`\n]+)`", text) for match in DOTTED.finditer(code)}
+    named = {
+        (match.group(1), match.group(2)) for code in re.findall(r"`([^`\n]+)`", text) for match in DOTTED.finditer(code)
+    }
     named |= {(section.lower(), key.lower()) for section, key in ENVIRONMENT.findall(text) if section != "SECTION"}
     for block in TOML_BLOCK.findall(text):
         for section, values in tomllib.loads(block).items():
