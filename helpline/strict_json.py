@@ -55,4 +55,3 @@ def check(value: Any) -> None:
                 raise UnusableJsonError("it is nested too deeply")
             children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
-

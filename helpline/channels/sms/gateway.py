@@ -25,8 +25,9 @@ from helpline.errors import PermanentProviderError, TransientProviderError, Unco
 
 # How far Twilio's clock may be behind ours when a sent message is looked for.
 CLOCK_SKEW = timedelta(minutes=2)
-# Messages to one number in the lookup window beyond which the answer is "cannot say".
+# Messages to one number read at most before the answer is "cannot say", and how many per page.
 LOOKUP_MAX_MESSAGES = 500
+LOOKUP_PAGE = 50
 
 
 class _TwilioHttp(AsyncTwilioHttpClient):
@@ -136,10 +137,12 @@ class TwilioSender:
         Implements ``core.ports.SentLookup``. Twilio's Message resource holds no reference of ours (the status
         callback URL that carries the outbox id is not part of it), so a send is recognised by what it was:
         to this number, from ours, outbound, this exact text, created at Twilio no earlier than the reply was
-        written (less ``CLOCK_SKEW``). The list is read filtered by ``To`` only, newest first, until older
-        messages begin: a ``DateSent`` filter would miss a message Twilio has accepted but not yet sent, whose
-        ``date_sent`` is still null — exactly the one that must not be sent again. More than
-        ``LOOKUP_MAX_MESSAGES`` in the window, or any failure, raises: then nobody can say, and nothing is sent.
+        written (less ``CLOCK_SKEW``). The list is read filtered by ``To`` only, newest first, until a whole
+        page of older messages has gone by (so a list not strictly in creation order is still read far enough):
+        a ``DateSent`` filter would miss a message Twilio has accepted but not yet sent, whose ``date_sent`` is
+        still null — exactly the one that must not be sent again. The list is short, since each message's
+        record is deleted at Twilio once final. More than ``LOOKUP_MAX_MESSAGES`` read, or any failure,
+        raises: then nobody can say, and nothing is sent.
         """
         if not self.configured:
             return None  # nothing is ever sent without the account
@@ -148,14 +151,18 @@ class TwilioSender:
         earliest = since - CLOCK_SKEW
         found: str | None = None
         try:
-            seen = 0
-            async for message in await self._client.messages.stream_async(to=address, page_size=50):
-                created = message.date_created
-                if created is not None and created < earliest:
-                    return found
+            seen = older = 0
+            async for message in await self._client.messages.stream_async(to=address, page_size=LOOKUP_PAGE):
                 seen += 1
                 if seen > LOOKUP_MAX_MESSAGES:
                     raise TransientProviderError("lookup_too_many")
+                created = message.date_created
+                if created is not None and created < earliest:
+                    older += 1
+                    if older >= LOOKUP_PAGE:
+                        return found
+                    continue
+                older = 0
                 outbound = str(message.direction or "").startswith("outbound")
                 if outbound and message.from_ == self._from and message.body == body:
                     found = str(message.sid)  # the list is newest first: the last one kept is the first sent
