@@ -209,6 +209,11 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class ReportsSettings:
+    small_number_threshold: int = 5
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -224,6 +229,7 @@ class Settings:
     webchat: WebchatSettings = WebchatSettings()
     email: EmailSettings = EmailSettings()
     retention: RetentionSettings = RetentionSettings()
+    reports: ReportsSettings = ReportsSettings()
     master_key: str = field(default="", repr=False)
 
     def replace(self, section: str, **values: Any) -> Settings:
@@ -287,6 +293,11 @@ def _check_server(server: ServerSettings) -> None:
         raise ConfigError("server.header_timeout_seconds, body_timeout_seconds: must be above 0")
 
 
+def _check_reports(reports: ReportsSettings) -> None:
+    if reports.small_number_threshold < 0:
+        raise ConfigError("reports.small_number_threshold: must be 0 or more")
+
+
 def _check(settings: Settings) -> None:
     """Range and choice checks that types alone cannot express."""
     _check_server(settings.server)
@@ -307,6 +318,7 @@ def _check(settings: Settings) -> None:
         if len(codes) != len(set(codes)):
             raise ConfigError(f"console.{name}: codes must be unique")
     _check_safeguarding(settings.safeguarding)
+    _check_reports(settings.reports)
     if settings.routing.max_concurrent < 1:
         raise ConfigError("routing.max_concurrent: must be at least 1")
     if any(role not in ("volunteer", "supervisor", "admin") for role in settings.auth.require_totp_for):
