@@ -15,11 +15,12 @@ from aiohttp import web
 
 from helpline.errors import PublicError
 from helpline.log import get_logger
-from helpline.web.serving import SERVER_NAME
 
 log = get_logger("helpline.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = web.RequestKey("request_id", str)
+# What every answer says in its Server header: no language, library or version.
+SERVER_NAME = "helpline"
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "

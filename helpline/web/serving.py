@@ -27,9 +27,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 
 from helpline.log import get_logger
+from helpline.web.middleware import REQUEST_ID, SERVER_NAME, error_response
 
 log = get_logger("helpline.http")
-SERVER_NAME = "helpline"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -45,17 +45,18 @@ def body_deadline(timeout: float) -> Middleware:
                     await request.read()  # kept by aiohttp: the handler's read(), post() and json() use it
             except TimeoutError:
                 log.info("http.body_timeout")
-                return _closing(408, "The request took too long to arrive.")
+                return _closing(request, 408, "The request took too long to arrive.")
             except (ConnectionError, HttpProcessingError) as exc:
                 log.info("http.body_incomplete", error=type(exc).__name__)
-                return _closing(400, "The request arrived incomplete.")
+                return _closing(request, 400, "The request arrived incomplete.")
         return await handler(request)
 
     return read_body_in_time
 
 
-def _closing(status: int, message: str) -> web.Response:
-    response = web.json_response({"error": message}, status=status)
+def _closing(request: web.Request, status: int, message: str) -> web.Response:
+    """An error answer after which the connection is closed (what is left of the body is never read)."""
+    response = error_response(status, message, request[REQUEST_ID])
     response.force_close()
     return response
 
