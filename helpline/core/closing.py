@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.events import ConversationClosed, StaffChanged
 from helpline.core.models import RecordFields, User
 from helpline.core.ports import Notifier, Store, Tx
@@ -73,6 +74,7 @@ class Closer:
             check_fields(form.record)
 
     async def close(self, user: User, conversation_id: str, form: ClosingForm) -> None:
+        require_reader(user)
         self.check(form)
         now = self._clock.now()
 

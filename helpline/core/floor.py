@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.models import StaffMember, User
 from helpline.core.ports import Store, Tx
 from helpline.errors import Forbidden
@@ -34,9 +35,9 @@ class FloorView:
             waiting, oldest = await tx.conversations.waiting_stats()
             held = await tx.conversations.held()
             staff = [
-                StaffMember(u.username, u.role, u.availability, [c for c in held if c.assignee_id == u.id])
+                StaffMember(u.username, u.role_names, u.availability, [c for c in held if c.assignee_id == u.id])
                 for u in await tx.users.all()
-                if not u.disabled
+                if not u.disabled and u.reads_conversations
             ]
             return waiting, oldest, staff
 
@@ -49,15 +50,16 @@ class FloorView:
             staff=staff,
         )
 
-    async def available_volunteers(self) -> list[StaffMember]:
-        """Who a conversation can be transferred to."""
+    async def available_volunteers(self, user: User) -> list[StaffMember]:
+        """Who a conversation can be transferred to (volunteers and supervisors: an admin alone holds none)."""
+        require_reader(user)
 
         async def work(tx: Tx) -> list[StaffMember]:
             held = await tx.conversations.held()
             return [
-                StaffMember(u.username, u.role, u.availability, [c for c in held if c.assignee_id == u.id])
+                StaffMember(u.username, u.role_names, u.availability, [c for c in held if c.assignee_id == u.id])
                 for u in await tx.users.all()
-                if not u.disabled and u.availability == "available"
+                if not u.disabled and u.availability == "available" and u.reads_conversations
             ]
 
         return await self._store.read(work)

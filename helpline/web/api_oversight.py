@@ -31,7 +31,7 @@ class OversightApi:
                 "staff": [
                     {
                         "username": s.username,
-                        "role": s.role,
+                        "roles": s.roles,
                         "availability": s.availability,
                         "holding": [{"id": c.id, "channel": c.channel, "priority": c.priority} for c in s.holding],
                     }

@@ -1,9 +1,11 @@
 """Serving the application on a socket, with the deadlines and the quiet headers aiohttp leaves to us.
 
-- **Headers**: a connection whose request line and headers have not all arrived ``header_timeout`` after it
-  opened — or after its previous answer, on a kept-alive connection — is closed. aiohttp's keep-alive timer
-  is exactly that deadline (it fires only while the connection still waits for a whole request), so it is
-  set to ``header_timeout``; an idle kept-alive connection is closed after the same time.
+- **Headers**: a connection whose first request line and headers have not all arrived ``header_timeout``
+  after it opened is closed (``_HeaderDeadline`` watches the bytes for the blank line that ends them). Once
+  a connection has sent a whole request, aiohttp's keep-alive timer takes over: a kept-alive connection that
+  waits ``KEEPALIVE_SECONDS`` for its next whole request is closed. That is longer than the idle time of a
+  proxy's connections to the server (nginx keeps them 60 s), so a proxy never reuses one the server is
+  closing; a client that completes one request quickly and then dribbles the next is held at most that long.
 - **Body**: ``body_deadline`` reads a request's whole body before its handler runs; one that has not
   arrived ``body_timeout`` after its headers gets 408 and the connection is closed. A body cut short (the
   client went away, a broken chunked encoding) gets 400. Bodies are small here (``client_max_size``), so
@@ -30,6 +32,7 @@ from helpline.log import get_logger
 from helpline.web.middleware import REQUEST_ID, SERVER_NAME, error_response
 
 log = get_logger("helpline.http")
+KEEPALIVE_SECONDS = 75.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -72,6 +75,56 @@ class _RequestHandler(web.RequestHandler):
         return response
 
 
+class _HeaderDeadline(asyncio.Protocol):
+    """A connection's aiohttp handler, closed if its first request's headers are not all in by the deadline."""
+
+    def __init__(self, handler: web.RequestHandler, timeout: float) -> None:
+        self._handler = handler
+        self._timeout = timeout
+        self._timer: asyncio.TimerHandle | None = None
+        self._tail = b""  # the last bytes seen, for a blank line split between two reads
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        self._timer = asyncio.get_running_loop().call_later(self._timeout, self._expired)
+        self._handler.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._timer is not None:
+            seen = self._tail + data
+            if b"\r\n\r\n" in seen or b"\n\n" in seen:
+                self._disarm()
+            else:
+                self._tail = seen[-3:]
+        self._handler.data_received(data)
+
+    def eof_received(self) -> None:
+        self._handler.eof_received()  # aiohttp's returns nothing: the transport closes on EOF
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self._handler.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._handler.resume_writing()
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._tail = b""
+
+    def _expired(self) -> None:
+        self._timer = None
+        log.info("http.header_timeout")
+        if self._transport is not None:
+            self._transport.close()
+
+
 class HelplineSite(web.BaseSite):
     """A TCP site whose connections get the header deadline and the quiet ``Server`` header."""
 
@@ -92,17 +145,18 @@ class HelplineSite(web.BaseSite):
         assert manager is not None  # noqa: S101 - the runner is set up before its sites start
         # No access log of aiohttp's (request_context writes ours), and no lingering: a body left unread (one
         # that missed its deadline) is not drained for another ten seconds, its connection is closed.
-        options: dict[str, Any] = {"keepalive_timeout": self._header_timeout, "access_log": None, "lingering_time": 0}
+        options: dict[str, Any] = {"keepalive_timeout": KEEPALIVE_SECONDS, "access_log": None, "lingering_time": 0}
+        timeout = self._header_timeout
 
-        def connection() -> _RequestHandler:
-            return _RequestHandler(manager, loop=loop, **options)
+        def connection() -> _HeaderDeadline:
+            return _HeaderDeadline(_RequestHandler(manager, loop=loop, **options), timeout)
 
         self._server = await loop.create_server(connection, self._host, self._port, reuse_address=True)
 
 
 async def start(app: web.Application, host: str, port: int, *, header_timeout: float) -> web.AppRunner:
     """Start serving ``app`` on ``host:port``; the caller ends it with ``runner.cleanup()``."""
-    runner = web.AppRunner(app, access_log=None, keepalive_timeout=header_timeout)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
     await runner.setup()
     await HelplineSite(runner, host, port, header_timeout=header_timeout).start()
     return runner

@@ -8,7 +8,7 @@
   var TICK_MS = 15000;
   var FLOOR_EVENTS = {
     "conversation.opened": 1, "conversation.claimed": 1, "conversation.transferred": 1,
-    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1
+    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1, "risk.raised": 1
   };
 
   var pageError = $("page-error");
@@ -47,7 +47,7 @@
       }
       rows.appendChild(ui.el("tr", null, [
         ui.el("th", { scope: "row" }, ui.el("bdi", { text: String(member.username) })),
-        ui.el("td", { text: String(member.role || "") }),
+        ui.el("td", { text: (Array.isArray(member.roles) ? member.roles : []).join(", ") }),
         ui.el("td", { class: "availability-" + String(member.availability), text: ui.availabilityLabel(member.availability) }),
         holding
       ]));

@@ -16,7 +16,7 @@
   };
   var QUEUE_EVENTS = {
     "conversation.opened": 1, "conversation.claimed": 1, "conversation.transferred": 1,
-    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1
+    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1, "risk.raised": 1
   };
 
   var pageError = ui.$("page-error");
@@ -220,6 +220,11 @@
 
   showNotice();
   H.page.start(function () {
+    // An admin alone reads no conversation: its console is the admin page.
+    if (!H.page.readsConversations()) {
+      window.location.replace(H.page.isAdmin() ? "/console/admin" : "/console/totp");
+      return;
+    }
     renderCapacity();
     reload().catch(function () {});
     H.page.live({ reload: reload, apply: apply });
