@@ -20,7 +20,8 @@ start (whatever a stop left) and after a failure; where several instances share 
 also searched every little while for rows another instance accepted and left unrouted for ``orphan_after``
 (it stopped or died), which this one routes: the row's delete in the routing transaction settles any race.
 A message whose routing fails is tried again; after
-``MAX_ATTEMPTS`` failures it is set aside — kept, never dropped — counted in ``/metrics`` and logged by id.
+``MAX_ATTEMPTS`` failures it is set aside — kept, never dropped — and logged by id (``/metrics`` counts
+failed routings since start).
 A message whose routing at once fails goes into the table the same way. Messages from one sender stay in
 order: a message is routed at once only when nothing accepted before it still waits in the table.
 """
@@ -46,7 +47,7 @@ from helpline.log import get_logger
 log = get_logger(__name__)
 # Accepted messages held in memory for routing; beyond this a surge's messages wait in the table only.
 MAX_HANDOVER = 10_000
-# Failed routings after which an accepted message is set aside (kept, counted, logged) rather than retried.
+# Failed routings after which an accepted message is set aside (kept and logged) rather than retried.
 MAX_ATTEMPTS = 5
 
 
