@@ -43,6 +43,7 @@ from helpline.core.retention import Retention, RetentionPolicy
 from helpline.core.risk import RiskScanner
 from helpline.core.rotation import KeyRotation
 from helpline.core.routing import Routing
+from helpline.core.shift import Shift
 from helpline.core.staff_notices import StaffNotices
 from helpline.core.threads import Threads
 from helpline.crypto.datakeys import DataKeys
@@ -53,6 +54,7 @@ from helpline.crypto.secretbox import SecretBox
 from helpline.crypto.totp import TotpCodes
 from helpline.errors import ConfigError
 from helpline.settings import Settings
+from helpline.store.presence import MemoryPresence
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
 from helpline.web.api_admin import AdminApi
@@ -72,6 +74,7 @@ from helpline.workers.outbound import OutboundWorker
 from helpline.workers.provider_deletion import ProviderDeletionWorker
 from helpline.workers.retention import RetentionWorker
 from helpline.workers.safeguarding import SafeguardingWorker
+from helpline.workers.shift import ShiftWorker
 
 
 @dataclass
@@ -106,6 +109,8 @@ class Helpline:
     erasure: Erasure
     rotation: KeyRotation
     provider_deletion: ProviderDeletionWorker
+    shift: Shift
+    shift_worker: ShiftWorker
     email_server: SmtpServer | None = None
     webchat: WebchatChannel | None = None
 
@@ -264,7 +269,12 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
             batch_size=outbox.batch_size,
         ),
     )
+    shift = Shift(
+        store, MemoryPresence(), bus, clock, away_after=timedelta(seconds=settings.console.away_after_seconds)
+    )
     return Helpline(
+        shift=shift,
+        shift_worker=ShiftWorker(shift),
         retention=retention,
         purger=RetentionWorker(retention, interval_seconds=kept.purge_interval_minutes * 60),
         erasure=Erasure(store, cipher, store, clock, safeguarding=timedelta(days=kept.safeguarding_days)),
@@ -280,14 +290,16 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         conversations=conversations,
         intake=intake,
         intake_worker=IntakeWorker(intake),
-        routing=Routing(store, cipher, bus, clock, max_concurrent=settings.routing.max_concurrent),
+        routing=Routing(
+            store, cipher, bus, clock, max_concurrent=settings.routing.max_concurrent, available=shift.available
+        ),
         notes=Notes(store, cipher, bus, clock),
         closer=closer,
         records=records,
         blocks=Blocks(store, clock),
         canned=Canned(store, clock),
         hours=hours,
-        floor=FloorView(store, clock),
+        floor=FloorView(store, clock, shift),
         delivery=delivery,
         sms_sender=sms_sender,
         outbound=outbound,
@@ -368,6 +380,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     session_api = SessionApi(
         auth,
         helpline.accounts,
+        helpline.shift,
         outcomes=console.outcomes,
         contact_types=console.contact_types,
         missing_types=console.missing_types,
@@ -383,9 +396,9 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.notes,
         helpline.closer,
         helpline.blocks,
-        helpline.floor,
+        helpline.shift,
     )
-    live = ConsoleLive(auth, helpline.bus, settings.server.public_url)
+    live = ConsoleLive(auth, helpline.bus, settings.server.public_url, helpline.shift.presence, helpline.clock)
     store, intake = helpline.store, helpline.intake
     readings = {
         "console_sockets": lambda: float(live.connected),
@@ -433,6 +446,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             workers.append(asyncio.create_task(helpline.safeguarding.run(), name="safeguarding"))
             workers.append(asyncio.create_task(helpline.purger.run(), name="retention"))
             workers.append(asyncio.create_task(helpline.provider_deletion.run(), name="provider-deletion"))
+            workers.append(asyncio.create_task(helpline.shift_worker.run(), name="shift"))
         if helpline.webchat is not None:
             await helpline.webchat.start(run_timers=run_workers)
         yield

@@ -63,6 +63,7 @@ class ConsoleSettings:
     missing_types: tuple[Outcome, ...] = ()
     consent_wording: str = ""
     max_reply_chars: int = 1600
+    away_after_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,15 @@ def load(
     return settings
 
 
+def _check_console(console: ConsoleSettings) -> None:
+    for name in ("outcomes", "contact_types", "missing_types"):
+        codes = [item.code for item in getattr(console, name)]
+        if len(codes) != len(set(codes)):
+            raise ConfigError(f"console.{name}: codes must be unique")
+    if console.away_after_seconds < 30:
+        raise ConfigError("console.away_after_seconds: must be at least 30")
+
+
 def _check_safeguarding(guard: SafeguardingSettings) -> None:
     if guard.oncall_channel not in ("", "sms", "email"):
         raise ConfigError("safeguarding.oncall_channel: must be sms, email or empty")
@@ -291,10 +301,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("sms.route_at_once: must be 0 or more")
     if settings.outbox.max_attempts < 1:
         raise ConfigError("outbox.max_attempts: must be at least 1")
-    for name in ("outcomes", "contact_types", "missing_types"):
-        codes = [item.code for item in getattr(settings.console, name)]
-        if len(codes) != len(set(codes)):
-            raise ConfigError(f"console.{name}: codes must be unique")
+    _check_console(settings.console)
     _check_safeguarding(settings.safeguarding)
     if settings.routing.max_concurrent < 1:
         raise ConfigError("routing.max_concurrent: must be at least 1")

@@ -73,7 +73,7 @@ async def test_new_message_appears_on_open_conversation(harness: Harness, ui: Co
 async def test_conversation_transferred_away_sends_the_stale_tab_to_the_queue(harness: Harness, ui: ConsoleUI) -> None:
     """A volunteer whose conversation a supervisor moves is told so on the queue; the new holder sees the note first."""
     await harness.console("amira")
-    ben = await harness.console("ben")
+    ben = await harness.console("ben", live=True)
     supervisor = await harness.console("sue", role="supervisor")
     assert (await ben.post("/api/me/availability", {"availability": "available"})).status == 200
     await harness.text(TEXTER, "can someone help")

@@ -32,6 +32,8 @@ class Action(StrEnum):
     """A supervisor read a conversation someone else holds."""
     CONVERSATION_TRANSFERRED = "conversation.transferred"
     """A conversation moved to another volunteer or back to the queue (detail: to)."""
+    CONVERSATION_RETURNED = "conversation.returned"
+    """A conversation went back to the queue because its holder signed out or was away (detail: reason)."""
     NOTE_ADDED = "note.added"
     """A staff note was added to a conversation."""
     RECORD_CREATED = "record.created"

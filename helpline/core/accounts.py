@@ -28,6 +28,7 @@ from helpline.core.events import StaffChanged
 from helpline.core.ids import new_id
 from helpline.core.models import AVAILABILITY, ROLES, Role, Session, User
 from helpline.core.ports import Notifier, PasswordHasher, SecretBox, Store, Totp, Tx
+from helpline.core.shift import starts_available
 from helpline.errors import Conflict, Forbidden, InvalidInput, Locked, NotFound, NotSignedIn, TooManyRequests
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -182,7 +183,7 @@ class Accounts:
 
         async def work(tx: Tx) -> Session:
             await tx.users.clear_failures(user.id)
-            await tx.users.set_availability(user.id, "available")
+            await tx.users.set_availability(user.id, "available" if starts_available(user) else "away")
             fresh = await tx.users.get(user.id)
             assert fresh is not None  # noqa: S101 - read inside the same transaction
             session = Session(token_hash(token), fresh, secrets.token_urlsafe(32), now, now)

@@ -14,6 +14,9 @@ from helpline.core.ports import Notifier, Store, Tx
 from helpline.core.records import Records, check_fields
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
+# The outcome of a live chat whose contact left while it waited: closed by anyone, without claiming it.
+LEFT_BEFORE_ANSWER = "left_before_answer"
+
 
 @dataclass(frozen=True)
 class ClosingForm:
@@ -59,7 +62,7 @@ class Closer:
         self._consent_wording = consent_wording
 
     def check(self, form: ClosingForm) -> None:
-        if form.outcome not in self._outcomes:
+        if form.outcome not in self._outcomes and form.outcome != LEFT_BEFORE_ANSWER:
             raise InvalidInput("Choose one of the listed outcomes.")
         if form.contact_type is not None and form.contact_type not in self._contact_types:
             raise InvalidInput("Choose who was contacting from the list.")
@@ -82,7 +85,12 @@ class Closer:
                 raise NotFound("There is no such conversation.")
             if conversation.status == "closed":
                 raise Conflict("This conversation is already closed.")
-            if conversation.assignee_id != user.id and not user.is_supervisor:
+            left = conversation.contact_left_at is not None
+            if form.outcome == LEFT_BEFORE_ANSWER and not left:
+                raise InvalidInput("Only a chat whose contact has left can be closed as left before an answer.")
+            if form.outcome == LEFT_BEFORE_ANSWER and conversation.assignee_id is None:
+                pass  # nobody is there to answer: anyone may close it, in one click
+            elif conversation.assignee_id != user.id and not user.is_supervisor:
                 if conversation.assignee_id is None:
                     raise Conflict("Claim this conversation before closing it.")
                 raise Forbidden("Only the volunteer holding this conversation can close it.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
@@ -94,6 +94,14 @@ class ConversationView:
     # Its safeguarding flags (states only are shown to volunteers) and whether this supervisor has joined.
     escalations: list[Escalation] = field(default_factory=list)
     joined: bool = False
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The queue as one user sees it, with what is unanswered (count, oldest arrival) in each they hold."""
+
+    conversations: list[Conversation]
+    unanswered: Mapping[str, tuple[int, datetime]]
 
 
 class Conversations:
@@ -293,9 +301,21 @@ class Conversations:
             events.append(OutboxReady(conversation.id))
         return message_id
 
-    async def queue(self, user: User, limit: int = 200) -> list[Conversation]:
-        """What the user's queue shows: waiting conversations in priority order, then their own."""
-        return await self._store.read(lambda tx: tx.conversations.queue(user.id, limit))
+    async def queue(self, user: User, limit: int = 200) -> Queue:
+        """What the user's queue shows: waiting conversations in priority order, then their own.
+
+        Their own come with what is unanswered in each, the one waiting longest for an answer first.
+        """
+
+        async def work(tx: Tx) -> Queue:
+            found = await tx.conversations.queue(user.id, limit)
+            mine = [c for c in found if c.assignee_id == user.id and c.status == "active"]
+            unanswered = await tx.conversations.unanswered([c.id for c in mine])
+            far = datetime.max.replace(tzinfo=UTC)
+            mine.sort(key=lambda c: (unanswered[c.id][1] if c.id in unanswered else far, c.waiting_since))
+            return Queue([c for c in found if c not in mine] + mine, unanswered)
+
+        return await self._store.read(work)
 
     async def reply(self, user: User, conversation_id: str, body: str) -> str:
         """Queue a volunteer's reply for sending; returns the message id."""

@@ -154,3 +154,12 @@ class WhisperAdded(Event):
 
     name: ClassVar[str] = "whisper.added"
     whisper_id: str
+
+
+@dataclass(frozen=True)
+class ConversationReturned(Event):
+    """The holder left (``reason``: signed_out or away), so the conversation went back to the queue."""
+
+    name: ClassVar[str] = "conversation.returned"
+    reason: str
+    holder: str

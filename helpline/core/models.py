@@ -222,6 +222,9 @@ class StaffMember:
     role: str
     availability: str
     holding: list[Conversation]
+    # A live console now, and offered conversations (status Available and present).
+    present: bool = False
+    available: bool = False
 
 
 LEVELS = ("concern", "significant_harm", "immediate_danger")

@@ -69,10 +69,20 @@ class ConversationRepo(Protocol):
         """
 
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:
-        """Waiting conversations by priority then wait, then the ones ``user_id`` holds."""
+        """Waiting conversations by priority then wait (a chat whose contact left among them), then ``user_id``'s."""
 
     async def next_waiting(self) -> Conversation | None:
-        """The waiting, unassigned conversation to offer next: highest priority, then longest wait."""
+        """The waiting, unassigned conversation to offer next: highest priority, then longest wait.
+
+        A live chat whose contact already left is never offered: nobody is there to answer.
+        """
+
+    async def unanswered(self, conversation_ids: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+        """For each conversation with any: how many contact messages came after the last staff reply, and
+        when the oldest of them arrived (automatic messages are no answer)."""
+
+    async def held_by(self, user_id: str) -> list[Conversation]:
+        """The active conversations ``user_id`` holds."""
 
     async def count_active(self, user_id: str) -> int: ...
     async def assign(self, conversation_id: str, user_id: str) -> bool:
@@ -87,7 +97,7 @@ class ConversationRepo(Protocol):
         """Every active conversation, for the floor view."""
 
     async def waiting_stats(self) -> tuple[int, datetime | None]:
-        """How many are waiting, and since when the longest has waited."""
+        """How many are waiting, and since when the longest has waited (a chat whose contact left not counted)."""
 
     async def set_contact_left(self, conversation_id: str, reason: str, now: datetime) -> None:
         """Record that the contact left a live chat, and why (ended, quick_exit or idle)."""
@@ -498,6 +508,29 @@ class Notifier(Protocol):
 
     def publish(self, event: Event) -> None: ...
     def subscribe(self) -> Subscription: ...
+
+
+class PresenceBook(Protocol):
+    """Who has a live console: heartbeats per user, each with the time it was last seen live.
+
+    A console socket counts as live while it is open; ``last_live`` is the time of the latest beat, or now
+    while a socket is open.
+    """
+
+    def opened(self, user_id: str, now: datetime) -> None:
+        """A console socket opened for ``user_id``."""
+
+    def beat(self, user_id: str, now: datetime) -> None:
+        """An open console is still there (a ping)."""
+
+    def closed(self, user_id: str, now: datetime) -> None:
+        """A console socket closed."""
+
+    def signed_out(self, user_id: str) -> None:
+        """The user signed out: no console of theirs counts as live from now on."""
+
+    def last_live(self, user_id: str, now: datetime) -> datetime | None:
+        """When ``user_id`` last had a live console (``now`` while one is open); None if never, or signed out since."""
 
 
 class Sender(Protocol):

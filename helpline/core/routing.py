@@ -8,6 +8,8 @@ highest risk band, then the longest wait.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.events import ConversationClaimed, ConversationTransferred, Event, NoteAdded, StaffChanged
@@ -22,8 +24,18 @@ MAX_NOTE_CHARS = 4000
 class Routing:
     """Claims, take-next and transfers."""
 
-    def __init__(self, store: Store, cipher: Cipher, notifier: Notifier, clock: Clock, *, max_concurrent: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cipher: Cipher,
+        notifier: Notifier,
+        clock: Clock,
+        *,
+        max_concurrent: int,
+        available: Callable[[User], bool],
+    ) -> None:
         self._store = store
+        self._available = available
         self._cipher = cipher
         self._notifier = notifier
         self._clock = clock
@@ -99,8 +111,8 @@ class Routing:
                     raise InvalidInput("There is no such volunteer.")
                 if target.id == conversation.assignee_id:
                     raise InvalidInput("They already hold this conversation.")
-                if target.availability != "available":
-                    raise Conflict(f"{target.username} is not available.")
+                if not self._available(target):
+                    raise Conflict(f"{target.username} is not available: no console open, or not set to Available.")
                 if await tx.conversations.count_active(target.id) >= self.max_concurrent:
                     raise Conflict(f"{target.username} already holds as many conversations as they can.")
                 await tx.conversations.assign(conversation_id, target.id)

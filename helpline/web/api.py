@@ -10,6 +10,7 @@ from aiohttp import web
 
 from helpline.core.accounts import Accounts
 from helpline.core.models import User
+from helpline.core.shift import Shift
 from helpline.errors import NotSignedIn
 from helpline.settings import Outcome
 from helpline.web.auth import COOKIE, SessionAuth
@@ -37,6 +38,7 @@ class SessionApi:
         self,
         auth: SessionAuth,
         accounts: Accounts,
+        shift: Shift,
         *,
         outcomes: Sequence[Outcome],
         contact_types: Sequence[Outcome],
@@ -48,6 +50,7 @@ class SessionApi:
     ) -> None:
         self._auth = auth
         self._accounts = accounts
+        self._shift = shift
         self._config = {
             "outcomes": _choices(outcomes),
             "contact_types": _choices(contact_types),
@@ -85,7 +88,9 @@ class SessionApi:
     async def logout(self, request: web.Request) -> web.Response:
         session = await self._auth.session_for_change(request, unenrolled=True)
         await self._accounts.sign_out(session)
-        response = web.json_response({"signed_out": True})
+        # Nobody answers for a holder who signed out: what they held goes back to the queue at once.
+        returned = await self._shift.signed_out(session.user)
+        response = web.json_response({"signed_out": True, "returned": returned})
         self._auth.clear_cookie(response)
         response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
         return response

@@ -33,6 +33,8 @@ class OversightApi:
                         "username": s.username,
                         "role": s.role,
                         "availability": s.availability,
+                        "present": s.present,
+                        "available": s.available,
                         "holding": [{"id": c.id, "channel": c.channel, "priority": c.priority} for c in s.holding],
                     }
                     for s in floor.staff

@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from helpline.clock import Clock
 from helpline.core.events import Event
-from helpline.core.ports import Notifier, Subscription
+from helpline.core.ports import Notifier, PresenceBook, Subscription
 from helpline.errors import Forbidden, NotSignedIn
 from helpline.log import get_logger
 from helpline.web.auth import SessionAuth
@@ -72,8 +73,19 @@ def text_frame(text: str) -> bytes:
 
 
 class ConsoleLive:
-    def __init__(self, auth: SessionAuth, notifier: Notifier, public_url: str, *, heartbeat: float = 25.0) -> None:
+    def __init__(
+        self,
+        auth: SessionAuth,
+        notifier: Notifier,
+        public_url: str,
+        presence: PresenceBook,
+        clock: Clock,
+        *,
+        heartbeat: float = 25.0,
+    ) -> None:
         self._auth = auth
+        self._presence = presence
+        self._clock = clock
         self._notifier = notifier
         self._origin = origin_of(public_url)
         self._heartbeat = heartbeat
@@ -103,6 +115,9 @@ class ConsoleLive:
         transport.write(text_frame(f'{{"type":"hello","seq":{self._seq}}}'))
         self._sockets[socket] = transport
         self.connected += 1
+        # An open console is a live one: the user is present while it is (core/shift.py).
+        user_id = session.user.id
+        self._presence.opened(user_id, self._clock.now())
         try:
             async for message in socket:
                 if message.type != WSMsgType.TEXT:
@@ -111,8 +126,10 @@ class ConsoleLive:
                     await socket.close(code=SESSION_ENDED, message=b"session ended")
                     break
                 if message.data == '{"type":"ping"}' or message.data.replace(" ", "") == '{"type":"ping"}':
+                    self._presence.beat(user_id, self._clock.now())
                     await socket.send_str('{"type":"pong"}')
         finally:
+            self._presence.closed(user_id, self._clock.now())
             self.connected -= 1
             self._sockets.pop(socket, None)
             if not self._sockets:

@@ -113,7 +113,7 @@
 
     var channel = ui.channelLabel(conv.channel);
     ui.setText(title, channel + " conversation");
-    document.title = channel + " conversation — Helpline console";
+    H.page.title(channel + " conversation — Helpline console");
     ui.setText(channelEl, channel);
     ui.setText(statusEl, ui.statusLabel(conv.status));
     statusEl.className = "status status--" + String(conv.status).replace(/[^a-z]/g, "");

@@ -94,6 +94,7 @@
     decisionLabel: decisionLabel,
     categoryLabel: categoryLabel,
     escalationPage: escalationPage,
+    playTone: function (rank) { playTone(rank); },
     EVENTS: { "escalation.raised": 1, "escalation.alert": 1, "escalation.changed": 1 }
   };
 
