@@ -83,7 +83,7 @@ async def test_signing_out_hands_back_what_the_holder_held(harness: Harness) -> 
     assert after["status"] == "waiting" and after["assignee"] is None
     assert after["priority"] == before["priority"] > 0
     assert [n["body"] for n in after["notes"]] == ["Said she is at home."]
-    events = []
+    events: list[dict[str, Any]] = []
     while not any(e.get("event") == "conversation.returned" for e in events):
         events.append(await socket.receive_json(timeout=5))
     returned = next(e for e in events if e.get("event") == "conversation.returned")
