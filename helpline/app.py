@@ -306,7 +306,14 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         escalations=escalations,
         oversight=Oversight(store, cipher, bus, clock),
         disclosures=Disclosures(
-            store, cipher, bus, clock, dual_control=guard.dual_control, min_reason_chars=guard.min_reason_chars
+            store,
+            cipher,
+            bus,
+            clock,
+            dual_control=guard.dual_control,
+            min_reason_chars=guard.min_reason_chars,
+            oncall_channel=guard.oncall_channel,
+            console_url=f"{settings.server.public_url.rstrip('/')}/console/escalations",
         ),
         safeguarding=safeguarding,
         email_server=email_server,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import pytest
 from playwright.async_api import Page, expect
 
 from helpline.core.models import Inbound
+from helpline.settings import Settings
 from tests.conftest import Harness
 from tests.test_console_browser_safeguarding import COUNT_TONES
 
@@ -18,11 +20,26 @@ pytest_plugins = ("tests.browser",)
 
 TEXTER = "+447700900661"
 OTHER = "+447700900662"
+ONCALL = "+447700900663"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.replace("safeguarding", oncall_channel="sms", oncall_address=ONCALL)
 
 
 async def beeps(page: Page) -> int:
     count: int = await page.evaluate("window.__beeps")
     return count
+
+
+async def heard(page: Page, at_least: int) -> None:
+    """Wait until the page has played at least ``at_least`` beeps (its CSP forbids wait_for_function's polling)."""
+    for _ in range(200):
+        if await beeps(page) >= at_least:
+            return
+        await page.wait_for_timeout(50)
+    raise AssertionError(f"only {await beeps(page)} beeps, expected {at_least}")
 
 
 async def counted(ui: ConsoleUI, username: str, *, available: bool = True) -> Page:
@@ -56,7 +73,7 @@ async def test_a_new_message_in_a_held_conversation_shows_on_every_page(harness:
     await amira.get_by_label("Sound for new messages").check()
     await harness.text(TEXTER, "please")
     await expect(amira.locator("#unread-mark")).to_have_text("2 new messages")
-    await amira.wait_for_function("window.__beeps > 0")
+    await heard(amira, 1)
 
     await amira.locator("#unread-mark").click()
     await amira.wait_for_url(ui.base_url + f"/console/conversations/{first}")
@@ -107,7 +124,7 @@ async def test_a_transfer_arrives_with_a_notice_a_tone_and_the_note(harness: Har
     notice = ben.get_by_role("alert").filter(has_text="transferred to you")
     await expect(notice).to_contain_text("hiding in the bathroom")
     await expect(notice).to_contain_text("Handover note from amira")
-    await ben.wait_for_function("window.__beeps > 0")
+    await heard(ben, 1)
     await notice.get_by_role("link", name="Open it").click()
     await ben.wait_for_url(ui.base_url + f"/console/conversations/{held}")
 
@@ -127,3 +144,35 @@ async def test_a_left_chat_is_shown_apart_and_closed_in_one_click(harness: Harne
     await expect(left).to_be_hidden()
     rows = harness.rows("SELECT outcome FROM conversations WHERE id = ?", (received.conversation_id,))
     assert rows == [("left_before_answer",)]
+
+
+async def test_a_disclosure_request_alerts_every_supervisor_online_and_on_call(
+    harness: Harness, ui: ConsoleUI, settings: Settings
+) -> None:
+    """A request for a second supervisor rings like immediate danger on other supervisors' pages, and texts on-call."""
+    assert settings.safeguarding.dual_control
+    amira_api = await harness.console("amira")
+    await harness.text(TEXTER, "he is outside with a knife")
+    conversation = (await (await amira_api.post("/api/queue/take")).json())["id"]
+    flag = {"category": "immediate_danger", "level": "significant_harm", "note": ""}
+    assert (await amira_api.post(f"/api/conversations/{conversation}/flag", flag)).status == 201
+    sam_api = await harness.console("sam", role="supervisor")
+    await harness.console("tess", role="supervisor")
+    tess = await counted(ui, "tess", available=False)
+    await ui.wait_live(tess)
+    await expect(tess.get_by_role("alert").filter(has_text="Safeguarding alert")).to_be_visible()
+    before = await beeps(tess)
+
+    reason = {"reason": "Police are at the door and need the address to get to her now."}
+    assert (await sam_api.post(f"/api/conversations/{conversation}/disclosures", reason)).status == 201
+    alert = tess.get_by_role("alert").filter(has_text="Disclosure request: a second supervisor is needed now")
+    await expect(alert).to_contain_text("asked by sam")
+    await expect(alert).to_contain_text("waiting")
+    await heard(tess, before + 3)
+    await alert.get_by_role("link", name="Review this request").click()
+    await tess.wait_for_url(re.compile(r"/console/escalations#disclosure-"))
+
+    harness.twilio.created.clear()
+    await harness.helpline.safeguarding.run_once()
+    texts = [m for m in harness.twilio.created if m["To"] == ONCALL]
+    assert any("disclosure request" in m["Body"] for m in texts)
