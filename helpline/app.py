@@ -53,6 +53,7 @@ from helpline.crypto.pseudonyms import Pseudonyms
 from helpline.crypto.secretbox import SecretBox
 from helpline.crypto.totp import TotpCodes
 from helpline.errors import ConfigError
+from helpline.log import get_logger
 from helpline.settings import Settings
 from helpline.store.presence import MemoryPresence
 from helpline.store.sqlite.database import SqliteStore
@@ -125,6 +126,7 @@ class Helpline:
 
 
 HELPLINE = web.AppKey("helpline", Helpline)
+log = get_logger(__name__)
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Helpline:
@@ -395,6 +397,9 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         max_concurrent=settings.routing.max_concurrent,
         helpline_name=settings.helpline.name,
         safeguarding_categories=settings.safeguarding.categories,
+        oncall_channel=settings.safeguarding.oncall_channel,
+        ack_seconds=settings.safeguarding.ack_seconds,
+        emergency_instruction=settings.safeguarding.emergency_instruction,
     )
     conversation_api = ConversationApi(
         auth,
@@ -429,7 +434,15 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             conversations=conversation_api,
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
             admin=AdminApi(auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock),
-            safeguarding=SafeguardingApi(auth, helpline.escalations, helpline.oversight, helpline.disclosures),
+            safeguarding=SafeguardingApi(
+                auth,
+                helpline.escalations,
+                helpline.oversight,
+                helpline.disclosures,
+                helpline.shift,
+                oncall_channel=settings.safeguarding.oncall_channel,
+                emergency_instruction=settings.safeguarding.emergency_instruction,
+            ),
             live=live,
             metrics=metrics,
             sms=sms_hooks,
@@ -444,6 +457,9 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await helpline.open()
+        if not settings.safeguarding.oncall_channel:
+            # A flag raised while no supervisor is online would then reach nobody.
+            log.warning("safeguarding.no_oncall_channel", setting="safeguarding.oncall_channel")
         if helpline.email_server is not None:
             await helpline.email_server.start()
         workers = [asyncio.create_task(metrics.count(), name="metrics")]

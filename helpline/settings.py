@@ -84,6 +84,9 @@ class SafeguardingSettings:
     oncall_channel: str = ""
     oncall_address: str = field(default="", repr=False)
     min_reason_chars: int = 20
+    emergency_instruction: str = (
+        "If someone may be hurt now, call 999 (or 112) and tell them what you know, then keep trying a supervisor."
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpline.core.models import Inbound
-from tests.conftest import Console, Harness
+from tests.conftest import CapturedLog, Console, Harness
 
 TEXTER = "+447700900321"
 OTHER = "+447700900322"
@@ -187,3 +187,25 @@ async def test_a_chat_whose_contact_left_closes_in_one_click(harness: Harness) -
     [waiting] = await amira.queue()
     refused = await amira.post(f"/api/conversations/{waiting['id']}/close", {"outcome": "left_before_answer"})
     assert refused.status == 400
+
+
+async def test_a_flag_says_who_was_alerted_and_when_nobody_could_be(harness: Harness) -> None:
+    """The flag's answer counts the supervisors online and names no on-call channel when none is set up."""
+    assert harness.settings.safeguarding.oncall_channel == ""
+    amira = await harness.console("amira")
+    conversation = await take(harness, amira, TEXTER, "he hit me again")
+    flag = {"category": "abuse", "level": "immediate_danger", "note": ""}
+    raised = await (await amira.post(f"/api/conversations/{conversation}/flag", flag)).json()
+    assert raised["alerted"]["supervisors_online"] == 0
+    assert raised["alerted"]["oncall_channel"] is None
+    assert raised["alerted"]["emergency_instruction"] == harness.settings.safeguarding.emergency_instruction
+
+    await harness.console("sam", role="supervisor", live=True)
+    raised = await (await amira.post(f"/api/conversations/{conversation}/flag", flag)).json()
+    assert raised["alerted"] == {"supervisors_online": 1, "oncall_channel": None, "emergency_instruction": None}
+
+
+async def test_starting_without_an_oncall_channel_is_warned_of(harness: Harness, captured_log: CapturedLog) -> None:
+    """A server with no on-call channel says so when it starts, naming the setting."""
+    assert "safeguarding.no_oncall_channel" in captured_log.text
+    assert "safeguarding.oncall_channel" in captured_log.text

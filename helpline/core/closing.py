@@ -10,9 +10,10 @@ from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.events import ConversationClosed, StaffChanged
 from helpline.core.models import RecordFields, User
+from helpline.core.oversight import require_holder_or_joined
 from helpline.core.ports import Notifier, Store, Tx
 from helpline.core.records import Records, check_fields
-from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
+from helpline.errors import Conflict, InvalidInput, NotFound
 
 # The outcome of a live chat whose contact left while it waited: closed by anyone, without claiming it.
 LEFT_BEFORE_ANSWER = "left_before_answer"
@@ -90,10 +91,10 @@ class Closer:
                 raise InvalidInput("Only a chat whose contact has left can be closed as left before an answer.")
             if form.outcome == LEFT_BEFORE_ANSWER and conversation.assignee_id is None:
                 pass  # nobody is there to answer: anyone may close it, in one click
-            elif conversation.assignee_id != user.id and not user.is_supervisor:
-                if conversation.assignee_id is None:
-                    raise Conflict("Claim this conversation before closing it.")
-                raise Forbidden("Only the volunteer holding this conversation can close it.")
+            elif conversation.assignee_id is None:
+                raise Conflict("Claim this conversation before closing it.")
+            else:
+                await require_holder_or_joined(tx, user, conversation, "close it")
             if form.record is not None:
                 await self._records.create_in(tx, user, conversation, form.record, self._consent_wording, now)
             if form.contact_type is not None:
@@ -108,5 +109,5 @@ class Closer:
             )
 
         await self._store.write(work)
-        self._notifier.publish(ConversationClosed(conversation_id))
+        self._notifier.publish(ConversationClosed(conversation_id, user.username))
         self._notifier.publish(StaffChanged(""))

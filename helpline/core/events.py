@@ -47,6 +47,7 @@ class ConversationClosed(Event):
     """The conversation was closed."""
 
     name: ClassVar[str] = "conversation.closed"
+    by: str = ""  # who closed it (a username), or empty when nobody did (the system)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class ConversationTransferred(Event):
 
     name: ClassVar[str] = "conversation.transferred"
     assignee: str | None
+    by: str = ""  # who moved it (a username)
 
 
 @dataclass(frozen=True)

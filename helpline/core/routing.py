@@ -15,8 +15,9 @@ from helpline.clock import Clock
 from helpline.core.events import ConversationClaimed, ConversationTransferred, Event, NoteAdded, StaffChanged
 from helpline.core.ids import new_id
 from helpline.core.models import Conversation, StoredNote, User
+from helpline.core.oversight import require_holder_or_joined
 from helpline.core.ports import Cipher, Notifier, Store, Tx
-from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
+from helpline.errors import Conflict, InvalidInput, NotFound
 
 MAX_NOTE_CHARS = 4000
 
@@ -101,8 +102,7 @@ class Routing:
                 raise NotFound("There is no such conversation.")
             if conversation.status != "active":
                 raise Conflict("Only a conversation someone holds can be transferred.")
-            if conversation.assignee_id != user.id and not user.is_supervisor:
-                raise Forbidden("Only the volunteer holding this conversation can transfer it.")
+            await require_holder_or_joined(tx, user, conversation, "transfer it")
             if to_username is None:
                 await tx.conversations.return_to_queue(conversation_id)
             else:
@@ -130,7 +130,7 @@ class Routing:
             return await self._reload(tx, conversation_id)
 
         moved = await self._store.write(work)
-        self._publish([ConversationTransferred(conversation_id, to_username), *events, StaffChanged("")])
+        self._publish([ConversationTransferred(conversation_id, to_username, user.username), *events, StaffChanged("")])
         return moved
 
     async def _check_capacity(self, tx: Tx, user: User) -> None:

@@ -70,6 +70,11 @@ class Shift:
 
         return await self._store.read(work)
 
+    async def supervisors_online(self) -> int:
+        """How many supervisors have a live console now (whatever their status: alerts reach them all)."""
+        users = await self._store.read(lambda tx: tx.users.all())
+        return sum(1 for u in users if u.is_supervisor and not u.disabled and self.present(u))
+
     async def signed_out(self, user: User) -> int:
         """The user signed out: every conversation they hold goes back to the queue. Returns how many."""
         self._presence.signed_out(user.id)

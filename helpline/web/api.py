@@ -47,6 +47,9 @@ class SessionApi:
         max_concurrent: int,
         helpline_name: str,
         safeguarding_categories: Sequence[str],
+        oncall_channel: str = "",
+        ack_seconds: int = 120,
+        emergency_instruction: str = "",
     ) -> None:
         self._auth = auth
         self._accounts = accounts
@@ -59,6 +62,9 @@ class SessionApi:
             "max_concurrent": max_concurrent,
             "helpline_name": helpline_name,
             "safeguarding_categories": list(safeguarding_categories),
+            "oncall_channel": oncall_channel or None,
+            "ack_seconds": ack_seconds,
+            "emergency_instruction": emergency_instruction,
         }
 
     async def login(self, request: web.Request) -> web.Response:

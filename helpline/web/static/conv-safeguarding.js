@@ -41,6 +41,20 @@
     return Object.prototype.hasOwnProperty.call(map, key);
   }
 
+  /** What raising a flag actually did: the supervisors online alerted, the on-call one notified (when and how). */
+  function whoWasAlerted(alerted, level) {
+    var n = Number(alerted.supervisors_online) || 0;
+    var online = n === 0 ? "No supervisor is online." : n === 1 ? "1 supervisor online was alerted."
+      : n + " supervisors online were alerted.";
+    var session = H.page.session() || {};
+    var channel = alerted.oncall_channel === "email" ? "by email" : "by text message";
+    var minutes = Math.max(1, Math.round((Number(session.ack_seconds) || 120) / 60));
+    var oncall = !alerted.oncall_channel ? (n ? " No on-call supervisor is set up." : "")
+      : level === "immediate_danger" ? " The on-call supervisor is being notified " + channel + " now."
+      : " The on-call supervisor is notified " + channel + " if nobody acknowledges it within " + minutes + " min.";
+    return online + oncall;
+  }
+
   function create(opts) {
     var conversationId = opts.conversationId;
     var conv = null;
@@ -58,6 +72,13 @@
     var section = $("safeguard-section");
     var errorBox = $("safeguard-error");
     var flagStatus = $("flag-status");
+    var oncallHint = $("flag-oncall-hint");
+    var settings = H.page.session() || {};
+    if (oncallHint) {
+      oncallHint.textContent = settings.oncall_channel
+        ? "The on-call supervisor is notified at once."
+        : "No on-call supervisor is set up on this helpline: only supervisors online are alerted.";
+    }
     var flagList = $("flag-list");
     var flagEmpty = $("flag-empty");
     var flagToggle = $("flag-toggle");
@@ -195,7 +216,15 @@
         flagForm.reset();
         setFlagFormOpen(false);
         flagStatus.textContent = "Flag raised: " + S.levelLabel(body.level) + ", " + S.categoryLabel(body.category) +
-          ". Supervisors have been alerted.";
+          ". " + whoWasAlerted(data.alerted || {}, body.level);
+        var nobody = $("flag-nobody");
+        if (nobody) {
+          var instruction = data.alerted && data.alerted.emergency_instruction;
+          nobody.hidden = !instruction;
+          nobody.textContent = instruction
+            ? "Nobody could be alerted: no supervisor is online and no on-call supervisor is set up. " + instruction
+            : "";
+        }
         renderFlags();
         flagStatus.focus();
         reload().catch(function () {});

@@ -42,6 +42,7 @@
   var wasMine = false; // this volunteer held it at some point while the page was open
   var watchingWaiting = false; // opened while waiting: someone else claiming it means it is gone
   var leaving = false;
+  var actedBy = null; // {event, by}: a colleague closed or moved this conversation
   var gone = false;
   var live = null;
 
@@ -78,7 +79,8 @@
     if (leaving) return;
     leaving = true;
     if (live) live.stop();
-    window.location.assign("/console?notice=" + encodeURIComponent(reason));
+    var by = actedBy && actedBy.event === "conversation.transferred" ? "&by=" + encodeURIComponent(actedBy.by) : "";
+    window.location.assign("/console?notice=" + encodeURIComponent(reason) + by);
   }
 
   function outcomeLabel(code) {
@@ -148,9 +150,13 @@
       reply.setEnabled(!H.api.hasEnded());
     }
 
-    var canManage = mine || (supervisor && conv.status === "active");
+    // Monitoring is read-only: a supervisor acts on someone else's conversation only after joining it.
+    var canManage = mine || (supervisor && joined && conv.status === "active");
     transfer.setVisible(canManage);
-    block.setVisible(!conv.blocked && (mine || supervisor) && conv.status !== "closed");
+    block.setVisible(!conv.blocked && (mine || (supervisor && joined)) && conv.status !== "closed");
+    if (conv.status === "closed" && actedBy && actedBy.event === "conversation.closed") {
+      ui.setText(notice, actedBy.by + " closed this conversation.");
+    }
     closeForm.hidden = conv.status === "closed";
     closedNext.hidden = conv.status !== "closed";
     closer.setEnabled(canManage && !H.api.hasEnded());
@@ -207,6 +213,11 @@
         ui.setText($("contact-typing"), frame.active ? "The contact is typing…" : "");
       }
       if (frame.conversation_id === conversationId && CONVERSATION_EVENTS[frame.event]) relevant = true;
+      // Whoever closed or moved it (a supervisor who joined), so that the holder is told who did.
+      if (frame.conversation_id === conversationId && frame.by && frame.by !== H.page.username() &&
+          (frame.event === "conversation.closed" || frame.event === "conversation.transferred")) {
+        actedBy = { event: frame.event, by: String(frame.by) };
+      }
       if (frame.event === "staff.changed") staff = true;
     });
     if (relevant) reload().catch(function () {});

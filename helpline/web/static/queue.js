@@ -254,6 +254,11 @@
     var params = new URLSearchParams(window.location.search);
     var key = params.get("notice");
     if (key && Object.prototype.hasOwnProperty.call(NOTICES, key)) notice.textContent = NOTICES[key];
+    var by = params.get("by");
+    if (by && (key === "taken" || key === "requeued")) {
+      notice.textContent = by.slice(0, 64) + (key === "requeued" ? " put that conversation back in the queue" :
+        " moved that conversation to someone else") + ", so you are back at the queue.";
+    }
     if (key !== null && window.history.replaceState) window.history.replaceState(null, "", "/console");
   }
 
