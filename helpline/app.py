@@ -187,6 +187,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     records = Records(store, cipher, pseudonyms, clock)
     closer = Closer(
         store,
+        cipher,
         records,
         bus,
         clock,

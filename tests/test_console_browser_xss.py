@@ -62,7 +62,7 @@ def utf16_slice(text: str, start: int, end: int) -> str:
 
 
 async def test_risk_ranges_are_marked_with_their_reasons(harness: Harness, ui: ConsoleUI) -> None:
-    """Flagged words, even after an emoji, are wrapped in marks whose tooltip and listed reason explain them."""
+    """Risk words, even after an emoji, are wrapped in marks whose tooltip and listed reason explain them."""
     volunteer = await harness.console("amira")
     body = "😢😢 <b>I took all my pills</b> and I want to kill myself tonight"
     await harness.text(TEXTER, body)
@@ -82,7 +82,7 @@ async def test_risk_ranges_are_marked_with_their_reasons(harness: Harness, ui: C
     for risk, text in zip(message["risk"], flagged, strict=True):
         mark = marks.filter(has_text=text).first
         assert risk["reason"] in (await mark.get_attribute("title") or "")
-        await expect(page.get_by_role("list", name="Flagged in this message")).to_contain_text(risk["reason"])
+        await expect(page.get_by_role("list", name="Risk words in this message")).to_contain_text(risk["reason"])
 
 
 def test_static_files_build_no_markup_from_strings() -> None:

@@ -209,3 +209,76 @@ async def test_starting_without_an_oncall_channel_is_warned_of(harness: Harness,
     """A server with no on-call channel says so when it starts, naming the setting."""
     assert "safeguarding.no_oncall_channel" in captured_log.text
     assert "safeguarding.oncall_channel" in captured_log.text
+
+
+async def test_the_holder_sees_flags_who_acknowledged_and_the_decision_after_a_transfer_too(harness: Harness) -> None:
+    """The volunteer holding a conversation reads its flags with who acknowledged and decided; the last one no more."""
+    amira = await harness.console("amira")
+    ben = await harness.console("ben", live=True)
+    sam = await harness.console("sam", role="supervisor")
+    conversation = await take(harness, amira, TEXTER, "my dad hits me")
+    flag = {"category": "abuse", "level": "significant_harm", "note": "Hit tonight"}
+    escalation = (await (await amira.post(f"/api/conversations/{conversation}/flag", flag)).json())["escalation_id"]
+    assert (await sam.post(f"/api/escalations/{escalation}/acknowledge")).status == 200
+    decision = {"decision": "advice_given", "note": "Talk through who she can stay with"}
+    assert (await sam.post(f"/api/escalations/{escalation}/decide", decision)).status == 200
+
+    path = f"/api/conversations/{conversation}/escalations"
+    [seen] = (await (await amira.get(path)).json())["escalations"]
+    assert seen["acknowledged_by"] == "sam" and seen["decision"] == "advice_given" and seen["decided_by"] == "sam"
+    assert (await ben.get(path)).status == 403
+
+    await amira.post(f"/api/conversations/{conversation}/transfer", {"to": "ben", "note": "See the flag"})
+    [seen] = (await (await ben.get(path)).json())["escalations"]
+    assert seen["state"] == "decided" and seen["acknowledged_by"] == "sam"
+    assert (await amira.get(path)).status == 403
+
+
+async def test_supervisors_monitoring_cannot_close_move_or_block_until_they_join(harness: Harness) -> None:
+    """Monitoring is read-only: close, transfer and block are refused until the supervisor joins."""
+    amira = await harness.console("amira")
+    sam = await harness.console("sam", role="supervisor")
+    conversation = await take(harness, amira, TEXTER, "hello")
+    path = f"/api/conversations/{conversation}"
+    refused = await sam.post(f"{path}/close", {"outcome": "advice"})
+    assert refused.status == 403
+    assert "join this conversation" in (await refused.json())["error"]
+    assert (await sam.post(f"{path}/transfer", {"to": None, "note": ""})).status == 403
+    assert (await sam.post(f"{path}/block", {"reason": "abuse", "days": 1})).status == 403
+    assert (await amira.conversation(conversation))["status"] == "active"
+
+    assert (await sam.post(f"{path}/join")).status == 200
+    assert (await sam.post(f"{path}/close", {"outcome": "advice"})).status == 200
+
+
+async def test_the_queue_says_why_a_conversation_is_urgent_without_its_words(harness: Harness) -> None:
+    """A risky conversation's queue row carries its top signal's category and lexicon reason, sealed at rest."""
+    amira = await harness.console("amira")
+    await harness.text(TEXTER, "i want to kill myself")
+    await harness.text(OTHER, "hello there")
+    rows = {c["priority"]: c for c in await amira.queue()}
+    urgent = rows[max(rows)]
+    assert urgent["risk"]["category"] == "suicide"
+    assert urgent["risk"]["reason"] and "kill myself" not in urgent["risk"]["reason"]
+    assert rows[0]["risk"] is None
+    assert urgent["risk"]["reason"].encode() not in harness.settings.storage.database.read_bytes()
+
+
+async def test_closing_a_high_risk_conversation_without_a_flag_asks_why(harness: Harness) -> None:
+    """A high-risk conversation closed with no safeguarding flag needs a short reason, kept as a private note."""
+    amira = await harness.console("amira")
+    conversation = await take(harness, amira, TEXTER, "i want to kill myself tonight")
+    path = f"/api/conversations/{conversation}/close"
+    refused = await amira.post(path, {"outcome": "support"})
+    assert refused.status == 400
+    assert (await refused.json())["code"] == "no_flag_reason_needed"
+    assert (await amira.conversation(conversation))["status"] == "active"
+    why = "Joking with friends; confirmed safe and at school."
+    assert (await amira.post(path, {"outcome": "support", "no_flag_reason": why})).status == 200
+    notes = (await amira.conversation(conversation))["notes"]
+    assert [n["body"] for n in notes] == [f"Closed without a safeguarding flag: {why}"]
+
+    flagged = await take(harness, amira, OTHER, "i want to kill myself tonight")
+    flag = {"category": "suicide", "level": "immediate_danger", "note": ""}
+    assert (await amira.post(f"/api/conversations/{flagged}/flag", flag)).status == 201
+    assert (await amira.post(f"/api/conversations/{flagged}/close", {"outcome": "referred"})).status == 200

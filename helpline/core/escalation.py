@@ -195,8 +195,18 @@ class Escalations:
         return [await self._view(e) for e in escalations]
 
     async def for_conversation(self, user: User, conversation_id: str) -> list[EscalationView]:
-        """A conversation's escalations, for whoever may read the conversation."""
-        escalations = await self._store.read(lambda tx: tx.escalations.for_conversation(conversation_id))
+        """A conversation's escalations, for supervisors and for the volunteer holding it (after a transfer too)."""
+
+        async def work(tx: Tx) -> list[Escalation]:
+            conversation = await tx.conversations.get(conversation_id)
+            if conversation is None:
+                raise NotFound("There is no such conversation.")
+            holds = conversation.assignee_id == user.id and conversation.status == "active"
+            if not (user.is_supervisor or holds):
+                raise Forbidden("Only supervisors and the volunteer holding this conversation can see its flags.")
+            return await tx.escalations.for_conversation(conversation_id)
+
+        escalations = await self._store.read(work)
         return [await self._view(e) for e in escalations]
 
     async def _view(self, escalation: Escalation) -> EscalationView:

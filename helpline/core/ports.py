@@ -62,10 +62,11 @@ class ConversationRepo(Protocol):
         """Assign a waiting, unassigned conversation; False if someone else got there first."""
 
     async def close(self, conversation_id: str, outcome: str, now: datetime) -> bool: ...
-    async def next_seq(self, conversation_id: str, band: int = 0) -> int:
+    async def next_seq(self, conversation_id: str, band: int = 0, sealed_why: bytes | None = None) -> int:
         """Reserve the conversation's next message sequence number, raising its priority to ``band``.
 
-        The priority becomes ``band`` if that is higher (a message's risk band); it is never lowered.
+        The priority becomes ``band`` if that is higher (a message's risk band); it is never lowered. When it
+        is raised, ``sealed_why`` (the sealed top signal's category and reason) replaces the stored one.
         """
 
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:

@@ -42,7 +42,7 @@ class ConversationApi:
         session = await self._auth.session(request)
         queue = await self._conversations.queue(session.user)
         holding = sum(1 for c in queue.conversations if c.assignee_id == session.user.id)
-        entries = [presenters.queue_entry(c, session.user, queue.unanswered) for c in queue.conversations]
+        entries = [presenters.queue_entry(c, session.user, queue.unanswered, queue.why) for c in queue.conversations]
         return web.json_response(
             {
                 "conversations": entries,
@@ -136,4 +136,5 @@ def closing_form(data: dict[str, Any]) -> ClosingForm:
         missing_type=optional_text(data, "missing_type", max_chars=64),
         consent=bool_field(data, "consent"),
         record=record,
+        no_flag_reason=text_field(data, "no_flag_reason", max_chars=1000, required=False),
     )

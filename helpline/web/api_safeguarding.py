@@ -12,7 +12,6 @@ from helpline.core.escalation import Escalations, EscalationView
 from helpline.core.models import Disclosure
 from helpline.core.oversight import Oversight
 from helpline.core.shift import Shift
-from helpline.errors import Forbidden
 from helpline.web.auth import SessionAuth
 from helpline.web.requests import path_id, read_json, text_field
 
@@ -101,8 +100,6 @@ class SafeguardingApi:
 
     async def conversation_escalations(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request)
-        if not session.user.is_supervisor:
-            raise Forbidden("Only supervisors can see escalations.")
         views = await self._escalations.for_conversation(session.user, path_id(request, "conversation_id"))
         return web.json_response({"escalations": [escalation_json(v) for v in views]})
 

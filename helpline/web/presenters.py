@@ -70,10 +70,15 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
 
 
 def queue_entry(
-    conversation: Conversation, user: User, unanswered: Mapping[str, tuple[int, datetime]]
+    conversation: Conversation,
+    user: User,
+    unanswered: Mapping[str, tuple[int, datetime]],
+    why: Mapping[str, tuple[str, str]],
 ) -> dict[str, Any]:
-    """A queue row; one the user holds says how many contact messages wait for an answer, since when."""
+    """A queue row: why it is urgent; one the user holds says how many contact messages wait, since when."""
     entry = conversation_summary(conversation)
+    top = why.get(conversation.id)
+    entry["risk"] = {"category": top[0], "reason": top[1]} if top else None
     if conversation.assignee_id == user.id and conversation.status == "active":
         count, since = unanswered.get(conversation.id, (0, None))
         entry["unread"] = count

@@ -60,6 +60,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         record_id=row["record_id"],
         contact_left_at=_time(row["contact_left_at"]),
         contact_left_reason=row["contact_left_reason"],
+        risk_why=bytes(row["risk_why"]) if row["risk_why"] is not None else None,
     )
 
 
@@ -168,12 +169,14 @@ class SqliteConversations:
         )
         return cursor.rowcount == 1
 
-    async def next_seq(self, conversation_id: str, band: int = 0) -> int:
+    async def next_seq(self, conversation_id: str, band: int = 0, sealed_why: bytes | None = None) -> int:
+        # SET expressions read the row as it was: the old priority decides whether the reason is replaced.
         rows = list(
             await self._conn.execute_fetchall(
-                "UPDATE conversations SET last_seq = last_seq + 1, priority = MAX(priority, ?) WHERE id = ?"
+                "UPDATE conversations SET last_seq = last_seq + 1, priority = MAX(priority, ?),"
+                " risk_why = CASE WHEN ? > priority AND ? IS NOT NULL THEN ? ELSE risk_why END WHERE id = ?"
                 " RETURNING last_seq",
-                (band, conversation_id),
+                (band, band, sealed_why, sealed_why, conversation_id),
             )
         )
         return int(rows[0][0])

@@ -62,6 +62,7 @@
     var joinedHere = false; // the server keeps who joined, but does not say: known for this page only
     var volunteerFlags = new Map(); // volunteers: escalation id -> {id, level, category, state}
     var escalations = null; // supervisors: this conversation's escalations, from the API
+    var loadedForHolder = false;
     var disclosures = []; // supervisors: requests for this conversation not yet shown
     var mine = new Map(); // my disclosure requests seen here: id -> last known state
     var whisperEntries = new Map();
@@ -117,6 +118,15 @@
       return H.page.isSupervisor();
     }
 
+    /** The volunteer holding it sees its flags too, who acknowledged them and the decision. */
+    function holder() {
+      return !!conv && conv.status !== "closed" && conv.assignee === me();
+    }
+
+    function seesFlags() {
+      return supervisor() || holder();
+    }
+
     function monitoring() {
       return !!conv && supervisor() && conv.status === "active" && !!conv.assignee && conv.assignee !== me();
     }
@@ -133,16 +143,20 @@
     }
 
     function renderFlags() {
-      var key = JSON.stringify([supervisor(), escalations, Array.from(volunteerFlags.values()), canFlag()]);
+      var key = JSON.stringify([seesFlags(), escalations, Array.from(volunteerFlags.values()), canFlag()]);
       if (key === flagsShown) return;
       flagsShown = key;
       var items = [];
-      if (supervisor()) {
+      if (seesFlags() && escalations !== null) {
         (escalations || []).forEach(function (e) {
           var parts = [" · raised by ", ui.el("bdi", { text: e.raised_by ? String(e.raised_by) : "unknown" }), " at ",
             ui.timeElement(e.raised_at), " · " + S.stateLabel(e.state)];
-          if (e.decision) parts.push(": " + S.decisionLabel(e.decision));
-          var link = e.state === "closed" ? null : ui.el("a", {
+          if (e.acknowledged_by) parts.push(" by ", ui.el("bdi", { text: String(e.acknowledged_by) }));
+          if (e.decision) {
+            parts.push(" · decision: " + S.decisionLabel(e.decision));
+            if (e.decided_by) parts.push(" by ", ui.el("bdi", { text: String(e.decided_by) }));
+          }
+          var link = e.state === "closed" || !supervisor() ? null : ui.el("a", {
             class: "flag-link", href: S.escalationPage(e.id), text: "Open this escalation"
           });
           items.push(flagItem(e.level, e.category, parts, link));
@@ -465,7 +479,16 @@
     /* ---------- loading and live updates ---------- */
 
     var reload = ui.serial(function () {
-      if (!supervisor() || hidden) return null;
+      if (hidden) return null;
+      if (!supervisor()) {
+        if (conv && !holder()) return null;
+        return H.api.get(opts.path("/escalations")).then(function (data) {
+          escalations = Array.isArray(data.escalations) ? data.escalations : [];
+          if (conv) render(conv);
+        }, function (err) {
+          if (err.status !== 403 && !err.redirecting) ui.showError(errorBox, new Error("Could not load the flags: " + err.message));
+        });
+      }
       return Promise.all([
         H.api.get(opts.path("/escalations")),
         H.api.get("/api/disclosures")
@@ -517,7 +540,7 @@
         }
       });
       if (!changed) return;
-      if (supervisor()) reload().catch(function () {});
+      if (seesFlags()) reload().catch(function () {});
       else renderFlags();
     }
 
@@ -525,7 +548,11 @@
       conv = next;
       if (hidden) return;
       var flaggable = canFlag();
-      section.hidden = !(supervisor() || flaggable || volunteerFlags.size);
+      section.hidden = !(supervisor() || flaggable || volunteerFlags.size || (escalations && escalations.length));
+      if (holder() && escalations === null && !loadedForHolder) {
+        loadedForHolder = true; // after a transfer: the new holder's first look at the flags
+        reload().catch(function () {});
+      }
       flagToggle.hidden = !flaggable;
       if (!flaggable) setFlagFormOpen(false);
       renderFlags();

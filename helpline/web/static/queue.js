@@ -71,6 +71,13 @@
     return lostFocus;
   }
 
+  /** Why it is urgent, in the lexicon's words: "Suicide: Talks about killing themself" (never the contact's words). */
+  function riskWhy(item) {
+    var risk = item.risk;
+    if (!risk || typeof risk !== "object") return "";
+    return ui.vocab([String(risk.category)])[0].label + ": " + String(risk.reason || "");
+  }
+
   function createWaitingRow(item) {
     var entry = { id: item.id, root: ui.el("tr", { "data-id": item.id }) };
     entry.channel = ui.el("td");
@@ -96,7 +103,9 @@
     } else {
       ui.setText(entry.waiting.firstChild, text);
     }
-    ui.setText(entry.priority, ui.priorityLabel(item.priority));
+    var why = riskWhy(item);
+    entry.priority.replaceChildren(ui.priorityLabel(item.priority));
+    if (why) entry.priority.appendChild(ui.el("span", { class: "risk-why", text: why }));
     entry.priority.className = "priority priority--" + (Number(item.priority) || 0);
     ui.setText(entry.buttonHint, " " + channel + " conversation waiting " + text);
   }
@@ -119,7 +128,8 @@
     var unread = Number(item.unread) || 0;
     entry.unread.hidden = unread === 0;
     ui.setText(entry.unread, unread === 1 ? "1 new message" : unread + " new messages");
-    ui.setText(entry.risk, " · " + ui.priorityLabel(item.priority));
+    var why = riskWhy(item);
+    ui.setText(entry.risk, " · " + ui.priorityLabel(item.priority) + (why ? " — " + why : ""));
     entry.risk.className = "mine-risk priority--" + (Number(item.priority) || 0);
     var since = item.oldest_unanswered || null;
     if (entry.sinceValue !== since || !entry.since.firstChild) {

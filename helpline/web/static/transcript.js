@@ -91,10 +91,10 @@
 
   function riskList(parts) {
     if (!parts.spans.length) return null;
-    var list = ui.el("ul", { class: "msg-risks", "aria-label": "Flagged in this message" });
+    var list = ui.el("ul", { class: "msg-risks", "aria-label": "Risk words in this message" });
     parts.spans.forEach(function (span) {
       list.appendChild(ui.el("li", null, [
-        "Flagged ",
+        "Risk words ",
         ui.el("q", { dir: "auto" }, parts.body.slice(span.start, span.end)),
         " — " + span.risks.map(riskText).join("; ")
       ]));
