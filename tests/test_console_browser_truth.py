@@ -1,4 +1,4 @@
-"""The console tells volunteers the truth, in real browsers: who was alerted, what monitoring may do, why it is urgent."""
+"""The console tells volunteers the truth, in browsers: who was alerted, what monitoring may do, why it is urgent."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ async def test_the_holder_sees_who_acknowledged_and_decided(harness: Harness, ui
     amira = await ui.sign_in("amira")
     await amira.goto(ui.base_url + f"/console/conversations/{conversation}")
     flags = amira.locator("#flag-list")
-    await expect(flags).to_contain_text("Decided by sam")
+    await expect(flags).to_contain_text("acknowledged by sam")
     await expect(flags).to_contain_text("decision: Advice given by sam")
 
 

@@ -443,7 +443,8 @@ async def test_canary_agent_and_text_are_nowhere_at_rest_or_in_logs(
         await expect(page.locator(STORED).filter(has_text=reply)).to_have_count(1)
         await page.get_by_role("button", name="End chat").click()
         await expect(page.locator("#ended")).to_be_visible()
-        closed = await volunteer.post(f"/api/conversations/{conversation_id}/close", {"outcome": "support"})
+        form = {"outcome": "support", "no_flag_reason": "Found safe by her aunt."}
+        closed = await volunteer.post(f"/api/conversations/{conversation_id}/close", form)
         assert closed.status == 200
     finally:
         await context.close()

@@ -26,6 +26,10 @@ PRESENT_GRACE = timedelta(seconds=20)
 RETURN_REASONS = ("signed_out", "away")
 
 
+def _sound_key(user: User) -> str:
+    return f"user.{user.id}.message_sound"
+
+
 def starts_available(user: User) -> bool:
     """Whether signing in makes the user Available: volunteers yes; supervisors and admins opt in."""
     return not (user.is_supervisor or user.is_admin)
@@ -69,6 +73,16 @@ class Shift:
             ]
 
         return await self._store.read(work)
+
+    async def message_sound(self, user: User) -> bool:
+        """Whether the user asked for a tone on each new contact message (off until they do: a shared room)."""
+        value = await self._store.read(lambda tx: tx.runtime_settings.get(_sound_key(user)))
+        return value == "on"
+
+    async def set_message_sound(self, user: User, on: bool) -> None:
+        """Keep the user's choice on the server: the console stores nothing in the browser."""
+        now = self._clock.now()
+        await self._store.write(lambda tx: tx.runtime_settings.put(_sound_key(user), "on" if on else "off", now))
 
     async def supervisors_online(self) -> int:
         """How many supervisors have a live console now (whatever their status: alerts reach them all)."""

@@ -14,7 +14,7 @@ from helpline.core.shift import Shift
 from helpline.errors import NotSignedIn
 from helpline.settings import Outcome
 from helpline.web.auth import COOKIE, SessionAuth
-from helpline.web.requests import read_json, text_field
+from helpline.web.requests import bool_field, read_json, text_field
 
 
 def user_json(user: User, accounts: Accounts) -> dict[str, object]:
@@ -103,9 +103,22 @@ class SessionApi:
 
     async def session(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request, unenrolled=True)
+        sound = await self._shift.message_sound(session.user)
         return web.json_response(
-            {"csrf_token": session.csrf_token, "user": user_json(session.user, self._accounts), **self._config}
+            {
+                "csrf_token": session.csrf_token,
+                "user": user_json(session.user, self._accounts),
+                "message_sound": sound,
+                **self._config,
+            }
         )
+
+    async def message_sound(self, request: web.Request) -> web.Response:
+        """Turn the tone for new contact messages on or off for this user."""
+        session = await self._auth.session_for_change(request)
+        on = bool_field(await read_json(request), "on")
+        await self._shift.set_message_sound(session.user, on)
+        return web.json_response({"message_sound": on})
 
     async def availability(self, request: web.Request) -> web.Response:
         session = await self._auth.session_for_change(request)

@@ -149,9 +149,10 @@
       var items = [];
       if (seesFlags() && escalations !== null) {
         (escalations || []).forEach(function (e) {
+          var state = supervisor() || !own(VOLUNTEER_STATES, e.state) ? S.stateLabel(e.state) : VOLUNTEER_STATES[e.state];
           var parts = [" · raised by ", ui.el("bdi", { text: e.raised_by ? String(e.raised_by) : "unknown" }), " at ",
-            ui.timeElement(e.raised_at), " · " + S.stateLabel(e.state)];
-          if (e.acknowledged_by) parts.push(" by ", ui.el("bdi", { text: String(e.acknowledged_by) }));
+            ui.timeElement(e.raised_at), " · " + state];
+          if (e.acknowledged_by) parts.push(" · acknowledged by ", ui.el("bdi", { text: String(e.acknowledged_by) }));
           if (e.decision) {
             parts.push(" · decision: " + S.decisionLabel(e.decision));
             if (e.decided_by) parts.push(" by ", ui.el("bdi", { text: String(e.decided_by) }));

@@ -6,7 +6,7 @@
  *     mark ("N new messages") linking to the one waiting longest.
  *   - A new contact message in one I hold plays a short tone when "Sound
  *     for new messages" is ticked. It is off by default (a shared room);
- *     the choice is kept in this browser only.
+ *     the choice is kept on the server, per user.
  *   - A conversation transferred to me puts up a notice with the handover
  *     note and plays a tone.
  *   - A conversation that went back to the queue because its holder signed
@@ -21,7 +21,6 @@
 (function () {
   var H = window.Helpline;
   var ui = H.ui;
-  var SOUND_KEY = "helpline.messageSound";
   var RELOAD_EVENTS = {
     "message.added": 1, "conversation.claimed": 1, "conversation.transferred": 1,
     "conversation.closed": 1, "conversation.returned": 1
@@ -37,16 +36,25 @@
     return !!user && !user.must_enrol_totp;
   }
 
+  var sound = false;
+
   function soundOn() {
-    try { return window.localStorage.getItem(SOUND_KEY) === "on"; } catch (e) { return false; }
+    return sound;
   }
 
-  function initSound() {
+  /** The choice is kept on the server, for this user: the console stores nothing in the browser. */
+  function initSound(session) {
     var box = ui.$("message-sound");
     if (!box) return;
-    box.checked = soundOn();
+    sound = !!session.message_sound;
+    box.checked = sound;
     box.addEventListener("change", function () {
-      try { window.localStorage.setItem(SOUND_KEY, box.checked ? "on" : "off"); } catch (e) { /* private mode */ }
+      var wanted = box.checked;
+      H.api.post("/api/me/message-sound", { on: wanted }).then(function () {
+        sound = wanted;
+      }, function () {
+        box.checked = sound;
+      });
     });
   }
 
@@ -145,6 +153,18 @@
     }, function () { /* the next event tries again */ });
   }
 
-  initSound();
-  H.page.addLive({ reload: reload, apply: apply, wanted: wanted });
+  var soundReady = false;
+  var reloadHeld = reload;
+  H.page.addLive({
+    reload: function () {
+      var session = H.page.session();
+      if (!soundReady && session) {
+        soundReady = true;
+        initSound(session);
+      }
+      return reloadHeld();
+    },
+    apply: apply,
+    wanted: wanted
+  });
 })();
