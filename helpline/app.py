@@ -453,6 +453,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         ),
     )
     app.on_response_prepare.append(security_headers(settings.server.tls))
+    app.on_shutdown.append(live.close_all)
     if helpline.webchat is not None:
         app.on_shutdown.append(helpline.webchat.sockets.close_all)
 

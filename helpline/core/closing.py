@@ -118,7 +118,8 @@ class Closer:
             if form.outcome == LEFT_BEFORE_ANSWER and conversation.assignee_id is None:
                 pass  # nobody is there to answer: anyone may close it, in one click
             elif conversation.assignee_id is None:
-                raise Conflict("Claim this conversation before closing it.")
+                if not user.is_supervisor:  # a supervisor may close a waiting one: nobody's to monitor
+                    raise Conflict("Claim this conversation before closing it.")
             else:
                 await require_holder_or_joined(tx, user, conversation, "close it")
             no_flag = await self._no_flag_reason(tx, conversation, form)

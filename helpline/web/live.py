@@ -37,6 +37,9 @@ from helpline.web.auth import SessionAuth
 log = get_logger(__name__)
 RESYNC = '{"type":"resync"}'
 SESSION_ENDED = 4401
+# RFC 6455 "service restart": the page reconnects (with backoff) and catches up from the API.
+RESTARTING = 1012
+CLOSE_SECONDS = 3.0
 # Bytes a socket may have waiting to be sent before it is skipped (its page then reloads).
 MAX_BUFFERED = 1024 * 1024
 # Shortest time between two writes to the sockets: what a burst of events waits at most to be batched.
@@ -70,6 +73,11 @@ def text_frame(text: str) -> bytes:
     else:
         header = bytes((0x81, 127)) + size.to_bytes(8, "big")
     return header + payload
+
+
+async def _close(socket: web.WebSocketResponse) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await socket.close(code=RESTARTING, message=b"The server is restarting")
 
 
 class ConsoleLive:
@@ -136,6 +144,16 @@ class ConsoleLive:
                 await self._stop_broadcasting()
         log.info("console.socket_closed", user_id=session.user.id)
         return socket
+
+    async def close_all(self, app: web.Application) -> None:
+        """At shutdown: tell every console to reconnect, and close its socket, so that nothing holds the stop up."""
+        sockets = list(self._sockets)
+        log.info("console.closing_sockets", count=len(sockets))
+        await self._stop_broadcasting()
+        # All at once, and not for long: a console that does not answer its close must not hold the stop up.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await asyncio.gather(*(_close(socket) for socket in sockets))
 
     async def _still_signed_in(self, request: web.Request) -> bool:
         try:
