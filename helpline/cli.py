@@ -24,6 +24,7 @@ from helpline import settings as settings_module
 from helpline.app import Helpline, build, build_app
 from helpline.audit.chain import GENESIS, StoredAuditRow, first_bad
 from helpline.bench import command as bench_command
+from helpline.channels.sms.webhook import normalise_sender
 from helpline.clock import SystemClock
 from helpline.core.models import User
 from helpline.crypto.keyring import Keyring
@@ -302,7 +303,38 @@ def _simulate_sms(args: argparse.Namespace) -> int:
         print(f"error: no server answered at {url}; is `helpline serve` running?", file=sys.stderr)
         return 1
     print(f"Webhook posted: HTTP {status}")
-    return 0 if status == 200 else 1
+    if status != 200:
+        return 1
+    replies = asyncio.run(_automatic_replies(settings, normalise_sender(args.sender), args.body))
+    if replies:
+        print("The texter would get back at once:")
+        for reply in replies:
+            print(f"  {reply}")
+    else:
+        print("No automatic reply: the texter waits for a volunteer's answer in the console.")
+    return 0
+
+
+REPLY_LOOKS = 15  # times 0.2 s: how long simulate sms waits for the server to route its message
+
+
+async def _automatic_replies(settings: Settings, sender: str, body: str) -> list[str]:
+    """The automatic messages (greeting, closed message) sent after the texter's latest message with ``body``."""
+    helpline = build(settings)
+    await helpline.store.open()
+    try:
+        # In a surge the server routes a message a moment after answering its webhook: look for a while.
+        for _ in range(REPLY_LOOKS):
+            conversation = await helpline.conversations.find_open("sms", sender)
+            if conversation is not None:
+                messages = await helpline.conversations.contact_transcript(conversation.id, 0)
+                sent = [m.seq for m in messages if m.direction == "in" and m.body == body]
+                if sent:
+                    return [m.body for m in messages if m.seq > sent[-1] and m.direction == "out" and m.author is None]
+            await asyncio.sleep(0.2)
+        return []
+    finally:
+        await helpline.store.close()
 
 
 def _simulate_email(args: argparse.Namespace) -> int:
