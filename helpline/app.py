@@ -39,6 +39,9 @@ from helpline.core.oversight import Oversight
 from helpline.core.ports import ProviderRecords, Sender
 from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
+from helpline.core.reports.export import SmallNumbers
+from helpline.core.reports.figures import Vocabulary
+from helpline.core.reports.service import Reports
 from helpline.core.retention import Retention, RetentionPolicy
 from helpline.core.risk import RiskScanner
 from helpline.core.rotation import KeyRotation
@@ -62,6 +65,7 @@ from helpline.web.api_admin import AdminApi
 from helpline.web.api_conversations import ConversationApi
 from helpline.web.api_erasure import ErasureApi
 from helpline.web.api_oversight import OversightApi
+from helpline.web.api_reports import ReportApi
 from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.auth import SessionAuth
 from helpline.web.health import Health
@@ -69,6 +73,7 @@ from helpline.web.live import ConsoleLive
 from helpline.web.metrics import Metrics
 from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
+from helpline.web.report_page import Labels
 from helpline.web.routes import Handlers, add_routes
 from helpline.workers.intake import IntakeWorker
 from helpline.workers.outbound import OutboundWorker
@@ -112,6 +117,7 @@ class Helpline:
     provider_deletion: ProviderDeletionWorker
     shift: Shift
     shift_worker: ShiftWorker
+    reports: Reports
     email_server: SmtpServer | None = None
     webchat: WebchatChannel | None = None
 
@@ -278,6 +284,18 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     return Helpline(
         shift=shift,
         shift_worker=ShiftWorker(shift),
+        reports=Reports(
+            store,
+            clock,
+            Vocabulary(
+                outcomes=[o.code for o in console.outcomes],
+                contact_types=[o.code for o in console.contact_types],
+                missing_types=[o.code for o in console.missing_types],
+                categories=guard.categories,
+            ),
+            timezone=hours_settings.timezone,
+            longest_span=timedelta(hours=auth.session_absolute_hours),
+        ),
         retention=retention,
         purger=RetentionWorker(retention, interval_seconds=kept.purge_interval_minutes * 60),
         erasure=Erasure(store, cipher, store, clock, safeguarding=timedelta(days=kept.safeguarding_days)),
@@ -450,6 +468,14 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             webchat_pages=helpline.webchat.pages if helpline.webchat else None,
             webchat_sockets=helpline.webchat.sockets if helpline.webchat else None,
             erasure=ErasureApi(auth, helpline.erasure),
+            reports=ReportApi(
+                auth,
+                helpline.reports,
+                Pages(),
+                Labels({o.code: o.label for o in (*console.outcomes, *console.contact_types, *console.missing_types)}),
+                SmallNumbers(settings.reports.small_number_threshold),
+                helpline.clock,
+            ),
         ),
     )
     app.on_response_prepare.append(security_headers(settings.server.tls))

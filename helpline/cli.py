@@ -1,4 +1,4 @@
-"""The ``helpline`` command: init, serve, user, audit, simulate, bench."""
+"""The ``helpline`` command: init, serve, user, audit, simulate, bench, report."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from helpline import cli_lifecycle as lifecycle_commands
+from helpline import cli_report as report_command
 from helpline import log
 from helpline import settings as settings_module
 from helpline.app import Helpline, build, build_app
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_options(bench)
     bench.set_defaults(run=bench_command.main)
     lifecycle_commands.add_commands(commands, _config_option)
+    report_command.add_command(commands, _config_option)
     return parser
 
 

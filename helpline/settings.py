@@ -208,6 +208,11 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class ReportsSettings:
+    small_number_threshold: int = 5
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -223,6 +228,7 @@ class Settings:
     webchat: WebchatSettings = WebchatSettings()
     email: EmailSettings = EmailSettings()
     retention: RetentionSettings = RetentionSettings()
+    reports: ReportsSettings = ReportsSettings()
     master_key: str = field(default="", repr=False)
 
     def replace(self, section: str, **values: Any) -> Settings:
@@ -288,6 +294,11 @@ def _check_safeguarding(guard: SafeguardingSettings) -> None:
         raise ConfigError("safeguarding.ack_seconds: must be at least 1")
 
 
+def _check_reports(reports: ReportsSettings) -> None:
+    if reports.small_number_threshold < 0:
+        raise ConfigError("reports.small_number_threshold: must be 0 or more")
+
+
 def _check(settings: Settings) -> None:
     """Range and choice checks that types alone cannot express."""
     if not 0 <= settings.server.port <= 65535:
@@ -306,6 +317,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("outbox.max_attempts: must be at least 1")
     _check_console(settings.console)
     _check_safeguarding(settings.safeguarding)
+    _check_reports(settings.reports)
     if settings.routing.max_concurrent < 1:
         raise ConfigError("routing.max_concurrent: must be at least 1")
     if any(role not in ("volunteer", "supervisor", "admin") for role in settings.auth.require_totp_for):

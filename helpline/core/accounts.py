@@ -130,7 +130,14 @@ class Accounts:
         if username == admin.username and disabled:
             raise InvalidInput("You cannot disable your own account.")
         action = Action.USER_DISABLED if disabled else Action.USER_ENABLED
-        await self._admin_change(admin, username, action, lambda tx, user: tx.users.set_disabled(user.id, disabled))
+        now = self._clock.now()
+
+        async def change(tx: Tx, user: User) -> None:
+            await tx.users.set_disabled(user.id, disabled)
+            if disabled:  # a disabled account is offline: its availability span ends
+                await tx.reports.record_availability(user.id, False, now)
+
+        await self._admin_change(admin, username, action, change)
 
     async def reset_totp(self, admin: User, username: str) -> None:
         _require_admin(admin)
@@ -184,6 +191,10 @@ class Accounts:
         async def work(tx: Tx) -> Session:
             await tx.users.clear_failures(user.id)
             await tx.users.set_availability(user.id, "available" if starts_available(user) else "away")
+            # A span left open by a session that expired ends here; reports count it at most one session long.
+            await tx.reports.record_availability(user.id, False, now)
+            if starts_available(user):
+                await tx.reports.record_availability(user.id, True, now)
             fresh = await tx.users.get(user.id)
             assert fresh is not None  # noqa: S101 - read inside the same transaction
             session = Session(token_hash(token), fresh, secrets.token_urlsafe(32), now, now)
@@ -246,6 +257,7 @@ class Accounts:
         async def work(tx: Tx) -> None:
             await tx.sessions.delete(session.token_hash)
             await tx.users.set_availability(session.user.id, "offline")
+            await tx.reports.record_availability(session.user.id, False, now)
             await tx.audit.append(AuditEntry(now, session.user.id, Action.SIGNED_OUT, None))
 
         await self._store.write(work)
@@ -297,6 +309,7 @@ class Accounts:
 
         async def work(tx: Tx) -> User:
             await tx.users.set_availability(user.id, availability)
+            await tx.reports.record_availability(user.id, availability == "available", now)
             await tx.audit.append(
                 AuditEntry(now, user.id, Action.AVAILABILITY_CHANGED, user.id, {"availability": availability})
             )

@@ -199,13 +199,18 @@ class Conversations:
             # Still routable, so within the grace period after closing: the same conversation waits again.
             conversation = await self._reopen(tx, conversation, now, events)
         opened = conversation is None
+        is_open = self._hours.current.is_open(now)
         if conversation is None:
             conversation = await self._open(tx, inbound, routes[0], now, events)
+            returning = False
             for blind_index in self._pseudonyms.blind_index_candidates(inbound.channel, inbound.address):
-                returning = await tx.records.find(blind_index)
-                if returning is not None:
-                    await tx.conversations.set_record(conversation.id, returning)
+                record_id = await tx.records.find(blind_index)
+                if record_id is not None:
+                    await tx.conversations.set_record(conversation.id, record_id)
+                    returning = True
                     break
+            if returning or not is_open:
+                await tx.reports.mark_conversation(conversation.id, returning=returning, out_of_hours=not is_open)
         message_id = await self._add_message(
             tx,
             conversation,
@@ -220,8 +225,7 @@ class Conversations:
             provider_id=inbound.provider_message_id if inbound.delete_at_provider else None,
         )
         await keep_reply_context(tx, self._cipher, conversation, inbound)
-        hours = self._hours.current
-        greeting = self._greeting if hours.is_open(now) else hours.closed_message
+        greeting = self._greeting if is_open else self._hours.current.closed_message
         if opened and greeting and inbound.greet:
             await self._add_message(
                 tx, conversation, direction="out", author_id=None, body=greeting, now=now, events=events
@@ -349,9 +353,12 @@ class Conversations:
                 raise Conflict("Claim this conversation before replying.")
             if conversation.contact_left_at is not None:
                 raise Conflict("The contact has left the chat, so a reply cannot reach them. Close it when ready.")
-            return await self._add_message(
+            message_id = await self._add_message(
                 tx, conversation, direction="out", author_id=user.id, body=body, now=now, events=events
             )
+            # For reports: who answered, and when they first did (kept after the transcript is purged).
+            await tx.reports.record_answer(conversation_id, user.id, now)
+            return message_id
 
         message_id = await self._store.write(work)
         self._publish(events)

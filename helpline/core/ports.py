@@ -35,6 +35,13 @@ from helpline.core.models import (
     StoredRecord,
     User,
 )
+from helpline.core.reports.facts import (
+    AnswerFacts,
+    AvailabilitySpan,
+    ConversationFacts,
+    DisclosureFacts,
+    EscalationFacts,
+)
 
 T = TypeVar("T")
 
@@ -354,6 +361,37 @@ class ProviderDeletionRepo(Protocol):
     async def retry(self, message_id: str, attempts: int, next_attempt_at: datetime, code: str) -> None: ...
 
 
+class ReportRepo(Protocol):
+    """The content-free statistics: recorded as things happen, read for reports; never removed by a purge.
+
+    A period is ``start <= time < end``.
+    """
+
+    async def record_answer(self, conversation_id: str, user_id: str, now: datetime) -> None:
+        """Note that a staff member replied in a conversation; only their first reply there is kept."""
+
+    async def record_availability(self, user_id: str, available: bool, now: datetime) -> None:
+        """Open an availability span (unless one is open) or close the open one."""
+
+    async def mark_conversation(self, conversation_id: str, *, returning: bool, out_of_hours: bool) -> None:
+        """Note that a new conversation came from a returning contact and/or outside opening hours."""
+
+    async def conversations(self, start: datetime, end: datetime) -> list[ConversationFacts]:
+        """Conversations opened in the period."""
+
+    async def answers(self, start: datetime, end: datetime) -> list[AnswerFacts]:
+        """First replies by each staff member in the conversations opened in the period."""
+
+    async def escalations(self, start: datetime, end: datetime) -> list[EscalationFacts]:
+        """Escalations raised in the period."""
+
+    async def disclosures(self, start: datetime, end: datetime) -> list[DisclosureFacts]:
+        """Disclosure requests made in the period."""
+
+    async def availability(self, start: datetime, end: datetime) -> list[AvailabilitySpan]:
+        """Availability spans that overlap the period (open ones included)."""
+
+
 class Tx(Protocol):
     """One unit of work's view of the store."""
 
@@ -397,6 +435,8 @@ class Tx(Protocol):
     def keys(self) -> KeyRepo: ...
     @property
     def provider_deletions(self) -> ProviderDeletionRepo: ...
+    @property
+    def reports(self) -> ReportRepo: ...
 
 
 class Store(Protocol):

@@ -29,13 +29,16 @@ class Pages:
         self._partials = partials_dir
 
     def page(self, name: str) -> Handler:
-        html = INCLUDE.sub(self._partial, (self._dir / name).read_text(encoding="utf-8"))
-        body = html.encode("utf-8")
+        body = self.assemble(name).encode("utf-8")
 
         async def serve(request: web.Request) -> web.StreamResponse:
             return web.Response(body=body, content_type="text/html", charset="utf-8")
 
         return serve
+
+    def assemble(self, name: str) -> str:
+        """A page's HTML with its partials put in (for a page whose content is rendered on the server)."""
+        return INCLUDE.sub(self._partial, (self._dir / name).read_text(encoding="utf-8"))
 
     def _partial(self, include: re.Match[str]) -> str:
         return (self._partials / include[1]).read_text(encoding="utf-8")

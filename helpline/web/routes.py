@@ -14,6 +14,7 @@ from helpline.web.api_admin import AdminApi
 from helpline.web.api_conversations import ConversationApi
 from helpline.web.api_erasure import ErasureApi
 from helpline.web.api_oversight import OversightApi
+from helpline.web.api_reports import ReportApi
 from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
@@ -38,6 +39,7 @@ class Handlers:
     webchat_pages: ChatPages | None = None
     webchat_sockets: ChatSockets | None = None
     erasure: ErasureApi | None = None
+    reports: ReportApi | None = None
 
 
 def add_routes(app: web.Application, handlers: Handlers) -> None:
@@ -117,6 +119,18 @@ def add_routes(app: web.Application, handlers: Handlers) -> None:
     if handlers.erasure is not None:
         erase = handlers.erasure.erase_record
         app.router.add_post("/api/admin/records/{record_id}/erase", erase, name="api-record-erase")
+    if handlers.reports is not None:
+        # Reports for supervisors and admins (a page rendered on the server, its downloads), and the floor's
+        # figures for today.
+        reports = handlers.reports
+        app.router.add_routes(
+            [
+                web.get("/console/reports", reports.page, name="console-reports"),
+                web.get("/api/reports", reports.json, name="api-reports"),
+                web.get("/api/reports.csv", reports.csv, name="api-reports-csv"),
+                web.get("/api/floor/today", reports.today, name="api-floor-today"),
+            ]
+        )
     if handlers.sms is not None:
         app.router.add_post("/webhooks/twilio/sms", handlers.sms.inbound, name="twilio-sms")
         app.router.add_post("/webhooks/twilio/status", handlers.sms.status, name="twilio-status")

@@ -27,6 +27,7 @@ from helpline.store.sqlite.console_repos import (
     SqliteRecords,
     SqliteRuntimeSettings,
 )
+from helpline.store.sqlite.report_repos import SqliteReports
 from helpline.store.sqlite.retention_repos import SqliteKeys, SqliteProviderDeletions, SqliteRetention
 from helpline.store.sqlite.safeguarding_repos import (
     SqliteDisclosures,
@@ -663,3 +664,4 @@ class SqliteTx:
         self.retention = SqliteRetention(conn)
         self.keys = SqliteKeys(conn)
         self.provider_deletions = SqliteProviderDeletions(conn)
+        self.reports = SqliteReports(conn)

@@ -1,0 +1,130 @@
+"""The SQL behind reports: recording the content-free statistics, and reading them back for a period.
+
+Every statement here is plain SQL that PostgreSQL runs as written (``?`` becomes ``$n``); sums, medians and
+time zones are worked out in ``core/reports``, not here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from helpline.clock import from_text, to_text
+from helpline.core.reports.facts import (
+    AnswerFacts,
+    AvailabilitySpan,
+    ConversationFacts,
+    DisclosureFacts,
+    EscalationFacts,
+)
+from helpline.store.sqlite.connection import Connection
+
+
+def _time(value: str | None) -> datetime | None:
+    return from_text(value) if value is not None else None
+
+
+class SqliteReports:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def record_answer(self, conversation_id: str, user_id: str, now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO answers (conversation_id, user_id, first_reply_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (conversation_id, user_id) DO NOTHING",
+            (conversation_id, user_id, to_text(now)),
+        )
+
+    async def record_availability(self, user_id: str, available: bool, now: datetime) -> None:
+        at = to_text(now)
+        if not available:
+            await self._conn.execute(
+                "UPDATE availability_spans SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", (at, user_id)
+            )
+            return
+        # A span closed at this very moment is taken up again rather than opened twice.
+        await self._conn.execute(
+            "INSERT INTO availability_spans (user_id, started_at) SELECT ?, ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM availability_spans WHERE user_id = ? AND ended_at IS NULL)"
+            " ON CONFLICT (user_id, started_at) DO UPDATE SET ended_at = NULL",
+            (user_id, at, user_id),
+        )
+
+    async def mark_conversation(self, conversation_id: str, *, returning: bool, out_of_hours: bool) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET returning_contact = ?, out_of_hours = ? WHERE id = ?",
+            (int(returning), int(out_of_hours), conversation_id),
+        )
+
+    async def conversations(self, start: datetime, end: datetime) -> list[ConversationFacts]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT id, channel, status, created_at, closed_at, outcome, contact_type, missing_type,"
+            " returning_contact, out_of_hours, contact_left_at FROM conversations"
+            " WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",
+            (to_text(start), to_text(end)),
+        )
+        return [
+            ConversationFacts(
+                id=row["id"],
+                channel=row["channel"],
+                status=row["status"],
+                created_at=from_text(row["created_at"]),
+                closed_at=_time(row["closed_at"]),
+                outcome=row["outcome"],
+                contact_type=row["contact_type"],
+                missing_type=row["missing_type"],
+                returning=bool(row["returning_contact"]),
+                out_of_hours=bool(row["out_of_hours"]),
+                contact_left_at=_time(row["contact_left_at"]),
+            )
+            for row in rows
+        ]
+
+    async def answers(self, start: datetime, end: datetime) -> list[AnswerFacts]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT a.conversation_id, a.user_id, u.username, a.first_reply_at FROM answers a"
+            " JOIN conversations c ON c.id = a.conversation_id JOIN users u ON u.id = a.user_id"
+            " WHERE c.created_at >= ? AND c.created_at < ? ORDER BY a.first_reply_at, a.conversation_id, a.user_id",
+            (to_text(start), to_text(end)),
+        )
+        return [
+            AnswerFacts(row["conversation_id"], row["user_id"], row["username"], from_text(row["first_reply_at"]))
+            for row in rows
+        ]
+
+    async def escalations(self, start: datetime, end: datetime) -> list[EscalationFacts]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT category, level, state, decision, raised_at, acknowledged_at FROM escalations"
+            " WHERE raised_at >= ? AND raised_at < ? ORDER BY raised_at, id",
+            (to_text(start), to_text(end)),
+        )
+        return [
+            EscalationFacts(
+                category=row["category"],
+                level=row["level"],
+                state=row["state"],
+                decision=row["decision"],
+                raised_at=from_text(row["raised_at"]),
+                acknowledged_at=_time(row["acknowledged_at"]),
+            )
+            for row in rows
+        ]
+
+    async def disclosures(self, start: datetime, end: datetime) -> list[DisclosureFacts]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT state, requested_at FROM disclosures WHERE requested_at >= ? AND requested_at < ?"
+            " ORDER BY requested_at, id",
+            (to_text(start), to_text(end)),
+        )
+        return [DisclosureFacts(row["state"], from_text(row["requested_at"])) for row in rows]
+
+    async def availability(self, start: datetime, end: datetime) -> list[AvailabilitySpan]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT s.user_id, u.username, s.started_at, s.ended_at FROM availability_spans s"
+            " JOIN users u ON u.id = s.user_id"
+            " WHERE s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?) ORDER BY s.started_at, s.user_id",
+            (to_text(end), to_text(start)),
+        )
+        return [
+            AvailabilitySpan(row["user_id"], row["username"], from_text(row["started_at"]), _time(row["ended_at"]))
+            for row in rows
+        ]
