@@ -36,6 +36,7 @@ from helpline.core.hours import DAYS, HoursBook, OpeningHours
 from helpline.core.intake import Intake
 from helpline.core.notes import Notes
 from helpline.core.oversight import Oversight
+from helpline.core.password_changes import PasswordChanges
 from helpline.core.ports import ProviderRecords, Sender
 from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
@@ -117,6 +118,7 @@ class Helpline:
     provider_deletion: ProviderDeletionWorker
     shift: Shift
     shift_worker: ShiftWorker
+    password_changes: PasswordChanges
     reports: Reports
     email_server: SmtpServer | None = None
     webchat: WebchatChannel | None = None
@@ -149,9 +151,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     vault_grace = timedelta(minutes=kept.vault_grace_minutes)
     bus = InProcessBus()
     auth = settings.auth
+    passwords = Passwords(auth.password_time_cost, auth.password_memory_kib)
     accounts = Accounts(
         store,
-        Passwords(auth.password_time_cost, auth.password_memory_kib),
+        passwords,
         box,
         TotpCodes(),
         bus,
@@ -284,6 +287,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     return Helpline(
         shift=shift,
         shift_worker=ShiftWorker(shift),
+        password_changes=PasswordChanges(
+            store, passwords, clock, min_chars=auth.min_password_chars, check_code=accounts.accept_code
+        ),
         reports=Reports(
             store,
             clock,
@@ -409,6 +415,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         auth,
         helpline.accounts,
         helpline.shift,
+        helpline.password_changes,
         outcomes=console.outcomes,
         contact_types=console.contact_types,
         missing_types=console.missing_types,
@@ -452,7 +459,9 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             session=session_api,
             conversations=conversation_api,
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
-            admin=AdminApi(auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock),
+            admin=AdminApi(
+                auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock, helpline.password_changes
+            ),
             safeguarding=SafeguardingApi(
                 auth,
                 helpline.escalations,

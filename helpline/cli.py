@@ -95,9 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("enable", "enable a disabled account"),
         ("reset-2fa", "turn off an account's two-factor sign-in so it can enrol again"),
         ("unlock", "unlock an account locked by failed sign-ins"),
+        ("reset-password", "give an account a new password (generated and printed once, or --password-stdin)"),
     ):
         admin = user_commands.add_parser(action, help=text)
         admin.add_argument("username")
+        if action == "reset-password":
+            admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
         _config_option(admin)
         admin.set_defaults(run=_user_admin, action=action)
 
@@ -230,9 +233,16 @@ def _user_admin(args: argparse.Namespace) -> int:
     settings = _settings(args)
     system_admin = User(id="system", username="system", role="admin", disabled=False, password_hash="")
 
+    password = ""
+    if args.action == "reset-password":
+        given = getattr(args, "password_stdin", False)
+        password = sys.stdin.readline().rstrip("\n") if given else secrets.token_urlsafe(15)
+
     async def change(helpline: Helpline) -> None:
         accounts = helpline.accounts
-        if args.action == "disable":
+        if args.action == "reset-password":
+            await helpline.password_changes.set_for(args.username, password)
+        elif args.action == "disable":
             await accounts.set_disabled(system_admin, args.username, True)
         elif args.action == "enable":
             await accounts.set_disabled(system_admin, args.username, False)
@@ -243,6 +253,9 @@ def _user_admin(args: argparse.Namespace) -> int:
 
     _run_on_store(settings, change)
     print(f"Done: {args.action} {args.username}.")
+    if args.action == "reset-password" and not getattr(args, "password_stdin", False):
+        print(f"New password for '{args.username}': {password}")
+        print("This password is shown once. Pass it on in person; their other sessions have ended.")
     return 0
 
 

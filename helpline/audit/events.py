@@ -56,6 +56,10 @@ class Action(StrEnum):
     """An admin enabled an account again."""
     TOTP_RESET = "user.totp_reset"
     """An admin reset an account's two-factor sign-in."""
+    PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action name, not a password
+    """An admin (or the command line) gave an account a new password; its sessions ended."""
+    PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name, not a password
+    """A user changed their own password; their other sessions ended."""
     USER_UNLOCKED = "user.unlocked"
     """An admin unlocked an account."""
     CANNED_CHANGED = "admin.canned_changed"

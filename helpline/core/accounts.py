@@ -227,6 +227,10 @@ class Accounts:
 
         await self._store.write(work)
 
+    async def accept_code(self, user: User, code: str, now: datetime) -> bool:
+        """Whether ``code`` is a current, unused code from the user's authenticator app (it is used up)."""
+        return await self._accept_code(user, code, now)
+
     async def _accept_code(self, user: User, code: str, now: datetime) -> bool:
         sealed, _, _ = await self._store.read(lambda tx: tx.users.totp(user.id))
         if sealed is None:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from helpline.core.accounts import Accounts
 from helpline.core.models import User
+from helpline.core.password_changes import PasswordChanges
 from helpline.core.shift import Shift
 from helpline.errors import NotSignedIn
 from helpline.settings import Outcome
@@ -39,6 +40,7 @@ class SessionApi:
         auth: SessionAuth,
         accounts: Accounts,
         shift: Shift,
+        password_changes: PasswordChanges,
         *,
         outcomes: Sequence[Outcome],
         contact_types: Sequence[Outcome],
@@ -54,6 +56,7 @@ class SessionApi:
         self._auth = auth
         self._accounts = accounts
         self._shift = shift
+        self._password_changes = password_changes
         self._config = {
             "outcomes": _choices(outcomes),
             "contact_types": _choices(contact_types),
@@ -112,6 +115,16 @@ class SessionApi:
                 **self._config,
             }
         )
+
+    async def change_password(self, request: web.Request) -> web.Response:
+        """Change one's own password: the current one, and a code when two-factor sign-in is on."""
+        session = await self._auth.session_for_change(request)
+        data = await read_json(request)
+        current = text_field(data, "current", max_chars=1024)
+        new = text_field(data, "new", max_chars=1024)
+        code = text_field(data, "totp", max_chars=16, required=False) or None
+        await self._password_changes.change_own(session, current, new, code)
+        return web.json_response({"changed": True})
 
     async def message_sound(self, request: web.Request) -> web.Response:
         """Turn the tone for new contact messages on or off for this user."""

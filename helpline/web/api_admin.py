@@ -8,16 +8,26 @@ from helpline.clock import Clock
 from helpline.core.accounts import Accounts
 from helpline.core.canned import Canned
 from helpline.core.hours import HoursBook
+from helpline.core.password_changes import PasswordChanges
 from helpline.errors import Forbidden, InvalidInput
 from helpline.web.auth import SessionAuth
 from helpline.web.requests import path_id, read_json, text_field
 
-USER_ACTIONS = ("disable", "enable", "reset-totp", "unlock")
+USER_ACTIONS = ("disable", "enable", "reset-totp", "unlock", "reset-password")
 
 
 class AdminApi:
-    def __init__(self, auth: SessionAuth, accounts: Accounts, canned: Canned, hours: HoursBook, clock: Clock) -> None:
+    def __init__(
+        self,
+        auth: SessionAuth,
+        accounts: Accounts,
+        canned: Canned,
+        hours: HoursBook,
+        clock: Clock,
+        password_changes: PasswordChanges,
+    ) -> None:
         self._auth = auth
+        self._password_changes = password_changes
         self._accounts = accounts
         self._canned = canned
         self._hours = hours
@@ -62,6 +72,10 @@ class AdminApi:
             await self._accounts.reset_totp(session.user, username)
         elif action == "unlock":
             await self._accounts.unlock(session.user, username)
+        elif action == "reset-password":
+            # The new password is in this answer only: it is shown once, never stored in plaintext.
+            password = await self._password_changes.reset(session.user, username)
+            return web.json_response({"username": username, "password": password})
         else:
             raise web.HTTPNotFound
         return web.json_response({"username": username, "done": action})
