@@ -42,6 +42,7 @@
   var wasMine = false; // this volunteer held it at some point while the page was open
   var watchingWaiting = false; // opened while waiting: someone else claiming it means it is gone
   var leaving = false;
+  var focusedOnOpen = false;
   var actedBy = null; // {event, by}: a colleague closed or moved this conversation
   var gone = false;
   var live = null;
@@ -142,6 +143,11 @@
     ui.setText(replyNote, note);
     claimBox.hidden = conv.status !== "waiting";
     reply.setEnabled(mine && !H.api.hasEnded());
+    // Opening a conversation one holds puts the cursor in the reply box, ready to answer.
+    if (mine && !focusedOnOpen && !H.api.hasEnded()) {
+      focusedOnOpen = true;
+      reply.focus();
+    }
 
     safeguard.render(conv);
     var joined = safeguard.joined();
