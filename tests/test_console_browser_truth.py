@@ -123,3 +123,21 @@ async def test_closing_a_high_risk_conversation_without_a_flag_asks_why(harness:
     await amira.get_by_role("button", name="Close conversation").click()
     await expect(amira.locator("#conv-status")).to_have_text("Closed")
     await expect(amira.locator("#notes-list")).to_contain_text("Closed without a safeguarding flag: Song lyrics")
+
+
+async def test_closed_escalations_are_listed_for_handover(harness: Harness, ui: ConsoleUI) -> None:
+    """The escalations page lists what was closed in the last day, with who acknowledged and what was decided."""
+    api, conversation = await holding(harness, "amira", "my dad hits me")
+    sam_api = await harness.console("sam", role="supervisor")
+    flag = {"category": "abuse", "level": "significant_harm", "note": ""}
+    escalation = (await (await api.post(f"/api/conversations/{conversation}/flag", flag)).json())["escalation_id"]
+    await sam_api.post(f"/api/escalations/{escalation}/acknowledge")
+    await sam_api.post(f"/api/escalations/{escalation}/decide", {"decision": "referred", "note": ""})
+    await sam_api.post(f"/api/escalations/{escalation}/close")
+    sam = await ui.sign_in("sam", available=False)
+    await sam.goto(ui.base_url + "/console/escalations")
+    row = sam.locator(f'#history-rows tr[data-id="{escalation}"]')
+    await expect(row).to_contain_text("Significant harm")
+    await expect(row).to_contain_text("Referred — sam")
+    await sam.get_by_label("Closed in").select_option("7")
+    await expect(row).to_be_visible()

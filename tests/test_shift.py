@@ -282,3 +282,28 @@ async def test_closing_a_high_risk_conversation_without_a_flag_asks_why(harness:
     flag = {"category": "suicide", "level": "immediate_danger", "note": ""}
     assert (await amira.post(f"/api/conversations/{flagged}/flag", flag)).status == 201
     assert (await amira.post(f"/api/conversations/{flagged}/close", {"outcome": "referred"})).status == 200
+
+
+async def test_closed_escalations_stay_findable_for_handover(harness: Harness) -> None:
+    """Escalations closed in the last day (or week) are listed with who acknowledged and decided them."""
+    amira = await harness.console("amira")
+    sam = await harness.console("sam", role="supervisor")
+    conversation = await take(harness, amira, TEXTER, "my dad hits me")
+    flag = {"category": "abuse", "level": "significant_harm", "note": ""}
+    escalation = (await (await amira.post(f"/api/conversations/{conversation}/flag", flag)).json())["escalation_id"]
+    await sam.post(f"/api/escalations/{escalation}/acknowledge")
+    await sam.post(f"/api/escalations/{escalation}/decide", {"decision": "referred", "note": "Children's services"})
+    assert (await sam.post(f"/api/escalations/{escalation}/close")).status == 200
+    assert (await (await sam.get("/api/escalations")).json())["escalations"] == []
+
+    [closed] = (await (await sam.get("/api/escalations?closed=1")).json())["escalations"]
+    assert closed["id"] == escalation and closed["state"] == "closed"
+    assert closed["acknowledged_by"] == "sam" and closed["decided_by"] == "sam" and closed["decision"] == "referred"
+    harness.clock.advance(days=2)
+    sam = await harness.console()  # the earlier session has ended by now
+    assert (await sam.login("sam")).status == 200
+    assert (await (await sam.get("/api/escalations?closed=1")).json())["escalations"] == []
+    assert len((await (await sam.get("/api/escalations?closed=7")).json())["escalations"]) == 1
+    assert (await sam.get("/api/escalations?closed=9999")).status == 400
+    volunteer = await harness.console("ben")
+    assert (await volunteer.get("/api/escalations?closed=7")).status == 403

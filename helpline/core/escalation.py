@@ -22,6 +22,8 @@ from helpline.core.ports import Cipher, Notifier, Store, Tx
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_NOTE_CHARS = 4000
+# The most closed escalations a history view lists.
+HISTORY_LIMIT = 500
 LEVEL_WORDS = {
     "concern": "a concern",
     "significant_harm": "risk of significant harm",
@@ -192,6 +194,13 @@ class Escalations:
     async def open_escalations(self, user: User) -> list[EscalationView]:
         _require_supervisor(user)
         escalations = await self._store.read(lambda tx: tx.escalations.open())
+        return [await self._view(e) for e in escalations]
+
+    async def closed_since(self, user: User, days: int) -> list[EscalationView]:
+        """Escalations closed in the last ``days`` days (1: since this time yesterday), for handover."""
+        _require_supervisor(user)
+        since = self._clock.now() - timedelta(days=days)
+        escalations = await self._store.read(lambda tx: tx.escalations.closed_since(since, HISTORY_LIMIT))
         return [await self._view(e) for e in escalations]
 
     async def for_conversation(self, user: User, conversation_id: str) -> list[EscalationView]:

@@ -249,6 +249,9 @@ class EscalationRepo(Protocol):
     async def open(self) -> list[Escalation]:
         """Every escalation not yet closed, most urgent first."""
 
+    async def closed_since(self, since: datetime, limit: int) -> list[Escalation]:
+        """Escalations closed at or after ``since``, the latest first: the shift's handover history."""
+
     async def acknowledge(self, escalation_id: str, user_id: str, now: datetime) -> bool: ...
     async def decide(
         self, escalation_id: str, user_id: str, decision: str, sealed_note: bytes, now: datetime

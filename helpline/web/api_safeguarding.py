@@ -12,6 +12,7 @@ from helpline.core.escalation import Escalations, EscalationView
 from helpline.core.models import Disclosure
 from helpline.core.oversight import Oversight
 from helpline.core.shift import Shift
+from helpline.errors import InvalidInput
 from helpline.web.auth import SessionAuth
 from helpline.web.requests import path_id, read_json, text_field
 
@@ -95,7 +96,14 @@ class SafeguardingApi:
 
     async def escalations(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request)
-        views = await self._escalations.open_escalations(session.user)
+        closed = request.query.get("closed")
+        if closed is not None:
+            # ?closed=1 (the last day: handover) or ?closed=7 (the week's history).
+            if closed not in ("1", "7", "30"):
+                raise InvalidInput("closed is 1, 7 or 30 (days).")
+            views = await self._escalations.closed_since(session.user, int(closed))
+        else:
+            views = await self._escalations.open_escalations(session.user)
         return web.json_response({"escalations": [escalation_json(v) for v in views]})
 
     async def conversation_escalations(self, request: web.Request) -> web.Response:
