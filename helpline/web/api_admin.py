@@ -118,6 +118,7 @@ class AdminApi:
                 "timezone": current.timezone,
                 "days": {day: list(ranges) for day, ranges in current.days.items()},
                 "closed_message": current.closed_message,
+                "chat_closed_message": current.chat_closed_message,
                 "open_now": current.is_open(self._clock.now()),
             }
         )
@@ -128,5 +129,7 @@ class AdminApi:
         days = data.get("days")
         if not isinstance(days, dict) or not all(isinstance(v, list) for v in days.values()):
             raise InvalidInput('The field \'days\' must be like {"mon": ["09:00-17:00"], "sun": []}.')
-        await self._hours.save(session.user, days, text_field(data, "closed_message", max_chars=1000))
+        closed = text_field(data, "closed_message", max_chars=1000)
+        chat = text_field(data, "chat_closed_message", max_chars=1000, required=False)
+        await self._hours.save(session.user, days, closed, chat)
         return web.json_response({"saved": True})

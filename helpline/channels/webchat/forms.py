@@ -200,7 +200,7 @@ class ChatPages:
             heartbeat=self._heartbeat,
             timezone=self._timezone,
             embedded=embedded,
-            out_of_hours=rules.out_of_hours_message,
+            out_of_hours=self._service.closed_text(),
             signposting=rules.signposting,
         )
         return _replace(base, **extra)
