@@ -426,6 +426,8 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         oncall_channel=settings.safeguarding.oncall_channel,
         ack_seconds=settings.safeguarding.ack_seconds,
         emergency_instruction=settings.safeguarding.emergency_instruction,
+        locale=settings.helpline.locale,
+        timezone=settings.hours.timezone,
     )
     conversation_api = ConversationApi(
         auth,

@@ -54,6 +54,7 @@ class Outcome:
 class HelplineSettings:
     name: str = "Helpline"
     greeting: str = ""
+    locale: str = "en-GB"
 
 
 @dataclass(frozen=True)

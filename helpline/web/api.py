@@ -52,6 +52,8 @@ class SessionApi:
         oncall_channel: str = "",
         ack_seconds: int = 120,
         emergency_instruction: str = "",
+        locale: str = "en-GB",
+        timezone: str = "Europe/London",
     ) -> None:
         self._auth = auth
         self._accounts = accounts
@@ -68,6 +70,8 @@ class SessionApi:
             "oncall_channel": oncall_channel or None,
             "ack_seconds": ack_seconds,
             "emergency_instruction": emergency_instruction,
+            "locale": locale,
+            "timezone": timezone,
         }
 
     async def login(self, request: web.Request) -> web.Response:

@@ -167,6 +167,7 @@
         return;
       }
       current = session;
+      ui.setLocale(session.locale, session.timezone);
       H.api.started();
       if (errorBox) ui.clear(errorBox);
       initHeader(session, errorBox);
