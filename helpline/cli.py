@@ -1,4 +1,4 @@
-"""The ``helpline`` command: init, serve, user, audit, simulate, bench, report."""
+"""The ``helpline`` command: init, serve, user, audit, simulate, bench, report, deploy."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from helpline.channels.sms.webhook import normalise_sender
 from helpline.clock import SystemClock
 from helpline.core.models import User
 from helpline.crypto.keyring import Keyring
+from helpline.deploy import command as deploy_command
 from helpline.errors import HelplineError, PublicError
 from helpline.loops import freeze_after_start, new_event_loop
 from helpline.settings import Settings
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_options(bench)
     bench.set_defaults(run=bench_command.main)
     lifecycle_commands.add_commands(commands, _config_option)
+    deploy_command.add_command(commands, _config_option)
     report_command.add_command(commands, _config_option)
     return parser
 

@@ -5,8 +5,10 @@ environment variables ``HELPLINE_<SECTION>__<KEY>``. An environment value is rea
 as a TOML value (``8080``, ``true``, ``["a@b.org"]``), otherwise as a plain string; a text setting keeps
 its text even when it looks like a number (``+447700900001``). A setting named
 ``<key>_file`` names a file whose contents become ``<key>`` (for secrets kept out of config files).
-Relative paths are resolved against the directory of the file that set them. Unknown keys and values of
-the wrong type stop the start with a ``ConfigError`` naming the key.
+Relative paths are resolved against the directory of the file that set them. A file setting written
+``credential:NAME`` names a systemd credential: the file ``NAME`` in ``$CREDENTIALS_DIRECTORY``, the
+directory systemd gives a service for its ``LoadCredential=`` and ``SetCredentialEncrypted=`` secrets.
+Unknown keys and values of the wrong type stop the start with a ``ConfigError`` naming the key.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from helpline.errors import ConfigError
 
 ENV_PREFIX = "HELPLINE_"
 MASTER_KEY_ENV = "HELPLINE_MASTER_KEY"
+# systemd's variable naming the directory of a service's credentials (systemd.exec(5), "Credentials").
+CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
+CREDENTIAL_PREFIX = "credential:"
+# What a secret holds when the settings were loaded without reading secrets (``load(read_secrets=False)``).
+UNREAD_SECRET = "(not read)"  # noqa: S105 - a marker, not a secret
 
 
 @dataclass(frozen=True)
@@ -231,6 +238,8 @@ class Settings:
     retention: RetentionSettings = RetentionSettings()
     reports: ReportsSettings = ReportsSettings()
     master_key: str = field(default="", repr=False)
+    # The systemd credentials the file settings name (``credential:NAME``), sorted.
+    credentials: tuple[str, ...] = ()
 
     def replace(self, section: str, **values: Any) -> Settings:
         """A copy with some values of one section changed (for tests and the CLI)."""
@@ -247,7 +256,7 @@ def known_settings() -> dict[str, set[str]]:
     """Every ``section -> keys`` the loader accepts, including ``*_file`` companions of secrets."""
     known: dict[str, set[str]] = {}
     for section in dataclasses.fields(Settings):
-        if section.name == "master_key":
+        if section.name in ("master_key", "credentials"):
             continue
         section_type = _hints(Settings)[section.name]
         keys = {f.name for f in dataclasses.fields(section_type)}
@@ -259,20 +268,28 @@ def load(
     instance_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     default_file: Path | None = None,
+    *,
+    read_secrets: bool = True,
 ) -> Settings:
-    """Read and validate the settings once, at start."""
+    """Read and validate the settings once, at start.
+
+    With ``read_secrets=False`` no secret file is read and no credential needs to exist (secrets stay
+    empty): for printing an instance's deployment files on a machine that does not hold its secrets.
+    """
     raw: dict[str, dict[str, Any]] = {}
     _overlay(raw, _read_toml(default_file or default_config_path()), default_file or default_config_path())
     if instance_file is not None:
         _overlay(raw, _read_toml(instance_file), instance_file)
     env = dict(environ or {})
     _overlay(raw, _from_environ(env), Path.cwd() / "environment")
-    _read_secret_files(raw)
+    credentials = _resolve_credentials(raw, env.get(CREDENTIALS_ENV, ""), required=read_secrets)
+    _read_secret_files(raw, read=read_secrets)
     sections: dict[str, Any] = {}
     hints = _hints(Settings)
     for name, section_raw in raw.items():
         sections[name] = _build_section(name, hints[name], section_raw)
-    settings = Settings(**sections, master_key=env.get(MASTER_KEY_ENV, ""))
+    master_key = env.get(MASTER_KEY_ENV, "") if read_secrets else ""
+    settings = Settings(**sections, master_key=master_key, credentials=credentials)
     _check(settings)
     return settings
 
@@ -422,7 +439,7 @@ def _is_path(section: str, key: str) -> bool:
 
 
 def _resolve_path(value: Any, origin: Path) -> Any:
-    if isinstance(value, str) and value and not Path(value).is_absolute():
+    if isinstance(value, str) and value and not Path(value).is_absolute() and not value.startswith(CREDENTIAL_PREFIX):
         return str(origin.resolve().parent / value)
     return value
 
@@ -460,11 +477,34 @@ def _secret_companions(section: str) -> set[str]:
     return {f"{f.name}_file" for f in dataclasses.fields(section_type) if not f.repr}
 
 
-def _read_secret_files(raw: dict[str, dict[str, Any]]) -> None:
+def _resolve_credentials(raw: dict[str, dict[str, Any]], directory: str, *, required: bool) -> tuple[str, ...]:
+    """Turn each ``credential:NAME`` file setting into a path in the credentials directory; returns the names."""
+    names: set[str] = set()
+    for section, values in raw.items():
+        for key, value in values.items():
+            if not (isinstance(value, str) and value.startswith(CREDENTIAL_PREFIX) and _is_path(section, key)):
+                continue
+            name = value.removeprefix(CREDENTIAL_PREFIX)
+            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+                raise ConfigError(f"{section}.{key}: a credential name is letters, digits, '.', '_' and '-'")
+            if not directory and required:
+                raise ConfigError(
+                    f"{section}.{key}: names the systemd credential {name}, but ${CREDENTIALS_ENV} is not set"
+                    " (run the server from its systemd unit, and a command as deploy/README.md shows)"
+                )
+            names.add(name)
+            values[key] = str(Path(directory or f"${CREDENTIALS_ENV}") / name)
+    return tuple(sorted(names))
+
+
+def _read_secret_files(raw: dict[str, dict[str, Any]], *, read: bool = True) -> None:
     for section, values in raw.items():
         for key in [k for k in values if k in _secret_companions(section)]:
             path = values.pop(key)
             if not path:
+                continue
+            if not read:
+                values[key.removesuffix("_file")] = UNREAD_SECRET
                 continue
             try:
                 values[key.removesuffix("_file")] = Path(path).read_text(encoding="utf-8").strip()
