@@ -48,6 +48,7 @@ from helpline.core.risk import RiskScanner
 from helpline.core.rotation import KeyRotation
 from helpline.core.routing import Routing
 from helpline.core.shift import Shift
+from helpline.core.signin_limits import LimitPolicy, SignInLimits
 from helpline.core.staff_notices import StaffNotices
 from helpline.core.threads import Threads
 from helpline.crypto.datakeys import DataKeys
@@ -164,10 +165,20 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
             absolute=timedelta(hours=auth.session_absolute_hours),
             min_password_chars=auth.min_password_chars,
             require_totp_for=auth.require_totp_for,
-            throttle_after=auth.throttle_after,
-            throttle_base=timedelta(seconds=auth.throttle_base_seconds),
-            lock_after=auth.lock_after,
             issuer=settings.helpline.name,
+        ),
+        SignInLimits(
+            store,
+            pseudonyms,
+            clock,
+            LimitPolicy(
+                throttle_after=auth.throttle_after,
+                throttle_base=timedelta(seconds=auth.throttle_base_seconds),
+                lock_after=auth.lock_after,
+                lock_for=timedelta(minutes=auth.lock_minutes),
+                network_failures=auth.network_failures,
+                network_window=timedelta(minutes=auth.network_window_minutes),
+            ),
         ),
     )
     hours_settings = settings.hours
@@ -399,7 +410,9 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     settings = helpline.settings
     app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
     app[HELPLINE] = helpline
-    auth = SessionAuth(helpline.accounts, secure_cookies=settings.server.tls)
+    auth = SessionAuth(
+        helpline.accounts, secure_cookies=settings.server.tls, trusted_proxy_hops=settings.auth.trusted_proxy_hops
+    )
     sms_hooks = None
     if settings.sms.enabled:
         forms = SignedForms(settings.sms.auth_token, settings.sms.public_base_url)

@@ -86,10 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands = user.add_subparsers(required=True, metavar="ACTION")
     add = user_commands.add_parser("add", help="create an account")
     add.add_argument("username")
-    add.add_argument("--role", choices=["volunteer", "supervisor", "admin"], required=True)
+    add.add_argument(
+        "--role",
+        choices=["volunteer", "supervisor", "admin"],
+        action="append",
+        required=True,
+        help="repeat for an account that holds several roles (admin alone reads no conversation)",
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _config_option(add)
     add.set_defaults(run=_user_add)
+    roles = user_commands.add_parser("roles", help="set an account's roles (replacing the ones it has)")
+    roles.add_argument("username")
+    roles.add_argument("--role", choices=["volunteer", "supervisor", "admin"], action="append", required=True)
+    _config_option(roles)
+    roles.set_defaults(run=_user_roles)
 
     for action, text in (
         ("disable", "disable an account (its sessions end at once)"),
@@ -209,11 +220,19 @@ def _user_add(args: argparse.Namespace) -> int:
             await helpline.store.close()
 
     asyncio.run(add())
+    roles = " + ".join(dict.fromkeys(args.role))
     if generated:
-        print(f"Created {args.role} '{args.username}' with password: {password}")
+        print(f"Created {roles} '{args.username}' with password: {password}")
         print("This password is shown once. Keep it somewhere safe or pass it on in person.")
     else:
-        print(f"Created {args.role} '{args.username}'.")
+        print(f"Created {roles} '{args.username}'.")
+    return 0
+
+
+def _user_roles(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    user = _run_on_store(settings, lambda helpline: helpline.accounts.set_roles(args.username, args.role))
+    print(f"'{user.username}' now holds: {', '.join(user.role_names)}.")
     return 0
 
 
@@ -233,7 +252,7 @@ def _run_on_store(settings: Settings, work: Callable[[Helpline], Awaitable[T]]) 
 
 def _user_admin(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    system_admin = User(id="system", username="system", role="admin", disabled=False, password_hash="")
+    system_admin = User(id="system", username="system", roles=frozenset({"admin"}), disabled=False, password_hash="")
 
     password = ""
     if args.action == "reset-password":

@@ -126,6 +126,10 @@ class AuthSettings:
     throttle_after: int = 3
     throttle_base_seconds: float = 5.0
     lock_after: int = 10
+    lock_minutes: float = 15.0
+    network_failures: int = 4
+    network_window_minutes: float = 15.0
+    trusted_proxy_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -312,6 +316,13 @@ def _check_safeguarding(guard: SafeguardingSettings) -> None:
         raise ConfigError("safeguarding.ack_seconds: must be at least 1")
 
 
+def _check_auth(auth: AuthSettings) -> None:
+    if auth.lock_after < 1 or auth.network_failures < 1 or auth.throttle_after < 0:
+        raise ConfigError("auth.lock_after, network_failures: must be at least 1; throttle_after: 0 or more")
+    if auth.lock_minutes <= 0 or auth.network_window_minutes <= 0 or auth.trusted_proxy_hops < 0:
+        raise ConfigError("auth.lock_minutes, network_window_minutes: must be above 0; trusted_proxy_hops: 0 or more")
+
+
 def _check_reports(reports: ReportsSettings) -> None:
     if reports.small_number_threshold < 0:
         raise ConfigError("reports.small_number_threshold: must be 0 or more")
@@ -340,6 +351,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("routing.max_concurrent: must be at least 1")
     if any(role not in ("volunteer", "supervisor", "admin") for role in settings.auth.require_totp_for):
         raise ConfigError("auth.require_totp_for: roles are volunteer, supervisor and admin")
+    _check_auth(settings.auth)
     try:
         ZoneInfo(settings.hours.timezone)
     except (ZoneInfoNotFoundError, ValueError):

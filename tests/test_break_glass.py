@@ -34,7 +34,12 @@ async def test_dual_control_then_shown_once(harness: Harness) -> None:
     again = await sam.post(f"/api/disclosures/{disclosure}/reveal")
     assert again.status == 409
     actions = [r[0] for r in harness.rows("SELECT action FROM audit WHERE action LIKE 'disclosure.%' ORDER BY seq")]
-    assert actions == ["disclosure.requested", "disclosure.approved", "disclosure.shown"]
+    assert actions == [
+        "disclosure.requested",
+        "disclosure.decision_denied",  # the requester's own attempt to approve
+        "disclosure.approved",
+        "disclosure.shown",
+    ]
     [(detail,)] = harness.rows("SELECT detail FROM audit WHERE action = 'disclosure.requested'")
     assert REASON in detail and TEXTER not in str(harness.rows("SELECT * FROM audit"))
 

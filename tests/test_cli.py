@@ -45,8 +45,22 @@ def test_user_add_prints_a_generated_password(data_dir: Path, capsys: pytest.Cap
     password = out.split("password: ")[1].split()[0]
     assert len(password) >= 20
     with sqlite3.connect(data_dir / "helpline.db") as conn:
-        stored = conn.execute("SELECT role, password_hash FROM users WHERE username = 'amira'").fetchone()
+        stored = conn.execute("SELECT roles, password_hash FROM users WHERE username = 'amira'").fetchone()
     assert stored[0] == "volunteer" and stored[1].startswith("$argon2id$") and password not in stored[1]
+
+
+def test_user_add_and_roles_with_several_roles(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--role repeats for an account that holds several roles; `user roles` replaces them, audited."""
+    config = str(data_dir / "helpline.toml")
+    assert cli.main(["user", "add", "ada", "--role", "admin", "--role", "supervisor", "--config", config]) == 0
+    assert "Created admin + supervisor 'ada'" in capsys.readouterr().out
+    assert cli.main(["user", "roles", "ada", "--role", "admin", "--config", config]) == 0
+    assert "now holds: admin." in capsys.readouterr().out
+    with sqlite3.connect(data_dir / "helpline.db") as conn:
+        assert conn.execute("SELECT roles, created_by FROM users WHERE username = 'ada'").fetchone() == ("admin", None)
+        actions = [row[0] for row in conn.execute("SELECT action FROM audit ORDER BY seq")]
+    assert actions == ["user.added", "user.roles_changed"]
+    assert cli.main(["user", "roles", "nobody", "--role", "admin", "--config", config]) == 2
 
 
 def test_user_add_from_stdin_and_refusals(

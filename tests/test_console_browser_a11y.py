@@ -39,7 +39,8 @@ async def problems(page: Page) -> list[str]:
 
 async def test_console_pages_pass_axe_and_fit_320_px(harness: Harness, ui: ConsoleUI) -> None:
     """Login, queue, conversation (with the consented record form), record, floor, admin and 2FA pages pass."""
-    admin = await harness.console("ada", role="admin")
+    # One account holding both roles explicitly, so that it reaches every page.
+    admin = await harness.console("ada", role="supervisor admin")
     await admin.post("/api/admin/canned", {"code": "safe", "title": "Safe to talk", "body": "You are safe here."})
     await admin.post("/api/me/availability", {"availability": "available"})
     await harness.text("+447700900201", "I want to kill myself tonight")

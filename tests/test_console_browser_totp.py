@@ -108,3 +108,34 @@ async def test_repeated_failures_show_the_wait(harness: Harness, ui: ConsoleUI) 
     await expect(alert).to_contain_text("Try again in")
     await expect(page.get_by_role("button", name=re.compile(r"^Wait \d+ s$"))).to_be_disabled()
     assert page.url == ui.base_url + "/login"
+
+
+async def test_replacing_the_authenticator_asks_for_the_current_code_or_password(
+    harness: Harness, ui: ConsoleUI
+) -> None:
+    """With two-factor on, 'Set up a new authenticator' first asks who you are; a wrong password is refused."""
+    await harness.helpline.accounts.add_user("sam", "supervisor", PASSWORD)
+    page = await ui.page()
+    await page.goto(ui.base_url + "/login")
+    await page.get_by_label("Username").fill("sam")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(ui.base_url + "/console/totp")
+    await page.get_by_role("button", name="Set up two-factor sign-in").click()
+    await expect(page.locator("#totp-secret")).not_to_be_empty()
+    secret = base32_secret(await page.locator("#totp-secret").inner_text())
+    await page.get_by_label("Code shown by the app").fill(totp(secret, harness.clock.now()))
+    await page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    await expect(page.get_by_role("heading", name="Two-factor sign-in is on")).to_be_visible()
+
+    await page.reload()
+    await page.get_by_role("button", name="Set up a new authenticator").click()
+    await expect(page.get_by_role("heading", name="Show it is you")).to_be_focused()
+    await page.get_by_label("Or your password").fill("not my password")
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.locator("#totp-proof-error")).to_contain_text("wrong")
+    await expect(page.locator("#totp-enrol")).to_be_hidden()
+    await page.get_by_label("Or your password").fill(PASSWORD)
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.locator("#totp-secret")).not_to_be_empty()
+    assert base32_secret(await page.locator("#totp-secret").inner_text()) != secret

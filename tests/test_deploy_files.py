@@ -101,6 +101,7 @@ def test_settings_that_do_not_fit_the_proxy_are_pointed_out(tmp_path: Path) -> N
     instance.write_text('[server]\nhost = "0.0.0.0"\npublic_url = "https://helpline.example.org"\n')
     _, notes = printed("nginx", "--config", str(instance))
     assert "webchat.trusted_proxy_hops = 1" in notes and "server.tls = true" in notes
+    assert "auth.trusted_proxy_hops = 1" in notes
     assert "server.host is 0.0.0.0: only the proxy may reach the server" in notes
     assert "sms.public_base_url" in notes
     assert printed("nginx", "--config", str(EXAMPLE))[1] == ""

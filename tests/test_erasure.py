@@ -48,7 +48,9 @@ async def test_admin_erases_record_and_closed_conversations(harness: Harness) ->
     assert harness.rows("SELECT data_key FROM conversations WHERE id = ?", (first,)) == [(None,)]
     assert count(harness, "messages", second) > 0
     assert harness.rows("SELECT COUNT(*) FROM conversations WHERE record_id IS NOT NULL") == [(0,)]
-    assert (await admin.get(f"/api/records/{record_id}")).status == 409
+    assert (await admin.get(f"/api/records/{record_id}")).status == 403  # an admin reads no record
+    supervisor = await harness.console("sam", role="supervisor")
+    assert (await supervisor.get(f"/api/records/{record_id}")).status == 409
 
 
 async def test_erasure_is_audited_without_the_contacts_details(harness: Harness) -> None:

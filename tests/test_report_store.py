@@ -18,7 +18,7 @@ async def _store(tmp_path: Path, clock: FakeClock) -> SqliteStore:
     await store.open()
 
     async def setup(tx: Tx) -> None:
-        await tx.users.insert(User("u1", "vol1", "volunteer", False, "x"), T0)
+        await tx.users.insert(User("u1", "vol1", frozenset({"volunteer"}), False, "x"), T0)
         await tx.conversations.insert(Conversation("c1", "sms", "waiting", None, None, 0, T0, T0, None, None, None, 0))
 
     await store.write(setup)

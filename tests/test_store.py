@@ -140,3 +140,34 @@ async def test_durability_settings(store: SqliteStore) -> None:
         )
 
     assert await store.write(pragmas) == ("wal", 2, 1)
+
+
+async def test_roles_migration_keeps_admins_admin_only(tmp_path: Path, clock: FakeClock) -> None:
+    """Accounts from before roles were explicit keep their one role; an admin does not become a supervisor."""
+    path = tmp_path / "h.db"
+    before = [m for m in all_migrations() if m.version < 11]
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT)"
+        )
+        for migration in before:
+            conn.executescript(migration.sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, '')", (migration.version, migration.name))
+        for name, role in (("ada", "admin"), ("sam", "supervisor"), ("vic", "volunteer")):
+            conn.execute(
+                "INSERT INTO users (id, username, role, password_hash, created_at, locked, failed_logins)"
+                " VALUES (?, ?, ?, 'x', '2026-01-01T00:00:00.000000Z', 1, 10)",
+                (f"id-{name}", name, role),
+            )
+    store = await SqliteStore(path, clock).open()
+    try:
+        users = {u.username: u for u in await store.read(lambda tx: tx.users.all())}
+    finally:
+        await store.close()
+    assert {name: u.role_names for name, u in users.items()} == {
+        "ada": ["admin"],
+        "sam": ["supervisor"],
+        "vic": ["volunteer"],
+    }
+    assert not users["ada"].reads_conversations and users["sam"].is_supervisor
+    assert all(u.created_by is None and u.created_at is not None for u in users.values())

@@ -11,7 +11,9 @@ from helpline.bench.server import Instance
 from helpline.bench.texters import tag_of
 from helpline.core.models import User
 
-READER = User(id="bench-reader", username="bench-reader", role="supervisor", disabled=False, password_hash="")
+READER = User(
+    id="bench-reader", username="bench-reader", roles=frozenset({"supervisor"}), disabled=False, password_hash=""
+)
 
 
 @dataclass

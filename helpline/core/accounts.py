@@ -4,13 +4,16 @@ A session token is 256 random bits given to the browser once; the store keeps on
 of the database cannot be used to sign in. Sessions end after ``idle`` without use or ``absolute`` after
 sign-in, whichever comes first.
 
-Failed sign-ins are counted per account. After ``throttle_after`` failures, each further attempt must
-wait ``throttle_base × 2^(failures − throttle_after)`` seconds (capped at 15 minutes) after the last
-failure — before the password is even checked, so waiting cannot be skipped by guessing faster. At
-``lock_after`` failures the account locks until an admin unlocks it. A success resets the count.
+An account holds one or more roles, explicitly: volunteer, supervisor, admin. An admin manages the service
+and reads no conversation; an account that needs both holds both roles. Each account records who created
+it, for dual control (core/disclosure.py).
+
+Failed sign-ins are counted, delayed and locked per username and per network before any password is
+checked (core/signin_limits.py); an unknown username gets exactly the answers an existing one would.
 
 Two-factor sign-in is RFC 6238 TOTP. The seed is sealed under a server subkey; a code is accepted once
-(the time step it belongs to is recorded and never accepted again).
+(the time step it belongs to is recorded and never accepted again). Replacing an enrolled second factor
+needs its current code or the account's password, not only a session.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,12 +32,12 @@ from helpline.core.ids import new_id
 from helpline.core.models import AVAILABILITY, ROLES, Role, Session, User
 from helpline.core.ports import Notifier, PasswordHasher, SecretBox, Store, Totp, Tx
 from helpline.core.shift import starts_available
-from helpline.errors import Conflict, Forbidden, InvalidInput, Locked, NotFound, NotSignedIn, TooManyRequests
+from helpline.core.signin_limits import SignInLimits
+from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound, NotSignedIn
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 # Sliding expiry is written back at most this often, so reading pages does not mean writing rows.
 TOUCH_EVERY = timedelta(seconds=60)
-MAX_THROTTLE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -51,16 +54,29 @@ class SignInPolicy:
     absolute: timedelta
     min_password_chars: int
     require_totp_for: Sequence[str]
-    throttle_after: int
-    throttle_base: timedelta
-    lock_after: int
     issuer: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as the admin page lists it."""
+
+    user: User
+    locked: bool
 
 
 @dataclass(frozen=True)
 class Enrolment:
     secret: str = ""
     uri: str = ""
+
+
+def check_roles(roles: str | Iterable[str]) -> frozenset[Role]:
+    """The roles asked for (a list, or words in one string), each one known; at least one."""
+    asked = set(roles.split() if isinstance(roles, str) else roles)
+    if not asked or not asked <= set(ROLES):
+        raise InvalidInput("Give one or more roles: volunteer, supervisor, admin.")
+    return frozenset(role for role in ROLES if role in asked)
 
 
 def token_hash(token: str) -> bytes:
@@ -79,6 +95,7 @@ class Accounts:
         notifier: Notifier,
         clock: Clock,
         policy: SignInPolicy,
+        limits: SignInLimits,
     ) -> None:
         self._store = store
         self._passwords = passwords
@@ -87,43 +104,81 @@ class Accounts:
         self._notifier = notifier
         self._clock = clock
         self._policy = policy
+        self._limits = limits
 
     def must_enrol(self, user: User) -> bool:
         """The user's role needs two-factor sign-in and they have not set it up."""
-        return user.role in self._policy.require_totp_for and not user.totp_enabled
+        return any(role in self._policy.require_totp_for for role in user.roles) and not user.totp_enabled
 
     # -- accounts ------------------------------------------------------------------------------------------
 
-    async def add_user(self, username: str, role: str, password: str, actor: str = "system") -> User:
-        """Create an account; the username must be new."""
+    async def add_user(
+        self, username: str, roles: str | Iterable[str], password: str, actor: str = "system", *, by: User | None = None
+    ) -> User:
+        """Create an account with these roles; the username must be new. ``by``: the admin creating it."""
         if not USERNAME.match(username):
             raise InvalidInput("A username is 2–32 lower-case letters, digits, dots, dashes or underscores.")
-        if role not in ROLES:
-            raise InvalidInput("The role must be volunteer, supervisor or admin.")
+        checked = check_roles(roles)
         if len(password) < self._policy.min_password_chars:
             raise InvalidInput(f"A password must be at least {self._policy.min_password_chars} characters.")
-        checked_role: Role = "volunteer" if role == "volunteer" else "supervisor" if role == "supervisor" else "admin"
-        user = User(new_id(), username, checked_role, False, await self._passwords.hash(password))
         now = self._clock.now()
+        user = User(
+            new_id(),
+            username,
+            checked,
+            False,
+            await self._passwords.hash(password),
+            created_at=now,
+            created_by=by.id if by else None,
+        )
 
         async def work(tx: Tx) -> None:
             if not await tx.users.insert(user, now):
                 raise Conflict("That username is taken.")
-            await tx.audit.append(AuditEntry(now, actor, Action.USER_ADDED, user.id, {"role": role}))
+            detail = {"roles": " ".join(user.role_names)}
+            await tx.audit.append(AuditEntry(now, by.id if by else actor, Action.USER_ADDED, user.id, detail))
 
         await self._store.write(work)
         return user
 
-    async def users(self, admin: User) -> list[User]:
+    async def users(self, admin: User) -> list[Account]:
         _require_admin(admin)
-        return await self._store.read(lambda tx: tx.users.all())
+        now = self._clock.now()
 
-    async def create_with_generated_password(self, admin: User, username: str, role: str) -> str:
+        async def work(tx: Tx) -> list[Account]:
+            users = await tx.users.all()
+            keys = {user.id: self._limits.name_key(user.username) for user in users}
+            locked = await tx.signin_limits.locked(list(keys.values()), now)
+            return [Account(user, keys[user.id] in locked) for user in users]
+
+        return await self._store.read(work)
+
+    async def create_with_generated_password(self, admin: User, username: str, roles: str | Iterable[str]) -> str:
         """An admin adds an account; the generated password is returned once."""
         _require_admin(admin)
         password = secrets.token_urlsafe(15)
-        await self.add_user(username, role, password, actor=admin.id)
+        await self.add_user(username, roles, password, by=admin)
         return password
+
+    async def set_roles(self, username: str, roles: str | Iterable[str], actor: str = "system") -> User:
+        """Change an account's roles (the command line only: the operator's decision, audited)."""
+        checked = check_roles(roles)
+        now = self._clock.now()
+
+        async def work(tx: Tx) -> User:
+            user = await tx.users.by_name(username)
+            if user is None:
+                raise NotFound("There is no such account.")
+            await tx.users.set_roles(user.id, checked)
+            names = " ".join(role for role in ROLES if role in checked)
+            await tx.audit.append(AuditEntry(now, actor, Action.USER_ROLES_CHANGED, user.id, {"roles": names}))
+            fresh = await tx.users.get(user.id)
+            assert fresh is not None  # noqa: S101 - read inside the same transaction
+            return fresh
+
+        fresh = await self._store.write(work)
+        self._notifier.publish(StaffChanged(""))
+        return fresh
 
     async def set_disabled(self, admin: User, username: str, disabled: bool) -> None:
         _require_admin(admin)
@@ -146,7 +201,10 @@ class Accounts:
     async def unlock(self, admin: User, username: str) -> None:
         _require_admin(admin)
         await self._admin_change(
-            admin, username, Action.USER_UNLOCKED, lambda tx, user: tx.users.clear_failures(user.id)
+            admin,
+            username,
+            Action.USER_UNLOCKED,
+            lambda tx, user: tx.signin_limits.clear(self._limits.name_key(user.username)),
         )
 
     async def _admin_change(
@@ -166,33 +224,36 @@ class Accounts:
 
     # -- signing in ----------------------------------------------------------------------------------------
 
-    async def sign_in(self, username: str, password: str, totp_code: str | None = None) -> SignedIn:
-        """Check the password (and code), and open a session; the same answer for every wrong password."""
+    async def sign_in(self, username: str, password: str, totp_code: str | None = None, network: str = "") -> SignedIn:
+        """Count the attempt, then check the password (and code) and open a session.
+
+        Every wrong password, unknown name or disabled account gets the same answer, after the same work (an
+        unknown name is checked against a dummy hash). ``network``: the client's network, as text.
+        """
+        attempt = await self._limits.begin(username, network)
         user = await self._store.read(lambda tx: tx.users.by_name(username))
-        now = self._clock.now()
-        if user is not None and user.locked:
-            raise Locked("This account is locked after too many failed sign-ins. Ask an admin to unlock it.")
-        if user is not None:
-            wait = self._throttle(user, now)
-            if wait > 0:
-                raise TooManyRequests(f"Too many failed sign-ins. Try again in {wait} seconds.", retry_after=wait)
         valid = await self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not valid or user.disabled:
-            await self._failed(user, now)
+            await self._limits.failed(attempt, user)
             raise NotSignedIn("Wrong username or password.")
         if user.totp_enabled:
             if not totp_code:
+                await self._limits.uncount(attempt)
                 raise NotSignedIn("Enter the 6-digit code from your authenticator app.", totp_required=True)
-            if not await self._accept_code(user, totp_code, now):
-                await self._failed(user, now)
+            if not await self._accept_code(user, totp_code, self._clock.now()):
+                await self._limits.failed(attempt, user)
                 raise NotSignedIn("That code is wrong or has already been used.", totp_required=True)
         token = secrets.token_urlsafe(32)
+        now = self._clock.now()
 
         async def work(tx: Tx) -> Session:
-            await tx.users.clear_failures(user.id)
-            await tx.users.set_availability(user.id, "available" if starts_available(user) else "away")
-            # A span left open by a session that expired ends here; reports count it at most one session long.
-            await tx.reports.record_availability(user.id, False, now)
+            # A lock set by a concurrent wrong guess stands, even against the right password.
+            await self._limits.succeeded_in(tx, attempt, now)
+            if user.reads_conversations:
+                # A span left open by a session that expired ends here; reports count it at most one session long.
+                await tx.reports.record_availability(user.id, False, now)
+                # Volunteers are Available at once; supervisors choose Available when they take conversations.
+                await tx.users.set_availability(user.id, "available" if starts_available(user) else "away")
             if starts_available(user):
                 await tx.reports.record_availability(user.id, True, now)
             fresh = await tx.users.get(user.id)
@@ -205,27 +266,6 @@ class Accounts:
         session = await self._store.write(work)
         self._notifier.publish(StaffChanged(""))
         return SignedIn(token, session)
-
-    def _throttle(self, user: User, now: datetime) -> int:
-        """Seconds the user must still wait before trying again."""
-        excess = user.failed_logins - self._policy.throttle_after
-        if excess < 0 or user.last_failed_at is None:
-            return 0
-        delay = min(self._policy.throttle_base * (1 << min(excess, 20)), MAX_THROTTLE)
-        remaining = (user.last_failed_at + delay - now).total_seconds()
-        return max(0, int(remaining + 0.999))
-
-    async def _failed(self, user: User | None, now: datetime) -> None:
-        lock_after = self._policy.lock_after
-
-        async def work(tx: Tx) -> None:
-            if user is not None:
-                await tx.users.record_failure(user.id, now, lock_after)
-                if user.failed_logins + 1 >= lock_after:
-                    await tx.audit.append(AuditEntry(now, user.id, Action.ACCOUNT_LOCKED, user.id))
-            await tx.audit.append(AuditEntry(now, user.id if user else "unknown", Action.SIGN_IN_FAILED, None))
-
-        await self._store.write(work)
 
     async def accept_code(self, user: User, code: str, now: datetime) -> bool:
         """Whether ``code`` is a current, unused code from the user's authenticator app (it is used up)."""
@@ -248,7 +288,7 @@ class Accounts:
         if session is None:
             raise NotSignedIn("Please sign in.")
         expired = now - session.last_seen_at > self._policy.idle or now - session.created_at > self._policy.absolute
-        if expired or session.user.disabled or session.user.locked:
+        if expired or session.user.disabled:
             await self._store.write(lambda tx: tx.sessions.delete(hashed))
             raise NotSignedIn("Your session has ended. Please sign in again.")
         if now - session.last_seen_at > TOUCH_EVERY:
@@ -269,12 +309,34 @@ class Accounts:
 
     # -- two-factor enrolment ------------------------------------------------------------------------------
 
-    async def enrol_totp(self, user: User) -> Enrolment:
-        """Start (or restart) enrolment with a new secret; it counts only once a code confirms it."""
+    async def enrol_totp(self, user: User, *, code: str = "", password: str = "", network: str = "") -> Enrolment:
+        """Start (or restart) enrolment with a new secret; it counts only once a code confirms it.
+
+        With a second factor already on, a session alone is not enough: the current code or the password must
+        be given (a wrong one counts as a failed sign-in).
+        """
+        if user.totp_enabled:
+            await self._prove(user, code, password, network)
         secret = self._totp.new_secret()
         sealed = self._box.seal(f"users|{user.id}|totp_pending", secret)
         await self._store.write(lambda tx: tx.users.set_totp_pending(user.id, sealed))
         return Enrolment(secret, self._totp.uri(secret, user.username, self._policy.issuer))
+
+    async def _prove(self, user: User, code: str, password: str, network: str) -> None:
+        if not code and not password:
+            raise Forbidden(
+                "To replace your two-factor sign-in, give the current code from your app or your password.",
+                proof_required=True,
+            )
+        attempt = await self._limits.begin(user.username, network)
+        if code:
+            valid = await self._accept_code(user, code, self._clock.now())
+        else:
+            valid = await self._passwords.verify(user.password_hash, password)
+        if not valid:
+            await self._limits.failed(attempt, user)
+            raise Forbidden("That code or password is wrong.", proof_required=True)
+        await self._limits.uncount(attempt)
 
     async def pending_totp(self, user: User) -> Enrolment:
         """The enrolment in progress, for the QR code."""
@@ -294,10 +356,13 @@ class Accounts:
         sealed = self._box.seal(f"users|{user.id}|totp_secret", enrolment.secret)
 
         async def work(tx: Tx) -> User:
+            before = await tx.users.get(user.id)
+            replaced = before is not None and before.totp_enabled
             await tx.users.set_totp_pending(user.id, sealed)
             if not await tx.users.confirm_totp(user.id, step):
                 raise Conflict("Start two-factor enrolment again.")
-            await tx.audit.append(AuditEntry(now, user.id, Action.TOTP_ENROLLED, user.id))
+            action = Action.TOTP_REENROLLED if replaced else Action.TOTP_ENROLLED
+            await tx.audit.append(AuditEntry(now, user.id, action, user.id))
             fresh = await tx.users.get(user.id)
             assert fresh is not None  # noqa: S101 - read inside the same transaction
             return fresh

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.ids import new_id
 from helpline.core.models import Block, User
 from helpline.core.oversight import require_holder_or_joined
@@ -28,6 +29,7 @@ class Blocks:
 
     async def block(self, user: User, conversation_id: str, reason: str, days: int) -> str:
         """Block the sender of an open conversation for ``days`` days."""
+        require_reader(user)
         if not reason.strip():
             raise InvalidInput("Give a reason for the block.")
         if len(reason) > MAX_REASON_CHARS:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.events import ConversationClosed, StaffChanged
 from helpline.core.ids import new_id
 from helpline.core.models import Conversation, RecordFields, StoredNote, User
@@ -103,6 +104,7 @@ class Closer:
         return f"Closed without a safeguarding flag: {reason}"
 
     async def close(self, user: User, conversation_id: str, form: ClosingForm) -> None:
+        require_reader(user)
         self.check(form)
         now = self._clock.now()
 

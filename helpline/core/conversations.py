@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.events import (
     ContactLeft,
     ContactTyping,
@@ -323,6 +324,8 @@ class Conversations:
         Their own come with what is unanswered in each, the one waiting longest for an answer first.
         """
 
+        require_reader(user)
+
         async def work(tx: Tx) -> Queue:
             found = await tx.conversations.queue(user.id, limit)
             mine = [c for c in found if c.assignee_id == user.id and c.status == "active"]
@@ -337,6 +340,7 @@ class Conversations:
 
     async def reply(self, user: User, conversation_id: str, body: str) -> str:
         """Queue a volunteer's reply for sending; returns the message id."""
+        require_reader(user)
         if not body.strip():
             raise InvalidInput("Write a reply before sending.")
         if len(body) > self._max_reply_chars:
@@ -436,6 +440,7 @@ class Conversations:
 
     async def _visible(self, tx: Tx, user: User, conversation_id: str) -> Conversation:
         """The conversation, if this user may see it: a waiting one, their own, or any for supervisors."""
+        require_reader(user)
         conversation = await tx.conversations.get(conversation_id)
         if conversation is None:
             raise NotFound("There is no such conversation.")

@@ -1,8 +1,11 @@
 """Break-glass disclosure: revealing a contact's address to pass to emergency services.
 
 Only for a conversation with an escalation at *significant harm* or *immediate danger*. A supervisor
-asks, with a written reason; with dual control (the default) a second, different supervisor must approve;
-the requester then sees the address once. The audit entry for showing it is committed before the address
+asks, with a written reason; with dual control (the default) a second supervisor must approve — a different
+person in the sense that matters: not the requester, an account that existed before the request, and not
+one the requester created (an admin who is also a supervisor cannot make an account to approve its own
+request). A refused attempt to decide is audited too. The requester then sees the address once.
+ The audit entry for showing it is committed before the address
 leaves the server. If the vault entry is gone (the conversation closed), there is nothing to disclose,
 and the answer says so.
 """
@@ -113,19 +116,27 @@ class Disclosures:
         now = self._clock.now()
         to_state = "approved" if approve else "refused"
 
-        async def work(tx: Tx) -> str:
+        async def work(tx: Tx) -> tuple[str, str]:
             disclosure = await tx.disclosures.get(disclosure_id)
             if disclosure is None:
                 raise NotFound("There is no such disclosure request.")
-            if disclosure.requested_by == user.id:
-                raise Forbidden("A second supervisor must decide on a disclosure you asked for.")
+            why = _not_independent(disclosure, await tx.users.get(user.id))
+            if why:
+                # Kept: the attempt is audited although nothing else changes.
+                detail = {"why": why}
+                await tx.audit.append(
+                    AuditEntry(now, user.id, Action.DISCLOSURE_DECISION_DENIED, disclosure_id, detail)
+                )
+                return disclosure.conversation_id, why
             if not await tx.disclosures.set_state(disclosure_id, "requested", to_state, user.id, now):
                 raise Conflict(f"This request is already {disclosure.state}.")
             action = Action.DISCLOSURE_APPROVED if approve else Action.DISCLOSURE_REFUSED
             await tx.audit.append(AuditEntry(now, user.id, action, disclosure_id))
-            return disclosure.conversation_id
+            return disclosure.conversation_id, ""
 
-        conversation_id = await self._store.write(work)
+        conversation_id, why = await self._store.write(work)
+        if why:
+            raise Forbidden(NOT_INDEPENDENT[why])
         self._notifier.publish(DisclosureChanged(conversation_id, disclosure_id, to_state))
 
     async def reveal(self, user: User, disclosure_id: str) -> Revealed:
@@ -165,6 +176,24 @@ class Disclosures:
     async def pending(self, user: User) -> list[Disclosure]:
         _require_supervisor(user)
         return await self._store.read(lambda tx: tx.disclosures.pending())
+
+
+NOT_INDEPENDENT = {
+    "requester": "A second supervisor must decide on a disclosure you asked for.",
+    "created_by_requester": "The supervisor who asked created your account, so you cannot decide on their request.",
+    "newer_than_request": "Your account was made after this request, so you cannot decide on it.",
+}
+
+
+def _not_independent(disclosure: Disclosure, approver: User | None) -> str:
+    """Why this account may not decide on the request ("" if it may): dual control needs another person."""
+    if approver is None or disclosure.requested_by == approver.id:
+        return "requester"
+    if approver.created_by is not None and approver.created_by == disclosure.requested_by:
+        return "created_by_requester"
+    if approver.created_at is None or approver.created_at > disclosure.requested_at:
+        return "newer_than_request"
+    return ""
 
 
 def _require_supervisor(user: User) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.events import EscalationAlert, EscalationChanged, EscalationRaised, Event
 from helpline.core.ids import new_id
 from helpline.core.models import DECISIONS, LEVELS, Conversation, Escalation, StaffNotification, User
@@ -71,6 +72,7 @@ class Escalations:
 
     async def raise_flag(self, user: User, conversation_id: str, category: str, level: str, note: str) -> str:
         """Open an escalation on a conversation the user holds; supervisors are alerted at once."""
+        require_reader(user)
         if category not in self._categories:
             raise InvalidInput("Choose a category from the list.")
         if level not in LEVELS:

@@ -38,14 +38,14 @@ class FloorView:
             staff = [
                 StaffMember(
                     u.username,
-                    u.role,
+                    u.role_names,
                     u.availability,
                     [c for c in held if c.assignee_id == u.id],
                     present=self._shift.present(u),
                     available=self._shift.available(u),
                 )
                 for u in await tx.users.all()
-                if not u.disabled
+                if not u.disabled and u.reads_conversations
             ]
             return waiting, oldest, staff
 

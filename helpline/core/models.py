@@ -12,6 +12,8 @@ from typing import Literal
 
 Role = Literal["volunteer", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("volunteer", "supervisor", "admin")
+# Roles that answer contacts and so read conversations; an admin manages the service and reads none.
+CONVERSATION_ROLES: frozenset[Role] = frozenset({"volunteer", "supervisor"})
 Status = Literal["waiting", "active", "closed"]
 Direction = Literal["in", "out"]
 # Outbound delivery, in the order a message moves through it; the last three are final.
@@ -102,24 +104,46 @@ class Message:
 
 @dataclass(frozen=True)
 class User:
+    """A console account. Its roles are held explicitly: admin does not imply supervisor, nor the reverse."""
+
     id: str
     username: str
-    role: Role
+    roles: frozenset[Role]
     disabled: bool
     password_hash: str = field(repr=False)
     availability: str = "offline"
     totp_enabled: bool = False
-    failed_logins: int = 0
-    last_failed_at: datetime | None = None
-    locked: bool = False
+    created_at: datetime | None = None
+    # The account that created this one (None: made on the command line).
+    created_by: str | None = None
 
     @property
     def is_supervisor(self) -> bool:
-        return self.role in ("supervisor", "admin")
+        return "supervisor" in self.roles
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return "admin" in self.roles
+
+    @property
+    def reads_conversations(self) -> bool:
+        """A volunteer or supervisor: someone who answers contacts (an admin alone does not)."""
+        return bool(self.roles & CONVERSATION_ROLES)
+
+    @property
+    def role_names(self) -> list[str]:
+        """The roles in their fixed order (volunteer, supervisor, admin), for display and storage."""
+        return [role for role in ROLES if role in self.roles]
+
+
+@dataclass(frozen=True)
+class SignInLimit:
+    """A sign-in counter (for one username or one network): attempts in its window, and any delay or lock."""
+
+    attempts: int
+    window_start: datetime
+    retry_at: datetime | None
+    locked_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -221,7 +245,7 @@ class StaffMember:
     """A console user as the floor view shows them."""
 
     username: str
-    role: str
+    roles: list[str]
     availability: str
     holding: list[Conversation]
     # A live console now, and offered conversations (status Available and present).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.events import NoteAdded
 from helpline.core.ids import new_id
 from helpline.core.models import StoredNote, User
@@ -22,6 +23,7 @@ class Notes:
 
     async def add(self, user: User, conversation_id: str, body: str) -> str:
         """Add a private note to a conversation the user holds (or, for supervisors, any)."""
+        require_reader(user)
         if not body.strip():
             raise InvalidInput("Write the note before saving it.")
         if len(body) > MAX_NOTE_CHARS:

@@ -26,9 +26,11 @@ from helpline.core.models import (
     KeyVersion,
     OutboxItem,
     ProviderDeletion,
+    Role,
     RouteEntry,
     SealedSecret,
     Session,
+    SignInLimit,
     StaffNotification,
     StoredMessage,
     StoredNote,
@@ -167,18 +169,13 @@ class UserRepo(Protocol):
     async def get(self, user_id: str) -> User | None: ...
     async def by_name(self, username: str) -> User | None: ...
     async def insert(self, user: User, now: datetime) -> bool:
-        """False if the username is taken."""
+        """Store the account with its roles and creator; False if the username is taken."""
 
+    async def set_roles(self, user_id: str, roles: frozenset[Role]) -> None: ...
     async def all(self) -> list[User]: ...
     async def set_availability(self, user_id: str, availability: str) -> None: ...
     async def set_disabled(self, user_id: str, disabled: bool) -> None: ...
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
-    async def record_failure(self, user_id: str, now: datetime, lock_after: int) -> None:
-        """Count a failed sign-in; lock the account once ``lock_after`` failures have accumulated."""
-
-    async def clear_failures(self, user_id: str) -> None:
-        """Reset the failure count and unlock."""
-
     async def totp(self, user_id: str) -> tuple[bytes | None, bytes | None, int | None]:
         """The sealed secret, the sealed pending secret and the last accepted time step."""
 
@@ -190,6 +187,44 @@ class UserRepo(Protocol):
         """Record an accepted time step; False if that step (or a later one) was already used."""
 
     async def reset_totp(self, user_id: str) -> None: ...
+
+
+class SignInLimitRepo(Protocol):
+    """Sign-in attempt counters, keyed by a keyed HMAC of a username or a network (never either itself).
+
+    Sign-ins run concurrently and each is checked outside any transaction (a password hash takes a while), so
+    every method here must be atomic on its own: one statement, or the row locked for the statement's
+    transaction. Two attempts must never both see the same count.
+    """
+
+    async def count(self, key: bytes, now: datetime, since: datetime, limit: int) -> int | None:
+        """Count one attempt before it is checked, in one ``UPDATE … RETURNING`` (an upsert): the new count.
+
+        None, changing nothing, while the key is locked, before its retry time, or already at ``limit``. A
+        window that began at or before ``since``, or a lock that has ended, starts again at 1.
+        """
+
+    async def take_back(self, key: bytes) -> None:
+        """Uncount one attempt that turned out not to be a failure (atomic decrement, never below 0)."""
+
+    async def clear_unless_locked(self, key: bytes, now: datetime) -> bool:
+        """Forget the key's count after a success; False, changing nothing, while a lock is in force."""
+
+    async def lock(self, key: bytes, until: datetime, limit: int) -> bool:
+        """Lock a key whose count reached ``limit``; True only for the one call that set the lock."""
+
+    async def delay(self, key: bytes, retry_at: datetime) -> None:
+        """Count nothing for the key before ``retry_at`` (never brings an existing retry time earlier)."""
+
+    async def get(self, key: bytes) -> SignInLimit | None: ...
+    async def locked(self, keys: list[bytes], now: datetime) -> set[bytes]:
+        """Which of these keys are locked now."""
+
+    async def clear(self, key: bytes) -> None:
+        """Forget the key altogether (an admin's unlock)."""
+
+    async def forget(self, before: datetime, now: datetime) -> int:
+        """Drop counters whose window began at or before ``before`` and that hold no lock or delay now."""
 
 
 class SessionRepo(Protocol):
@@ -416,6 +451,8 @@ class Tx(Protocol):
     @property
     def sessions(self) -> SessionRepo: ...
     @property
+    def signin_limits(self) -> SignInLimitRepo: ...
+    @property
     def audit(self) -> AuditRepo: ...
     @property
     def notes(self) -> NoteRepo: ...
@@ -467,6 +504,9 @@ class Pseudonymizer(Protocol):
 
     def thread(self, channel: str, reference: str) -> bytes:
         """Finds the conversation a reply belongs to from a reference it quotes (an email Message-ID)."""
+
+    def sign_in(self, kind: str, value: str) -> bytes:
+        """Keys a sign-in counter: ``kind`` is "name" (a username) or "network" (a network, as text)."""
 
     # After a master key rotation, what was stored earlier is found under the older versions too.
     def route_candidates(self, channel: str, address: str) -> Sequence[bytes]:

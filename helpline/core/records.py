@@ -3,7 +3,9 @@
 A record holds what the contact chose to tell (name, date of birth, contact details) and a summary of how
 they were helped, with the exact consent wording and the time they agreed. It is found again for a
 returning contact by a blind index — a keyed HMAC of the channel and address — computed only when a
-record is made with consent; without consent nothing links two conversations. Every read is audited.
+record is made with consent; without consent nothing links two conversations. A volunteer reads only a
+record linked to a conversation they hold; a supervisor reads any; an admin none. Every read is audited,
+and so is every refused one.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from datetime import datetime
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.ids import new_id
 from helpline.core.models import Conversation, RecordFields, StoredRecord, User
 from helpline.core.ports import Cipher, Pseudonymizer, Store, Tx
-from helpline.errors import Conflict, InvalidInput, NotFound
+from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 LIMITS = {"name": 200, "date_of_birth": 40, "contact_details": 1000, "summary": 8000}
 
@@ -89,16 +92,28 @@ class Records:
 
     async def read(self, user: User, record_id: str) -> RecordView:
         """Open a record for a staff member; the read is on the audit log before anything is shown."""
+        require_reader(user)
         now = self._clock.now()
 
-        async def work(tx: Tx) -> tuple[StoredRecord, list[str]]:
+        async def work(tx: Tx) -> tuple[StoredRecord | None, list[str]]:
             record = await tx.records.get(record_id)
             if record is None:
                 raise NotFound("There is no such record.")
-            await tx.audit.append(AuditEntry(now, user.id, Action.RECORD_READ, record_id))
-            return record, await tx.conversations.for_record(record_id)
+            conversations = await tx.conversations.for_record(record_id)
+            detail = {}
+            if not user.is_supervisor:
+                held = [c for c in conversations if await _holds(tx, user, c)]
+                if not held:
+                    await tx.audit.append(AuditEntry(now, user.id, Action.RECORD_READ_DENIED, record_id))
+                    return None, conversations
+                detail = {"conversation": held[0]}
+            await tx.audit.append(AuditEntry(now, user.id, Action.RECORD_READ, record_id, detail))
+            return record, conversations
 
-        record, conversations = await self._store.write(work)
+        found, conversations = await self._store.write(work)
+        if found is None:
+            raise Forbidden("You can read a record only from a conversation you hold that it belongs to.")
+        record = found
         if record.key is None:
             raise Conflict("This record has been erased.")
         key = record.key
@@ -112,3 +127,9 @@ class Records:
         return RecordView(
             record.id, fields, record.consent_wording, record.consented_at, record.created_by_name, conversations
         )
+
+
+async def _holds(tx: Tx, user: User, conversation_id: str) -> bool:
+    """The user holds (or held, until it closed) the conversation: the same test as reading its transcript."""
+    conversation = await tx.conversations.get(conversation_id)
+    return conversation is not None and conversation.assignee_id == user.id

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.events import ConversationClaimed, ConversationTransferred, Event, NoteAdded, StaffChanged
 from helpline.core.ids import new_id
 from helpline.core.models import Conversation, StoredNote, User
@@ -47,6 +48,7 @@ class Routing:
 
     async def claim(self, user: User, conversation_id: str) -> Conversation:
         """Take a waiting conversation; exactly one of two volunteers claiming at once wins."""
+        require_reader(user)
         now = self._clock.now()
 
         async def work(tx: Tx) -> Conversation:
@@ -71,6 +73,7 @@ class Routing:
 
     async def take_next(self, user: User) -> Conversation:
         """Assign the highest-priority, longest-waiting conversation to the user, atomically."""
+        require_reader(user)
         if user.availability != "available":
             raise Conflict("Set yourself as available to take conversations.")
         now = self._clock.now()
@@ -91,6 +94,7 @@ class Routing:
 
     async def transfer(self, user: User, conversation_id: str, to_username: str | None, note: str) -> Conversation:
         """Hand a conversation to an available volunteer with room, or back to the queue, with a handover note."""
+        require_reader(user)
         if len(note) > MAX_NOTE_CHARS:
             raise InvalidInput(f"A handover note can be at most {MAX_NOTE_CHARS} characters.")
         now = self._clock.now()
@@ -107,7 +111,7 @@ class Routing:
                 await tx.conversations.return_to_queue(conversation_id)
             else:
                 target = await tx.users.by_name(to_username)
-                if target is None or target.disabled:
+                if target is None or target.disabled or not target.reads_conversations:
                     raise InvalidInput("There is no such volunteer.")
                 if target.id == conversation.assignee_id:
                     raise InvalidInput("They already hold this conversation.")

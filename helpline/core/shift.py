@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
+from helpline.core.access import require_reader
 from helpline.core.events import ConversationReturned, Event, StaffChanged
 from helpline.core.models import StaffMember, User
 from helpline.core.ports import Notifier, PresenceBook, Store, Tx
@@ -31,8 +32,8 @@ def _sound_key(user: User) -> str:
 
 
 def starts_available(user: User) -> bool:
-    """Whether signing in makes the user Available: volunteers yes; supervisors and admins opt in."""
-    return not (user.is_supervisor or user.is_admin)
+    """Whether signing in makes the user Available: volunteers yes; supervisors opt in; an admin alone never."""
+    return "volunteer" in user.roles
 
 
 class Shift:
@@ -58,16 +59,21 @@ class Shift:
         return last is not None and now - last <= PRESENT_GRACE
 
     def available(self, user: User) -> bool:
-        """Whether the user can be offered conversations: enabled, status Available, and present."""
-        return not user.disabled and user.availability == "available" and self.present(user)
+        """Whether the user can be offered conversations: answers contacts, enabled, Available, and present."""
+        return (
+            user.reads_conversations and not user.disabled and user.availability == "available" and self.present(user)
+        )
 
-    async def available_staff(self) -> list[StaffMember]:
+    async def available_staff(self, asking: User) -> list[StaffMember]:
         """Who a conversation can be transferred to, with what each holds."""
+        require_reader(asking)
 
         async def work(tx: Tx) -> list[StaffMember]:
             held = await tx.conversations.held()
             return [
-                StaffMember(u.username, u.role, u.availability, [c for c in held if c.assignee_id == u.id])
+                StaffMember(
+                    u.username, u.role_names, u.availability, [c for c in held if c.assignee_id == u.id], True, True
+                )
                 for u in await tx.users.all()
                 if self.available(u)
             ]

@@ -46,6 +46,10 @@ class Pseudonyms:
         """Which outbound message a provider's status callback is about."""
         return self._mac("provider-ref", self._keyring.current_version, channel, provider_message_id)
 
+    def sign_in(self, kind: str, value: str) -> bytes:
+        """Keys a sign-in counter for a username or a network; short-lived, so only the current version."""
+        return self._mac("sign-in", self._keyring.current_version, kind, value)
+
     def route_candidates(self, channel: str, address: str) -> tuple[bytes, ...]:
         """The route pseudonym under every master key version held, current first."""
         return self._every("route", channel, address)

@@ -75,6 +75,11 @@ def mismatches(kind: str, settings: Settings) -> list[str]:
     public = settings.server.public_url.rstrip("/")
     if kind in ("nginx", "caddy") and settings.webchat.trusted_proxy_hops != 1:
         found.append("set webchat.trusted_proxy_hops = 1: the proxy is the one hop in front of the server")
+    if kind in ("nginx", "caddy") and settings.auth.trusted_proxy_hops != 1:
+        found.append(
+            "set auth.trusted_proxy_hops = 1: otherwise every sign-in seems to come from the proxy's network,"
+            " and a few wrong guesses hold back everyone's"
+        )
     if settings.server.host in ("", "0.0.0.0", "::"):  # noqa: S104 - names the any-address, binds nothing
         found.append(
             f"server.host is {settings.server.host or 'every address'}: only the proxy may reach the server (it"

@@ -21,7 +21,7 @@ from helpline.web.requests import bool_field, read_json, text_field
 def user_json(user: User, accounts: Accounts) -> dict[str, object]:
     return {
         "username": user.username,
-        "role": user.role,
+        "roles": user.role_names,
         "availability": user.availability,
         "totp_enabled": user.totp_enabled,
         "must_enrol_totp": accounts.must_enrol(user),
@@ -81,7 +81,7 @@ class SessionApi:
         password = text_field(data, "password", max_chars=1024)
         code = text_field(data, "totp", max_chars=16, required=False) or None
         previous = request.cookies.get(COOKIE)
-        signed_in = await self._accounts.sign_in(username, password, code)
+        signed_in = await self._accounts.sign_in(username, password, code, self._auth.network(request))
         if previous:
             await self._end_previous(previous)
         user = signed_in.session.user
@@ -145,7 +145,13 @@ class SessionApi:
 
     async def totp_enrol(self, request: web.Request) -> web.Response:
         session = await self._auth.session_for_change(request, unenrolled=True)
-        enrolment = await self._accounts.enrol_totp(session.user)
+        data = await read_json(request)
+        enrolment = await self._accounts.enrol_totp(
+            session.user,
+            code=text_field(data, "code", max_chars=16, required=False),
+            password=text_field(data, "password", max_chars=1024, required=False),
+            network=self._auth.network(request),
+        )
         return web.json_response(
             {"secret": enrolment.secret, "otpauth_uri": enrolment.uri, "qr_svg_url": "/api/totp/qr.svg"}
         )

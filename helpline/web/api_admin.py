@@ -40,14 +40,14 @@ class AdminApi:
             {
                 "users": [
                     {
-                        "username": u.username,
-                        "role": u.role,
-                        "disabled": u.disabled,
-                        "locked": u.locked,
-                        "totp_enabled": u.totp_enabled,
-                        "availability": u.availability,
+                        "username": a.user.username,
+                        "roles": a.user.role_names,
+                        "disabled": a.user.disabled,
+                        "locked": a.locked,
+                        "totp_enabled": a.user.totp_enabled,
+                        "availability": a.user.availability,
                     }
-                    for u in users
+                    for a in users
                 ]
             }
         )
@@ -56,9 +56,11 @@ class AdminApi:
         session = await self._auth.session_for_change(request)
         data = await read_json(request)
         username = text_field(data, "username", max_chars=32)
-        role = text_field(data, "role", max_chars=20)
-        password = await self._accounts.create_with_generated_password(session.user, username, role)
-        return web.json_response({"username": username, "password": password}, status=201)
+        roles = data.get("roles")
+        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles) or len(roles) > 3:
+            raise InvalidInput("The field 'roles' must be a list of roles: volunteer, supervisor, admin.")
+        password = await self._accounts.create_with_generated_password(session.user, username, roles)
+        return web.json_response({"username": username, "roles": sorted(set(roles)), "password": password}, status=201)
 
     async def user_action(self, request: web.Request) -> web.Response:
         session = await self._auth.session_for_change(request)

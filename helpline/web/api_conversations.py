@@ -112,8 +112,8 @@ class ConversationApi:
         return web.json_response({"block_id": block_id})
 
     async def available_staff(self, request: web.Request) -> web.Response:
-        await self._auth.session(request)
-        staff = await self._shift.available_staff()
+        session = await self._auth.session(request)
+        staff = await self._shift.available_staff(session.user)
         return web.json_response({"volunteers": [{"username": s.username, "holding": len(s.holding)} for s in staff]})
 
 

@@ -31,7 +31,7 @@ class OversightApi:
                 "staff": [
                     {
                         "username": s.username,
-                        "role": s.role,
+                        "roles": s.roles,
                         "availability": s.availability,
                         "present": s.present,
                         "available": s.available,

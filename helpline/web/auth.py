@@ -9,6 +9,7 @@ from aiohttp import web
 from helpline.core.accounts import Accounts, SignedIn
 from helpline.core.models import Session
 from helpline.errors import Forbidden, NotSignedIn
+from helpline.web.client_network import request_network
 
 COOKIE = "helpline_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -17,9 +18,14 @@ CSRF_HEADER = "X-CSRF-Token"
 class SessionAuth:
     """Reads and writes the session cookie; checks CSRF tokens."""
 
-    def __init__(self, accounts: Accounts, *, secure_cookies: bool) -> None:
+    def __init__(self, accounts: Accounts, *, secure_cookies: bool, trusted_proxy_hops: int = 0) -> None:
         self._accounts = accounts
         self._secure = secure_cookies
+        self._hops = trusted_proxy_hops
+
+    def network(self, request: web.Request) -> str:
+        """The network the request comes from (for sign-in throttling only)."""
+        return request_network(request, self._hops)
 
     async def session(self, request: web.Request, *, unenrolled: bool = False) -> Session:
         """The signed-in session, or NotSignedIn; before two-factor enrolment, only where ``unenrolled``."""

@@ -113,6 +113,9 @@ class ConsoleLive:
         if not self._origin_allowed(request):
             raise Forbidden("Live updates are only for the console's own pages.")
         session = await self._auth.session(request)
+        if not session.user.reads_conversations:
+            # Events name conversations and escalations: an admin alone has nothing to follow live.
+            raise Forbidden("Live updates are for volunteers and supervisors.")
         socket = web.WebSocketResponse(compress=False, heartbeat=self._heartbeat, max_msg_size=4096)
         await socket.prepare(request)
         transport = request.transport

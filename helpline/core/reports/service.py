@@ -24,8 +24,8 @@ def may_read_reports(user: User) -> bool:
 
 
 def sees_people(user: User) -> bool:
-    """Per-person figures are for supervisors only (an admin account counts as a supervisor elsewhere)."""
-    return user.is_supervisor and not user.is_admin
+    """Per-person figures are for supervisors only (an account holding both roles sees them as a supervisor)."""
+    return user.is_supervisor
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ from helpline.core.models import (
     Conversation,
     KeyRef,
     OutboxItem,
-    Session,
     StoredMessage,
-    User,
 )
+from helpline.store.sqlite.account_repos import SqliteSessions, SqliteSignInLimits, SqliteUsers
 from helpline.store.sqlite.connection import Connection
 from helpline.store.sqlite.console_repos import (
     SqliteBlocks,
@@ -461,155 +460,6 @@ class SqliteOutbox:
         return int(rows[0][0])
 
 
-def _user(row: sqlite3.Row, prefix: str = "") -> User:
-    return User(
-        id=row[f"{prefix}id"],
-        username=row["username"],
-        role=row["role"],
-        disabled=bool(row["disabled"]),
-        password_hash=row["password_hash"],
-        availability=row["availability"],
-        totp_enabled=row["totp_secret"] is not None,
-        failed_logins=row["failed_logins"],
-        last_failed_at=_time(row["last_failed_at"]),
-        locked=bool(row["locked"]),
-    )
-
-
-class SqliteUsers:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def get(self, user_id: str) -> User | None:
-        rows = list(await self._conn.execute_fetchall("SELECT * FROM users WHERE id = ?", (user_id,)))
-        return _user(rows[0]) if rows else None
-
-    async def by_name(self, username: str) -> User | None:
-        rows = list(await self._conn.execute_fetchall("SELECT * FROM users WHERE username = ?", (username,)))
-        return _user(rows[0]) if rows else None
-
-    async def insert(self, user: User, now: datetime) -> bool:
-        cursor = await self._conn.execute(
-            "INSERT INTO users (id, username, role, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (username) DO NOTHING",
-            (user.id, user.username, user.role, user.password_hash, int(user.disabled), to_text(now)),
-        )
-        return cursor.rowcount == 1
-
-    async def all(self) -> list[User]:
-        rows = await self._conn.execute_fetchall("SELECT * FROM users ORDER BY username")
-        return [_user(row) for row in rows]
-
-    async def set_availability(self, user_id: str, availability: str) -> None:
-        await self._conn.execute("UPDATE users SET availability = ? WHERE id = ?", (availability, user_id))
-
-    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        await self._conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
-
-    async def set_disabled(self, user_id: str, disabled: bool) -> None:
-        await self._conn.execute(
-            "UPDATE users SET disabled = ?, availability = CASE WHEN ? THEN 'offline' ELSE availability END"
-            " WHERE id = ?",
-            (int(disabled), int(disabled), user_id),
-        )
-
-    async def record_failure(self, user_id: str, now: datetime, lock_after: int) -> None:
-        await self._conn.execute(
-            "UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ?,"
-            " locked = CASE WHEN failed_logins + 1 >= ? THEN 1 ELSE locked END WHERE id = ?",
-            (to_text(now), lock_after, user_id),
-        )
-
-    async def clear_failures(self, user_id: str) -> None:
-        await self._conn.execute(
-            "UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked = 0 WHERE id = ?", (user_id,)
-        )
-
-    async def totp(self, user_id: str) -> tuple[bytes | None, bytes | None, int | None]:
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = ?", (user_id,)
-            )
-        )
-        if not rows:
-            return None, None, None
-        secret, pending, step = rows[0]
-        return (bytes(secret) if secret else None, bytes(pending) if pending else None, step)
-
-    async def set_totp_pending(self, user_id: str, sealed: bytes | None) -> None:
-        await self._conn.execute("UPDATE users SET totp_pending = ? WHERE id = ?", (sealed, user_id))
-
-    async def confirm_totp(self, user_id: str, step: int) -> bool:
-        cursor = await self._conn.execute(
-            "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = ?"
-            " WHERE id = ? AND totp_pending IS NOT NULL",
-            (step, user_id),
-        )
-        return cursor.rowcount == 1
-
-    async def use_totp_step(self, user_id: str, step: int) -> bool:
-        cursor = await self._conn.execute(
-            "UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
-            (step, user_id, step),
-        )
-        return cursor.rowcount == 1
-
-    async def reset_totp(self, user_id: str) -> None:
-        await self._conn.execute(
-            "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = ?",
-            (user_id,),
-        )
-
-
-class SqliteSessions:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def insert(self, session: Session) -> None:
-        await self._conn.execute(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
-            (
-                session.token_hash,
-                session.user.id,
-                session.csrf_token,
-                to_text(session.created_at),
-                to_text(session.last_seen_at),
-            ),
-        )
-
-    async def get(self, token_hash: bytes) -> Session | None:
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT s.token_hash, s.csrf_token, s.created_at AS s_created, s.last_seen_at, u.id AS u_id,"
-                " u.username, u.role, u.disabled, u.password_hash, u.availability, u.totp_secret,"
-                " u.failed_logins, u.last_failed_at, u.locked"
-                " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
-                (token_hash,),
-            )
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        return Session(
-            token_hash=bytes(row["token_hash"]),
-            user=_user(row, "u_"),
-            csrf_token=row["csrf_token"],
-            created_at=from_text(row["s_created"]),
-            last_seen_at=from_text(row["last_seen_at"]),
-        )
-
-    async def touch(self, token_hash: bytes, now: datetime) -> None:
-        await self._conn.execute(
-            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", (to_text(now), token_hash)
-        )
-
-    async def delete_for_user(self, user_id: str, keep: bytes | None) -> None:
-        await self._conn.execute("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?", (user_id, keep))
-
-    async def delete(self, token_hash: bytes) -> None:
-        await self._conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
-
-
 class SqliteAudit:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -657,6 +507,7 @@ class SqliteTx:
         self.outbox = SqliteOutbox(conn)
         self.users = SqliteUsers(conn)
         self.sessions = SqliteSessions(conn)
+        self.signin_limits = SqliteSignInLimits(conn)
         self.audit = SqliteAudit(conn)
         self.notes = SqliteNotes(conn)
         self.records = SqliteRecords(conn)

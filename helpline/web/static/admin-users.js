@@ -12,7 +12,7 @@
     var doneBox = $("users-done");
     var form = $("user-add-form");
     var nameInput = $("user-add-name");
-    var roleSelect = $("user-add-role");
+    var roleBoxes = $("user-add-roles");
     var addButton = $("user-add-submit");
     var addError = $("user-add-error");
     var reveal = $("new-password");
@@ -86,7 +86,7 @@
         (Array.isArray(data.users) ? data.users : []).forEach(function (user) {
           rows.appendChild(ui.el("tr", null, [
             ui.el("th", { scope: "row" }, ui.el("bdi", { text: String(user.username) })),
-            ui.el("td", { text: String(user.role) }),
+            ui.el("td", { text: (Array.isArray(user.roles) ? user.roles : []).join(", ") }),
             ui.el("td", { text: state(user) }),
             actions(user)
           ]));
@@ -106,8 +106,16 @@
         nameInput.focus();
         return;
       }
+      var roles = Array.prototype.map.call(roleBoxes.querySelectorAll("input:checked"), function (box) {
+        return box.value;
+      });
+      if (!roles.length) {
+        addError.textContent = "Give the new account at least one role.";
+        roleBoxes.querySelector("input").focus();
+        return;
+      }
       var restore = ui.busy(addButton, "Adding…");
-      H.api.post("/api/admin/users", { username: username, role: roleSelect.value }).then(function (data) {
+      H.api.post("/api/admin/users", { username: username, roles: roles }).then(function (data) {
         restore();
         nameInput.value = "";
         $("new-password-user").textContent = String(data.username || username);

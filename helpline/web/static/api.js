@@ -44,7 +44,7 @@
     if (status === 403) return "You are not allowed to do that.";
     if (status === 404) return "Not found.";
     if (status === 409) return "That could not be done because something changed. Please try again.";
-    if (status === 423) return "This account is locked. Ask an admin to unlock it.";
+    if (status === 423) return "This account is locked for a while after too many failed sign-ins. An admin can unlock it sooner.";
     if (status === 429) return "Too many attempts. Please wait a moment and try again.";
     if (status >= 500) return "The server had a problem. Please try again.";
     return "Something went wrong (error " + status + "). Please try again.";

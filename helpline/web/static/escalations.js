@@ -260,7 +260,8 @@
       return wrap;
     }
     if (d.state === "requested") {
-      return ui.el("p", { class: "summary", text: "You asked for this. Another supervisor must approve or refuse it." });
+      return ui.el("p", { class: "summary", text: "You asked for this. Another supervisor must approve or refuse it: " +
+        "one whose account existed before your request and was not created by you." });
     }
     if (d.state === "approved") {
       return ui.el("p", { class: "summary" }, [

@@ -32,7 +32,6 @@
     reconnecting: "Reconnecting…",
     stopped: "Not updating"
   };
-  var ROLE_RANK = { volunteer: 1, supervisor: 2, admin: 3 };
 
   var current = null;
   var baseTitle = document.title;
@@ -41,13 +40,20 @@
   var pageLive = false; // the page started its own live updates
   var partsOnly = null; // the connection opened for the parts alone
 
-  function rank(role) {
-    return ROLE_RANK[role] || 0;
+  /** The user's roles: held explicitly, none implies another (an admin alone reads no conversation). */
+  function roles(user) {
+    return user && Array.isArray(user.roles) ? user.roles : [];
+  }
+
+  function holdsAny(user, wanted) {
+    var held = roles(user);
+    return wanted.split(/\s+/).some(function (role) { return held.indexOf(role) >= 0; });
   }
 
   function renderAvailability(user) {
     var group = ui.$("availability");
-    if (!group) return;
+    // An admin alone answers no one, so has no availability to set.
+    if (!group || !holdsAny(user, "volunteer supervisor")) return;
     group.hidden = false;
     Array.prototype.forEach.call(group.querySelectorAll("button[data-value]"), function (button) {
       button.setAttribute("aria-pressed", String(button.getAttribute("data-value") === user.availability));
@@ -86,9 +92,10 @@
     var nameEl = ui.$("user-name");
     var roleEl = ui.$("user-role");
     if (nameEl) nameEl.textContent = user.username || "";
-    if (roleEl) roleEl.textContent = user.role ? "(" + user.role + ")" : "";
-    Array.prototype.forEach.call(document.querySelectorAll("[data-min-role]"), function (node) {
-      node.hidden = rank(user.role) < rank(node.getAttribute("data-min-role"));
+    if (roleEl) roleEl.textContent = roles(user).length ? "(" + roles(user).join(" and ") + ")" : "";
+    // A link shows for an account holding any of the roles its data-roles names.
+    Array.prototype.forEach.call(document.querySelectorAll("[data-roles]"), function (node) {
+      node.hidden = !holdsAny(user, node.getAttribute("data-roles"));
     });
     // Until a required second factor is set up, nothing else can be used.
     var enrolling = !!user.must_enrol_totp;
@@ -234,8 +241,9 @@
     session: function () { return current; },
     user: function () { return current ? current.user : null; },
     username: function () { return current && current.user ? current.user.username : null; },
-    isSupervisor: function () { return !!current && rank(current.user && current.user.role) >= 2; },
-    isAdmin: function () { return !!current && rank(current.user && current.user.role) >= 3; },
+    isSupervisor: function () { return !!current && holdsAny(current.user, "supervisor"); },
+    isAdmin: function () { return !!current && holdsAny(current.user, "admin"); },
+    readsConversations: function () { return !!current && holdsAny(current.user, "volunteer supervisor"); },
     setUser: setUser,
     /** The page's own title; a count of new contact messages is put in front of it. */
     title: function (text) {

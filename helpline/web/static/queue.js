@@ -281,6 +281,11 @@
 
   showNotice();
   H.page.start(function () {
+    // An admin alone reads no conversation: its console is the admin page.
+    if (!H.page.readsConversations()) {
+      window.location.replace(H.page.isAdmin() ? "/console/admin" : "/console/totp");
+      return;
+    }
     renderCapacity();
     reload().catch(function () {});
     H.page.live({ reload: reload, apply: apply });

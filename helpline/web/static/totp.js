@@ -33,12 +33,24 @@
     return String(text).replace(/\s+/g, "").replace(/(.{4})(?=.)/g, "$1 ");
   }
 
-  function begin() {
-    if (ui.isBusy(startButton)) return;
+  var proof = $("totp-proof");
+  var proofError = $("totp-proof-error");
+  var proofCode = $("totp-proof-code");
+  var proofPassword = $("totp-proof-password");
+  var proofSubmit = $("totp-proof-submit");
+  var enabled = false;
+
+  /** Start enrolment; with a second factor already on, ``given`` carries its current code or the password. */
+  function begin(given, button, errors) {
+    if (ui.isBusy(button)) return;
     ui.clear(pageError);
-    var restore = ui.busy(startButton, "Preparing…");
-    H.api.post("/api/totp/enrol", {}).then(function (data) {
+    ui.clear(errors);
+    var restore = ui.busy(button, "Preparing…");
+    H.api.post("/api/totp/enrol", given).then(function (data) {
       restore();
+      proof.hidden = true;
+      proofCode.value = "";
+      proofPassword.value = "";
       var url = typeof data.qr_svg_url === "string" && data.qr_svg_url.indexOf("/api/") === 0
         ? data.qr_svg_url : "/api/totp/qr.svg";
       // A new query string per enrolment, so no earlier image is reused.
@@ -51,9 +63,20 @@
       $("totp-enrol-heading").focus();
     }, function (err) {
       restore();
-      ui.showError(pageError, err);
+      ui.showError(errors, err);
     });
   }
+
+  proof.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var value = proofCode.value.replace(/\s+/g, "");
+    if (!value && !proofPassword.value) {
+      proofError.textContent = "Enter the current code from your app, or your password.";
+      proofCode.focus();
+      return;
+    }
+    begin(value ? { code: value } : { password: proofPassword.value }, proofSubmit, proofError);
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -83,11 +106,19 @@
     });
   });
 
-  startButton.addEventListener("click", begin);
+  startButton.addEventListener("click", function () {
+    if (!enabled) {
+      begin({}, startButton, pageError);
+      return;
+    }
+    proof.hidden = false;
+    $("totp-proof-heading").focus();
+  });
 
   H.page.start(function (session) {
     var user = session.user || {};
     state.textContent = describe(user);
+    enabled = !!user.totp_enabled;
     startButton.textContent = user.totp_enabled ? "Set up a new authenticator" : "Set up two-factor sign-in";
     startButton.hidden = false;
   }, { enrolPage: true });
