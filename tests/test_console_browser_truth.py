@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from playwright.async_api import expect
 
-from tests.conftest import Console, Harness
+from tests.conftest import PASSWORD, Console, Harness
 
 if TYPE_CHECKING:
     from tests.browser import ConsoleUI
@@ -44,9 +44,13 @@ async def test_a_flag_that_reaches_nobody_says_so_with_what_to_do(harness: Harne
 
 async def test_the_admin_page_warns_while_no_oncall_channel_is_set(harness: Harness, ui: ConsoleUI) -> None:
     """The admin page says plainly that flags can reach nobody while safeguarding.oncall_channel is empty."""
-    await harness.console("ada", role="admin")
-    ada = await ui.sign_in("ada", available=False)
-    await ada.goto(ui.base_url + "/console/admin")
+    await harness.helpline.accounts.add_user("ada", "admin", PASSWORD)
+    ada = await ui.page()
+    await ada.goto(ui.base_url + "/login")
+    await ada.get_by_label("Username").fill("ada")
+    await ada.get_by_label("Password").fill(PASSWORD)
+    await ada.get_by_role("button", name="Sign in").click()
+    await ada.wait_for_url(ui.base_url + "/console/admin")  # an admin alone lands on the admin page
     await expect(ada.locator("#oncall-warning")).to_be_visible()
     await expect(ada.locator("#oncall-warning")).to_contain_text("safeguarding.oncall_channel")
 

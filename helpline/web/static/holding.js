@@ -33,7 +33,8 @@
 
   function wanted() {
     var user = H.page.user();
-    return !!user && !user.must_enrol_totp;
+    // An admin alone answers no one: no held conversations, no presence, no live socket.
+    return !!user && !user.must_enrol_totp && H.page.readsConversations();
   }
 
   var sound = false;
