@@ -117,7 +117,10 @@ class ConsoleLive:
             # Events name conversations and escalations: an admin alone has nothing to follow live.
             raise Forbidden("Live updates are for volunteers and supervisors.")
         socket = web.WebSocketResponse(compress=False, heartbeat=self._heartbeat, max_msg_size=4096)
-        await socket.prepare(request)
+        try:
+            await socket.prepare(request)
+        except ConnectionResetError:  # the page went away during the handshake (a navigation): nothing to serve
+            return socket
         transport = request.transport
         if transport is None:  # the client already left
             return socket
