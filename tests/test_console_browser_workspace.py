@@ -51,7 +51,7 @@ async def test_keyboard_shortcuts_take_next_reply_and_move_between_conversations
     await page.locator("body").press("?")
     help_box = page.get_by_role("dialog", name="Keyboard shortcuts")
     await expect(help_box).to_be_visible()
-    await expect(help_box).to_contain_text("Take the next conversation")
+    await expect(help_box).to_contain_text("take the next conversation")
     await help_box.get_by_role("button", name="Close").click()
 
     await page.keyboard.press("Alt+KeyN")
