@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +45,8 @@ from helpline.core.reports.figures import Vocabulary
 from helpline.core.reports.service import Reports
 from helpline.core.retention import Retention, RetentionPolicy
 from helpline.core.risk import RiskScanner
+from helpline.core.risk_meaning import MeaningReader, Prototypes
+from helpline.core.risk_raising import RiskRaiser
 from helpline.core.rotation import KeyRotation
 from helpline.core.routing import Routing
 from helpline.core.shift import Shift
@@ -59,7 +61,9 @@ from helpline.crypto.secretbox import SecretBox
 from helpline.crypto.totp import TotpCodes
 from helpline.errors import ConfigError
 from helpline.log import get_logger
-from helpline.settings import Settings
+from helpline.semantic.model import MODEL_NAME, ModelFiles, Unavailable, check_files, installed_files
+from helpline.semantic.process import ModelProcess
+from helpline.settings import SafeguardingSettings, Settings
 from helpline.store.presence import MemoryPresence
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
@@ -78,11 +82,20 @@ from helpline.web.pages import Pages
 from helpline.web.report_page import Labels
 from helpline.web.routes import Handlers, add_routes
 from helpline.workers.intake import IntakeWorker
+from helpline.workers.meaning import MeaningWorker
 from helpline.workers.outbound import OutboundWorker
 from helpline.workers.provider_deletion import ProviderDeletionWorker
 from helpline.workers.retention import RetentionWorker
 from helpline.workers.safeguarding import SafeguardingWorker
 from helpline.workers.shift import ShiftWorker
+
+
+@dataclass
+class MeaningState:
+    """Whether the meaning layer runs, and which model or why not: for the start-up log and ``/readyz``."""
+
+    on: bool
+    detail: str
 
 
 @dataclass
@@ -123,13 +136,35 @@ class Helpline:
     reports: Reports
     email_server: SmtpServer | None = None
     webchat: WebchatChannel | None = None
+    # The risk scanner's meaning layer: its worker, or None when it is off (and ``meaning_state`` says why).
+    meaning: MeaningWorker | None = None
+    meaning_state: MeaningState = field(default_factory=lambda: MeaningState(False, "turned off"))
 
     async def open(self) -> None:
         await self.store.open()
+        await self._start_meaning()
         await self.hours.load()
         await self.sms_sender.start()
 
+    async def _start_meaning(self) -> None:
+        """Start the meaning layer's model process; if it cannot run, the lexicon works alone, and says so."""
+        state = self.meaning_state
+        if self.meaning is None:
+            if self.settings.safeguarding.meaning_layer:
+                log.warning("risk.meaning_layer", state="off", reason=state.detail)
+            else:
+                log.info("risk.meaning_layer", state="off", reason=state.detail)
+            return
+        problem = await self.meaning.start()
+        if problem is not None:
+            state.on, state.detail = False, f"lexicon only: {problem}"
+            log.warning("risk.meaning_layer", state="off", reason=state.detail)
+            return
+        log.info("risk.meaning_layer", state="on", model=state.detail)
+
     async def close(self) -> None:
+        if self.meaning is not None:
+            self.meaning.close()
         await self.sms_sender.close()
         await self.store.close()
 
@@ -138,8 +173,12 @@ HELPLINE = web.AppKey("helpline", Helpline)
 log = get_logger(__name__)
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Helpline:
-    """Build every part from settings (nothing is opened yet)."""
+def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelFiles | None = None) -> Helpline:
+    """Build every part from settings (nothing is opened yet).
+
+    ``model_files`` are the meaning layer's model and tokenizer with their pinned hashes: by default the
+    installed packages' (tests point them elsewhere to see a missing or altered model refused).
+    """
     clock = clock or SystemClock()
     keyring = Keyring.load(settings.storage.key_file, settings.master_key)
     store = SqliteStore(
@@ -191,6 +230,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
             hours_settings.closed_message,
         ),
     )
+    scanner = _risk_scanner(settings.safeguarding.lexicon_file, settings.safeguarding.known_names)
+    raiser = RiskRaiser(store, cipher, bus)
+    meaning, meaning_state = _meaning_layer(settings.safeguarding, scanner, raiser, model_files or installed_files())
     conversations = Conversations(
         store,
         cipher,
@@ -200,7 +242,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         greeting=settings.helpline.greeting,
         hours=hours,
         max_reply_chars=settings.console.max_reply_chars,
-        risk=_risk_scanner(settings.safeguarding.lexicon_file),
+        risk=scanner,
+        committed=meaning,
     )
     intake = Intake(store, box, pseudonyms, conversations, clock, route_at_once=settings.sms.route_at_once)
     console = settings.console
@@ -301,6 +344,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
         password_changes=PasswordChanges(
             store, passwords, clock, min_chars=auth.min_password_chars, check_code=accounts.accept_code
         ),
+        meaning=meaning,
+        meaning_state=meaning_state,
         reports=Reports(
             store,
             clock,
@@ -359,13 +404,40 @@ def build(settings: Settings, clock: Clock | None = None) -> Helpline:
     )
 
 
-def _risk_scanner(lexicon_file: Path) -> RiskScanner:
+def _risk_scanner(lexicon_file: Path, known_names: Sequence[str]) -> RiskScanner:
     """The risk scanner over the configured lexicon; a missing or broken lexicon stops the start."""
     try:
         text = lexicon_file.read_text(encoding="utf-8")
     except OSError:
         raise ConfigError(f"safeguarding.lexicon_file: cannot read {lexicon_file}") from None
-    return RiskScanner.from_toml(text, origin=f"safeguarding.lexicon_file ({lexicon_file.name})")
+    return RiskScanner.from_toml(
+        text, origin=f"safeguarding.lexicon_file ({lexicon_file.name})", known_names=known_names
+    )
+
+
+def _meaning_layer(
+    guard: SafeguardingSettings, scanner: RiskScanner, raiser: RiskRaiser, files: ModelFiles | Unavailable
+) -> tuple[MeaningWorker | None, MeaningState]:
+    """The meaning layer's worker over the packaged model (started with the server), or None and why not."""
+    if not guard.meaning_layer:
+        return None, MeaningState(on=False, detail="turned off (safeguarding.meaning_layer)")
+    try:
+        text = guard.prototypes_file.read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigError(f"safeguarding.prototypes_file: cannot read {guard.prototypes_file}") from None
+    prototypes = Prototypes.from_toml(text, origin=f"safeguarding.prototypes_file ({guard.prototypes_file.name})")
+    checked = check_files(files)
+    if isinstance(checked, Unavailable):
+        return None, MeaningState(on=False, detail=f"lexicon only: {checked.reason}")
+    model = ModelProcess(checked)
+
+    def start() -> str | None:
+        problem = model.start()
+        return None if problem is None else problem.reason
+
+    reader = MeaningReader(model, prototypes, scanner)
+    worker = MeaningWorker(reader, raiser, capacity=guard.meaning_queue, starter=start, on_close=model.close)
+    return worker, MeaningState(on=True, detail=MODEL_NAME)
 
 
 def _email(
@@ -405,9 +477,34 @@ def _by_version(keyring: Keyring, purpose: str) -> list[bytes]:
     return [keyring.subkey(purpose, version) for version in versions]
 
 
+def _readings(helpline: Helpline, live: ConsoleLive) -> dict[str, Callable[[], float]]:
+    """The figures /metrics reports besides the bus's and the store's."""
+    store, intake = helpline.store, helpline.intake
+    readings = {
+        "console_sockets": lambda: float(live.connected),
+        "store_commits_total": lambda: float(store.commits),
+        "store_committed_units_total": lambda: float(store.committed_units),
+        "intake_accepted_total": lambda: float(intake.accepted),
+        "intake_routed_total": lambda: float(intake.routed),
+        "intake_routed_at_once_total": lambda: float(intake.routed_at_once),
+        "intake_failures_total": lambda: float(intake.failures),
+    }
+    if helpline.meaning is not None:
+        meaning = helpline.meaning
+        readings["risk_meaning_read_total"] = lambda: float(meaning.read_total)
+        readings["risk_meaning_raised_total"] = lambda: float(meaning.raised_total)
+        readings["risk_meaning_skipped_total"] = lambda: float(meaning.skipped_total)
+        readings["risk_meaning_backlog"] = lambda: float(meaning.backlog)
+    if helpline.webchat is not None:
+        registry = helpline.webchat.registry
+        readings["chats_live"] = lambda: float(len(registry.chats()))
+    return readings
+
+
 def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Application:
     """The aiohttp application over a built Helpline; opens and closes it with the app."""
     settings = helpline.settings
+    meaning_state = helpline.meaning_state
     app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
     app[HELPLINE] = helpline
     auth = SessionAuth(
@@ -452,25 +549,12 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.shift,
     )
     live = ConsoleLive(auth, helpline.bus, settings.server.public_url, helpline.shift.presence, helpline.clock)
-    store, intake = helpline.store, helpline.intake
-    readings = {
-        "console_sockets": lambda: float(live.connected),
-        "store_commits_total": lambda: float(store.commits),
-        "store_committed_units_total": lambda: float(store.committed_units),
-        "intake_accepted_total": lambda: float(intake.accepted),
-        "intake_routed_total": lambda: float(intake.routed),
-        "intake_routed_at_once_total": lambda: float(intake.routed_at_once),
-        "intake_failures_total": lambda: float(intake.failures),
-    }
-    if helpline.webchat is not None:
-        registry = helpline.webchat.registry
-        readings["chats_live"] = lambda: float(len(registry.chats()))
-    metrics = Metrics(helpline.bus, helpline.store, readings)
+    metrics = Metrics(helpline.bus, helpline.store, _readings(helpline, live))
     add_routes(
         app,
         Handlers(
             pages=Pages(),
-            health=Health(helpline.store),
+            health=Health(helpline.store, meaning=lambda: (meaning_state.on, meaning_state.detail)),
             session=session_api,
             conversations=conversation_api,
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
@@ -522,6 +606,8 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             workers.append(asyncio.create_task(helpline.purger.run(), name="retention"))
             workers.append(asyncio.create_task(helpline.provider_deletion.run(), name="provider-deletion"))
             workers.append(asyncio.create_task(helpline.shift_worker.run(), name="shift"))
+            if helpline.meaning is not None:
+                workers.append(asyncio.create_task(helpline.meaning.run(), name="risk-meaning"))
         if helpline.webchat is not None:
             await helpline.webchat.start(run_timers=run_workers)
         yield

@@ -77,6 +77,10 @@ class ConsoleSettings:
 @dataclass(frozen=True)
 class SafeguardingSettings:
     lexicon_file: Path = Path("config/risk-lexicon.toml")
+    known_names: tuple[str, ...] = ()
+    prototypes_file: Path = Path("config/risk-prototypes.toml")
+    meaning_layer: bool = True
+    meaning_queue: int = 1000
     categories: tuple[str, ...] = (
         "suicide",
         "self_harm",
@@ -314,6 +318,8 @@ def _check_safeguarding(guard: SafeguardingSettings) -> None:
         raise ConfigError("safeguarding.oncall_address: needed when oncall_channel is set")
     if guard.ack_seconds < 1:
         raise ConfigError("safeguarding.ack_seconds: must be at least 1")
+    if guard.meaning_queue < 1:
+        raise ConfigError("safeguarding.meaning_queue: must be at least 1")
 
 
 def _check_auth(auth: AuthSettings) -> None:

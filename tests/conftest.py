@@ -98,6 +98,9 @@ def settings(data_dir: Path, fake_twilio: FakeTwilio, port: int) -> Settings:
         request_timeout_seconds=1.0,  # the fake answers in milliseconds; stalls must end quickly
     )
     loaded = loaded.replace("server", port=port, public_url=f"http://127.0.0.1:{port}")
+    # The risk scanner's meaning layer loads a model (a second, 100 MB) for every server built: off here;
+    # tests/test_risk_meaning_server.py turns it on.
+    loaded = loaded.replace("safeguarding", meaning_layer=False)
     # Cheap hashing keeps the suite fast; production costs are in config/default.toml. Two-factor sign-in is
     # off so tests can sign supervisors in with a password; tests/test_totp.py turns it on.
     return loaded.replace("auth", password_time_cost=1, password_memory_kib=1024, require_totp_for=())

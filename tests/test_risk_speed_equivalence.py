@@ -91,7 +91,7 @@ ODD_WORDS = [
     "x!x", "a!b", "kíll", "ｋｉｌｌ", "k\u200bill", "ﬁ", "ß", "😭", "❤️", "👍🏽", "“", "—", "…", "\xa0", "´", "`",
     "café",
 ]  # fmt: skip
-SEPARATORS = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "\n", " - ", "", "'", "..."]
+SEPARATORS = [" ", " ", " ", "  ", ", ", ". ", "! ", "? ", "\n", " - ", "", "'", "...", '." ', ".", "!"]
 
 
 @st.composite
@@ -106,6 +106,7 @@ def assert_same_reading(normaliser_text: NormalisedText, read: NormalisedText | 
     """``read`` gives ``normalise``'s text, clauses and every character's original span."""
     assert read.text == normaliser_text.text
     assert read.clauses == normaliser_text.clauses
+    assert read.sentences == normaliser_text.sentences
     for index in range(len(normaliser_text.text)):
         expected = (normaliser_text.starts[index], normaliser_text.ends[index])
         assert read.original_span(index, index + 1) == expected, index

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from pathlib import Path
 
+from helpline.bench import meaning
 from helpline.bench.report import table, write_json
 from helpline.bench.run import Options, run
 from helpline.loops import new_event_loop
@@ -35,6 +37,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, help="write the figures as JSON to this file")
     parser.add_argument("--keep", type=Path, help="keep the server's data directory and log here instead of a temp dir")
+    parser.add_argument(
+        "--meaning",
+        type=Path,
+        metavar="MESSAGES.jsonl",
+        help="measure only the risk scanner's meaning layer (load, memory, time per message) on these messages",
+    )
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -54,6 +62,12 @@ def options_from(args: argparse.Namespace) -> Options:
 
 def main(args: argparse.Namespace) -> int:
     """Run the benchmark; 0 when nothing was lost or duplicated, 1 otherwise."""
+    if args.meaning is not None:
+        figures = meaning.measure(args.meaning)
+        if args.out is not None:
+            args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(meaning.report(figures))  # noqa: T201 - the command's own output
+        return 0 if figures["model"] else 1
     options = options_from(args)
     if min(options.messages, options.latency_messages, options.volunteers, options.replies, options.texters) < 1:
         print("error: every size must be at least 1", file=sys.stderr)  # noqa: T201 - the command's own output

@@ -10,6 +10,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
@@ -38,6 +39,8 @@ from helpline.core.models import (
 )
 from helpline.core.ports import Cipher, Notifier, Pseudonymizer, Store, Tx
 from helpline.core.risk import Band, RiskScanner, Signal
+from helpline.core.risk_meaning import MeaningMatch
+from helpline.core.risk_raising import open_meaning
 from helpline.core.threads import keep_reply_context, thread_keys
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -95,6 +98,8 @@ class ConversationView:
     whispers: list[Note] = field(default_factory=list)
     # Each inbound message's risk signals, by message id: found again at every view, never stored.
     risk: Mapping[str, tuple[Signal, ...]] = field(default_factory=dict)
+    # What the meaning layer read in each inbound message it has read, by message id (stored, sealed).
+    meaning: Mapping[str, tuple[MeaningMatch, ...]] = field(default_factory=dict)
     # Its safeguarding flags (states only are shown to volunteers) and whether this supervisor has joined.
     escalations: list[Escalation] = field(default_factory=list)
     joined: bool = False
@@ -108,6 +113,12 @@ class Queue:
     unanswered: Mapping[str, tuple[int, datetime]]
     # Why each urgent one is urgent: its top risk signal's category and lexicon reason (never the words).
     why: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
+class CommittedInbound(Protocol):
+    """Told of each inbound message once it is committed (the meaning layer's queue); must not block."""
+
+    def committed(self, conversation_id: str, message_id: str, body: str) -> None: ...
 
 
 class Conversations:
@@ -125,6 +136,7 @@ class Conversations:
         hours: HoursBook,
         max_reply_chars: int,
         risk: RiskScanner,
+        committed: CommittedInbound | None = None,
     ) -> None:
         self._store = store
         self._cipher = cipher
@@ -135,6 +147,7 @@ class Conversations:
         self._hours = hours
         self._max_reply_chars = max_reply_chars
         self._risk = risk
+        self._committed = committed
 
     async def receive(self, inbound: Inbound) -> Received:
         """Store one inbound message durably; a redelivery of the same provider message does nothing.
@@ -154,6 +167,7 @@ class Conversations:
 
         received = await self._store.write(work)
         self._publish(received.events)
+        self._tell_committed(received, inbound)
         return received
 
     async def receive_accepted(
@@ -174,7 +188,12 @@ class Conversations:
 
         received = await self._store.write(work)
         self._publish(received.events)
+        self._tell_committed(received, inbound)
         return received
+
+    def _tell_committed(self, received: Received, inbound: Inbound) -> None:
+        if self._committed is not None and received.conversation_id and received.message_id:
+            self._committed.committed(received.conversation_id, received.message_id, inbound.body)
 
     def _prepare(self, inbound: Inbound, now: datetime) -> _Prepared:
         """What routing a message needs that is computed outside the transaction (the writer never waits on it)."""
@@ -392,6 +411,11 @@ class Conversations:
         messages = [self._open_message(conversation, m) for m in loaded.messages]
         # Rescanned from the opened text each time: what matched, and where, is never stored.
         risk = {m.id: self._risk.scan(m.body).signals for m in messages if m.direction == "in"}
+        meaning = {}
+        if conversation.key is not None:
+            for stored in loaded.messages:
+                if stored.meaning is not None:
+                    meaning[stored.id] = open_meaning(self._cipher, conversation.key, stored.id, stored.meaning)
         return ConversationView(
             conversation,
             messages,
@@ -399,6 +423,7 @@ class Conversations:
             loaded.blocked,
             self._open_notes(conversation, loaded.whispers, table="whispers"),
             risk,
+            meaning,
             loaded.escalations,
             loaded.joined,
         )

@@ -151,6 +151,15 @@ class DisclosureChanged(Event):
 
 
 @dataclass(frozen=True)
+class RiskRaised(Event):
+    """The meaning layer read an inbound message as close to a risk: the view shows why, the queue may reorder."""
+
+    name: ClassVar[str] = "risk.raised"
+    message_id: str
+    band: int
+
+
+@dataclass(frozen=True)
 class WhisperAdded(Event):
     """A supervisor whispered to the volunteer holding the conversation."""
 

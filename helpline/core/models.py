@@ -86,6 +86,8 @@ class StoredMessage:
     created_at: datetime
     delivery: str | None
     delivery_error: str | None
+    # The meaning layer's reading (JSON), sealed like the body; None until read, or when nothing was close.
+    meaning: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,13 @@ class ConversationRepo(Protocol):
     async def reopen(self, conversation_id: str, now: datetime) -> bool:
         """Put a closed conversation back in the queue, waiting and unassigned; False if it was not closed."""
 
+    async def raise_priority(self, conversation_id: str, band: int) -> bool:
+        """Raise the conversation's priority to ``band`` if it is lower; never lower it. True if it rose.
+
+        One atomic statement (``SET priority = MAX(priority, band) WHERE priority < band``), so a raise
+        racing a message's own ``next_seq`` or another raise can only end at the higher of the two.
+        """
+
 
 class MessageRepo(Protocol):
     async def insert(self, message: StoredMessage, sealed_provider_id: bytes | None = None) -> None:
@@ -127,6 +134,8 @@ class MessageRepo(Protocol):
 
     async def set_delivery(self, message_id: str, delivery: str, error: str | None) -> None: ...
     async def set_provider_id(self, message_id: str, sealed_provider_id: bytes) -> None: ...
+    async def set_meaning(self, message_id: str, sealed_meaning: bytes) -> None:
+        """Keep the meaning layer's sealed reading of an inbound message (``StoredMessage.meaning``)."""
 
 
 class InboxRepo(Protocol):

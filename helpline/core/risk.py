@@ -173,17 +173,23 @@ class _Matcher:
         alternatives = "|".join(rf"(?P<r{i}>\b(?:{entry.pattern})\b)" for i, entry in enumerate(self.entries))
         return re.compile(rf"\b(?=\w)(?={alternatives})")
 
-    def find(self, text: str) -> list[_Span]:
-        """The matches in normalised ``text``, in text order, found by looking rules up at each word."""
-        return self._dispatch.find(text)[0]
+    def find(self, text: str, ends: Sequence[int] = ()) -> list[_Span]:
+        """The matches in normalised ``text``, in text order, found by looking rules up at each word.
 
-    def find_everywhere(self, text: str) -> list[_Span]:
-        """The same matches as ``find``, by the full regex at every word start: slow, the reference."""
+        ``ends`` are where the text's sentences end (see ``sentence_ends``); no match runs past one.
+        """
+        return self._dispatch.find(text, ends or (len(text),))[0]
+
+    def find_everywhere(self, text: str, ends: Sequence[int] = ()) -> list[_Span]:
+        """The same matches as ``find``, by the full regex at every word start of each sentence: the reference."""
         found: list[_Span] = []
-        for match in self.regex.finditer(text):
-            if match.lastgroup is not None:
-                start, end = match.span(match.lastgroup)
-                found.append((start, end, self.rules[match.lastgroup]))
+        begin = 0
+        for end in ends or (len(text),):
+            for match in self.regex.finditer(text, begin, end):
+                if match.lastgroup is not None:
+                    start, stop = match.span(match.lastgroup)
+                    found.append((start, stop, self.rules[match.lastgroup]))
+            begin = end + 1  # past the space between two sentences
         return found
 
     @cached_property
@@ -193,7 +199,7 @@ class _Matcher:
 
 # The rules of one matcher to try at one word start, in order: (the matcher's number, the rules), each
 # rule as its compiled regex's ``match`` and the rule.
-_Group = tuple[int, tuple[tuple[Callable[[str, int], re.Match[str] | None], _Rule], ...]]
+_Group = tuple[int, tuple[tuple[Callable[[str, int, int], re.Match[str] | None], _Rule], ...]]
 
 
 class _Dispatch:
@@ -239,16 +245,25 @@ class _Dispatch:
         else:
             self._heads = re.compile(rf"\b(?=\w)(?=({_tree(beginnings)}))" if beginnings else "(?!)")
 
-    def find(self, text: str) -> list[list[_Span]]:
-        """Each matcher's matches in normalised ``text``, in text order, as its full regex finds them."""
+    def find(self, text: str, ends: Sequence[int]) -> list[list[_Span]]:
+        """Each matcher's matches in normalised ``text``, in text order, as its full regex finds them.
+
+        ``ends`` are the ends of the text's sentences, in order, the last ``len(text)``: a rule is tried
+        with the text cut at the end of the sentence it starts in, so no match crosses into the next one.
+        """
         found: list[list[_Span]] = [[] for _ in range(self._count)]
         by_beginning = self._by_beginning
+        sentence = 0
+        end = ends[0]
         # ``key`` keeps every character where it is, with digits spelt as beginnings spell them.
         for head in self._heads.finditer(key(text)):
             start = head.start()
+            while start > end:
+                sentence += 1
+                end = ends[sentence]
             for index, tries in by_beginning[head.group(1)]:
                 for match_at, rule in tries:
-                    match = match_at(text, start)
+                    match = match_at(text, start, end)
                     if match is not None:
                         found[index].append((start, match.end(), rule))
                         break
@@ -337,12 +352,22 @@ class RiskScanner:
         self._secondary = _Dispatch((*self._contextual, exclusions))
 
     @classmethod
-    def from_toml(cls, text: str, origin: str = "risk lexicon") -> RiskScanner:
-        """Build a scanner from the lexicon's TOML text; a ``ConfigError`` names what is wrong."""
+    def from_toml(cls, text: str, origin: str = "risk lexicon", known_names: Sequence[str] = ()) -> RiskScanner:
+        """Build a scanner from the lexicon's TOML text; a ``ConfigError`` names what is wrong.
+
+        ``known_names`` are proper names that are never risk: charities, helplines and their numbers
+        ("Missing People", "Childline", "116 000"). They act as a hard negative for every category, so
+        "is this the missing people chat?" is not someone missing.
+        """
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{origin} is not valid TOML: {exc}") from None
+        names = [name for name in known_names if name.strip()]
+        if names:
+            negatives = data.get("hard_negatives", [])
+            if isinstance(negatives, list):
+                data["hard_negatives"] = [*negatives, {"phrases": names}]
         builder = _LexiconBuilder(data, origin)
         return cls(*builder.build())
 
@@ -351,28 +376,50 @@ class RiskScanner:
         if not text.strip():
             return NO_RISK
         normalised = self._normaliser.read(text)
-        found = self._primary.find(normalised.text)
+        ends = sentence_ends(normalised)
+        found = self._primary.find(normalised.text, ends)
         if not any(found):
             return NO_RISK  # no primary match: nothing for negation, hard negatives or context to keep
-        return self._assess(normalised, [*found, *self._secondary.find(normalised.text)])
+        return self._assess(normalised, [*found, *self._secondary.find(normalised.text, ends)])
 
     def band(self, text: str) -> Band:
         """``scan(text).band``, without working out where in the text each signal lies (routing needs no more)."""
         if not text.strip():
             return Band.NONE
         normalised = self._normaliser.read(text)
-        found = self._primary.find(normalised.text)
+        ends = sentence_ends(normalised)
+        found = self._primary.find(normalised.text, ends)
         if not any(found):
             return Band.NONE
-        kept = self._kept(normalised, [*found, *self._secondary.find(normalised.text)])
+        kept = self._kept(normalised, [*found, *self._secondary.find(normalised.text, ends)])
         return Band(max(rule.weight for spans in kept.values() for _, _, rule in spans)) if kept else Band.NONE
+
+    def dismissed(self, text: str) -> bool:
+        """Whether the lexicon found risk words in ``text`` and set them aside: negated, or a hard negative.
+
+        "I don't want to die", "I used to self-harm years ago", "is this the Missing People chat?": the
+        rules have read these and decided. The meaning layer (``risk_meaning``) defers to that decision.
+        """
+        if not text.strip():
+            return False
+        normalised = self._normaliser.read(text)
+        ends = sentence_ends(normalised)
+        found = self._primary.find(normalised.text, ends)
+        if not any(found):
+            return False
+        found = [*found, *self._secondary.find(normalised.text, ends)]
+        exclusions = self._find_exclusions(found[-1])
+        return any(
+            not self._keeps(span, normalised, exclusions) for spans in found[: len(self._matchers)] for span in spans
+        )
 
     def _scan_everywhere(self, text: str) -> Assessment:
         """``scan`` the slow way: normalised in full, every matcher's full regex at every word start."""
         if not text.strip():
             return NO_RISK
         normalised = self._normaliser.normalise(text)
-        return self._assess(normalised, [matcher.find_everywhere(normalised.text) for matcher in self._all])
+        ends = sentence_ends(normalised)
+        return self._assess(normalised, [matcher.find_everywhere(normalised.text, ends) for matcher in self._all])
 
     def _assess(self, normalised: NormalisedText | AsciiText, found: Sequence[list[_Span]]) -> Assessment:
         """Steps 4 to 7 of a scan, given every matcher's matches in the order of ``_all``."""
@@ -420,6 +467,19 @@ class RiskScanner:
                 starts.setdefault(category, []).append(start)
                 ends.append(max(end, ends[-1]) if ends else end)
         return _Exclusions(starts, max_ends)
+
+
+def sentence_ends(normalised: NormalisedText | AsciiText) -> tuple[int, ...]:
+    """Where each sentence of the normalised text ends (the space before the next one's first word), in order.
+
+    The last end is ``len(text)``. Matching stops at these, so "He lost his phone. Police found it." is
+    two sentences and no rule reads "phone police" as one phrase.
+    """
+    length = len(normalised.text)
+    sentences = normalised.sentences
+    if not sentences:
+        return (length,)
+    return (*sorted(offset - 1 for offset in sentences if offset <= length), length)
 
 
 def _merged(spans: list[_Span]) -> list[_Span]:

@@ -32,6 +32,9 @@ _TOKEN = re.compile(r"(?:[^\W_]|[@$])+(?:['’‘ʼ`´!|](?:[^\W_]|[@$])+)*")
 _ASCII_TOKEN = re.compile(r"[a-z0-9@$]+(?:['`!|][a-z0-9@$]+)*")
 _LEADING_DIGITS = re.compile(r"^[0-9]+")
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n\r\u2026]")
+# The end of a sentence: a full stop, "!", "?" or "…" (or a run of them) that no word character follows, or a
+# line break. "800.5", "a!b" and "e.g.x" are no break; every sentence break is also a clause break.
+_SENTENCE_BREAK = re.compile(r"[.!?\u2026]++(?![\w@$])|[\n\r]")
 _REPEAT = re.compile(r"([^\W\d_])\1+")
 # A letter followed by the same letter: deleting each of those squeezes every run of a letter to one.
 _REPEATED = re.compile(r"([^\W\d_])(?=\1)")
@@ -47,13 +50,15 @@ class NormalisedText:
     """A message in the form the lexicon matches, with each character's span in the original text.
 
     ``starts[i]:ends[i]`` is the original span behind normalised character ``i``; ``clauses`` holds the
-    offsets of tokens that follow a clause break (``.``, ``,``, ``!``, a new line …).
+    offsets of tokens that follow a clause break (``.``, ``,``, ``!``, a new line …), and ``sentences``
+    those that follow a sentence break (``.``, ``!``, ``?`` before a space, a new line).
     """
 
     text: str = field(repr=False)
     starts: Sequence[int] = field(repr=False)
     ends: Sequence[int] = field(repr=False)
     clauses: frozenset[int] = field(repr=False)
+    sentences: frozenset[int] = field(repr=False, default=frozenset())
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         return self.starts[start], self.ends[end - 1]
@@ -91,11 +96,17 @@ class Normaliser:
         starts: list[int] = []
         ends: list[int] = []
         clauses: set[int] = set()
+        sentences: set[int] = set()
         previous_end = 0
         for match in _TOKEN.finditer(folded):
             if _CLAUSE_BREAK.search(folded, previous_end, match.start()) and out:
                 # ``starts`` has one entry per normalised character.
                 clauses.add(len(starts) + 1)
+                # Searched up to the next token's first character: what follows a mark decides whether it ends
+                # a sentence.
+                found = _SENTENCE_BREAK.search(folded, previous_end, match.start() + 1)
+                if found and found.start() < match.start():
+                    sentences.add(len(starts) + 1)
             token = match.group()
             token_source = source[match.start() : match.end()]
             if token.isascii() and token.isalpha() and token not in self._abbreviations and not _REPEAT.search(token):
@@ -114,7 +125,7 @@ class Normaliser:
                 starts.append(start)
                 ends.append(end)
             previous_end = match.end()
-        return NormalisedText("".join(out), starts, ends, frozenset(clauses))
+        return NormalisedText("".join(out), starts, ends, frozenset(clauses), frozenset(sentences))
 
     def read(self, text: str) -> NormalisedText | AsciiText:
         """``normalise(text)``, or for ASCII text (most messages) the same made quicker (see ``AsciiText``).
@@ -304,11 +315,22 @@ class AsciiText:
         Only a break after some word counts, and not one inside a word's own token (``a!b``). A break
         before a token that is dropped counts for the word after it (or, with none, for ``len(text) + 1``).
         """
+        return self._after(_CLAUSE_BREAK)
+
+    @cached_property
+    def sentences(self) -> frozenset[int]:
+        """As ``normalise`` records them: after each sentence break, the offset of the next word in ``text``."""
+        if not _SENTENCE_BREAK.search(self._lowered):
+            return frozenset()  # most short messages: nothing to work out
+        return self._after(_SENTENCE_BREAK)
+
+    def _after(self, breaks: re.Pattern[str]) -> frozenset[int]:
+        """The offset in ``text`` of the word after each of ``breaks`` that follows some word."""
         offsets, kept = self._kept
         begins = [match.start() for match in self._matches]
         kept_before = list(itertools.accumulate((bool(word) for word in self._words), initial=0))  # per token
         clauses: set[int] = set()
-        for found in _CLAUSE_BREAK.finditer(self._lowered):
+        for found in breaks.finditer(self._lowered):
             after = bisect.bisect_right(begins, found.start())  # the first token after the break
             before = kept_before[after] if after < len(begins) else 0  # words before that token
             if before and kept[before - 1].end() <= found.start():

@@ -10,6 +10,7 @@ from helpline.clock import to_text
 from helpline.core.conversations import ConversationView
 from helpline.core.models import Conversation, Message, Note, User
 from helpline.core.risk import Signal
+from helpline.core.risk_meaning import MeaningMatch
 
 # Provider and worker codes, as sentences a volunteer can act on.
 _DELIVERY_ERRORS = {
@@ -112,11 +113,19 @@ def _system_lines(conversation: Conversation) -> list[dict[str, Any]]:
         return []
     line = {"id": f"{conversation.id}.left", "seq": None, "direction": "system", "body": left["text"]}
     return [
-        {**line, "created_at": left["at"], "author": "System", "delivery": None, "delivery_error": None, "risk": []}
+        {
+            **line,
+            "created_at": left["at"],
+            "author": "System",
+            "delivery": None,
+            "delivery_error": None,
+            "risk": [],
+            "meaning": [],
+        }
     ]
 
 
-def message(item: Message, risk: Sequence[Signal] = ()) -> dict[str, Any]:
+def message(item: Message, risk: Sequence[Signal] = (), meaning: Sequence[MeaningMatch] = ()) -> dict[str, Any]:
     return {
         "id": item.id,
         "seq": item.seq,
@@ -127,6 +136,17 @@ def message(item: Message, risk: Sequence[Signal] = ()) -> dict[str, Any]:
         "delivery": item.delivery,
         "delivery_error": delivery_error(item.delivery_error),
         "risk": [risk_signal(item.body, s) for s in risk],
+        "meaning": [meaning_match(m) for m in meaning],
+    }
+
+
+def meaning_match(match: MeaningMatch) -> dict[str, Any]:
+    """What the meaning layer read in a message: the prototype it is similar in meaning to, and how strongly."""
+    return {
+        "category": match.category,
+        "prototype": match.prototype,
+        "strength": match.strength,
+        "weight": int(match.band),
     }
 
 
@@ -158,7 +178,8 @@ def conversation_view(view: ConversationView) -> dict[str, Any]:
         "record_id": conversation.record_id,
         "blocked": view.blocked,
         "handover": handover(handovers[-1]) if handovers else None,
-        "messages": [message(m, view.risk.get(m.id, ())) for m in view.messages] + _system_lines(conversation),
+        "messages": [message(m, view.risk.get(m.id, ()), view.meaning.get(m.id, ())) for m in view.messages]
+        + _system_lines(conversation),
         "contact_left_detail": contact_left(conversation),
         "notes": [note(n) for n in view.notes],
         "whispers": [note(n) for n in view.whispers],

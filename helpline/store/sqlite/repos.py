@@ -169,6 +169,15 @@ class SqliteConversations:
         )
         return cursor.rowcount == 1
 
+    async def raise_priority(self, conversation_id: str, band: int) -> bool:
+        rows = list(
+            await self._conn.execute_fetchall(
+                "UPDATE conversations SET priority = MAX(priority, ?) WHERE id = ? AND priority < ? RETURNING id",
+                (band, conversation_id, band),
+            )
+        )
+        return bool(rows)
+
     async def next_seq(self, conversation_id: str, band: int = 0, sealed_why: bytes | None = None) -> int:
         # SET expressions read the row as it was: the old priority decides whether the reason is replaced.
         rows = list(
@@ -312,6 +321,7 @@ class SqliteMessages:
             created_at=from_text(row["created_at"]),
             delivery=row["delivery"],
             delivery_error=row["delivery_error"],
+            meaning=None if row["meaning"] is None else bytes(row["meaning"]),
         )
 
     async def insert(self, message: StoredMessage, sealed_provider_id: bytes | None = None) -> None:
@@ -357,6 +367,9 @@ class SqliteMessages:
 
     async def set_provider_id(self, message_id: str, sealed_provider_id: bytes) -> None:
         await self._conn.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (sealed_provider_id, message_id))
+
+    async def set_meaning(self, message_id: str, sealed_meaning: bytes) -> None:
+        await self._conn.execute("UPDATE messages SET meaning = ? WHERE id = ?", (sealed_meaning, message_id))
 
 
 class SqliteInbox:

@@ -209,7 +209,8 @@
   // Events that change what this page shows (typing and other signals do not need a refetch).
   var CONVERSATION_EVENTS = {
     "message.added": 1, "conversation.claimed": 1, "conversation.transferred": 1, "conversation.closed": 1,
-    "delivery.changed": 1, "note.added": 1, "contact.left": 1, "whisper.added": 1, "escalation.raised": 1
+    "delivery.changed": 1, "note.added": 1, "contact.left": 1, "whisper.added": 1, "escalation.raised": 1,
+    "risk.raised": 1
   };
 
   function apply(frames) {

@@ -8,7 +8,7 @@
   var TICK_MS = 15000;
   var FLOOR_EVENTS = {
     "conversation.opened": 1, "conversation.claimed": 1, "conversation.transferred": 1,
-    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1
+    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1, "risk.raised": 1
   };
 
   var pageError = $("page-error");

@@ -17,7 +17,7 @@
   var QUEUE_EVENTS = {
     "conversation.opened": 1, "conversation.claimed": 1, "conversation.transferred": 1,
     "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1,
-    "conversation.returned": 1
+    "conversation.returned": 1, "risk.raised": 1
   };
 
   var pageError = ui.$("page-error");

@@ -89,8 +89,20 @@
     return { nodes: nodes, spans: spans, body: body };
   }
 
-  function riskList(parts) {
-    if (!parts.spans.length) return null;
+  /** A similarity (0 to 1) in words a volunteer can weigh: never a verdict, a reason to look. */
+  function strengthText(strength) {
+    var value = Number(strength);
+    if (isNaN(value)) return "strength unknown";
+    var word = value >= 0.75 ? "strong" : value >= 0.65 ? "moderate" : "weak";
+    return word + ", " + value.toFixed(2);
+  }
+
+  /** The risk words found in a message, and what the meaning layer found it similar in meaning to. */
+  function riskList(parts, meaning) {
+    var matches = (Array.isArray(meaning) ? meaning : []).filter(function (m) {
+      return m && typeof m === "object" && m.prototype;
+    });
+    if (!parts.spans.length && !matches.length) return null;
     var list = ui.el("ul", { class: "msg-risks", "aria-label": "Risk words in this message" });
     parts.spans.forEach(function (span) {
       list.appendChild(ui.el("li", null, [
@@ -99,7 +111,18 @@
         " — " + span.risks.map(riskText).join("; ")
       ]));
     });
+    matches.forEach(function (match) {
+      list.appendChild(ui.el("li", { class: "msg-meaning" + (Number(match.weight) >= 3 ? " msg-meaning--high" : "") }, [
+        categoryLabel(match.category) + ": similar in meaning to ",
+        ui.el("q", { dir: "auto" }, String(match.prototype)),
+        " (" + strengthText(match.strength) + ")"
+      ]));
+    });
     return list;
+  }
+
+  function meaningKey(msg) {
+    return JSON.stringify(Array.isArray(msg.meaning) ? msg.meaning : []);
   }
 
   function setDelivery(entry, state) {
@@ -122,22 +145,32 @@
     ]));
 
     var body = ui.el("p", { class: "msg-body", dir: "auto" });
-    var list = null;
+    var parts = null;
     if (msg.body === null || msg.body === undefined || msg.body === "") {
       body.classList.add("msg-body--empty");
       body.textContent = "(empty message)";
     } else {
-      var parts = bodyNodes(String(msg.body), msg.risk);
+      parts = bodyNodes(String(msg.body), msg.risk);
       ui.append(body, parts.nodes);
-      list = riskList(parts);
     }
     li.appendChild(body);
-    if (list) li.appendChild(list);
 
-    var entry = { root: li, delivery: ui.el("p"), state: null };
+    var entry = { root: li, delivery: ui.el("p"), state: null, parts: parts, list: null, meaning: null };
+    setRisks(entry, msg);
     li.appendChild(entry.delivery);
     setDelivery(entry, deliveryState(msg));
     return entry;
+  }
+
+  /** The message's risk list; redrawn when the meaning layer's reading arrives after the message. */
+  function setRisks(entry, msg) {
+    var key = meaningKey(msg);
+    if (entry.meaning === key || !entry.parts) return;
+    entry.meaning = key;
+    var list = riskList(entry.parts, msg.meaning);
+    if (entry.list) entry.list.remove();
+    entry.list = list;
+    if (list) entry.root.insertBefore(list, entry.delivery.parentNode === entry.root ? entry.delivery : null);
   }
 
   function create(logEl, listEl, emptyEl) {
@@ -154,6 +187,7 @@
         var entry = entries.get(key);
         if (entry) {
           setDelivery(entry, deliveryState(msg));
+          setRisks(entry, msg);
           return;
         }
         entry = createMessage(msg);
