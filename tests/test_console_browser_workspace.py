@@ -59,8 +59,10 @@ async def test_keyboard_shortcuts_take_next_reply_and_move_between_conversations
     first = page.url
     await page.get_by_role("link", name="Queue", exact=True).click()
     await page.wait_for_url(ui.base_url + "/console")
+    await ui.wait_live(page)  # shortcuts work once the page knows who is signed in
     await page.keyboard.press("Alt+KeyN")
     await page.wait_for_url(lambda url: url != first and "/console/conversations/" in url)
+    await ui.wait_live(page)
     await page.locator("h1").click()
     await page.keyboard.press("Alt+KeyR")
     await expect(page.get_by_label("Your reply")).to_be_focused()
