@@ -44,6 +44,7 @@ from helpline.core.reports.export import SmallNumbers
 from helpline.core.reports.figures import Vocabulary
 from helpline.core.reports.service import Reports
 from helpline.core.retention import Retention, RetentionPolicy
+from helpline.core.retry import RetryRule
 from helpline.core.risk import RiskScanner
 from helpline.core.risk_meaning import MeaningReader, Prototypes
 from helpline.core.risk_raising import RiskRaiser
@@ -76,11 +77,12 @@ from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.auth import SessionAuth
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
-from helpline.web.metrics import Metrics
+from helpline.web.metrics import Metrics, MetricsAccess
 from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
 from helpline.web.report_page import Labels
 from helpline.web.routes import Handlers, add_routes
+from helpline.web.serving import body_deadline
 from helpline.workers.intake import IntakeWorker
 from helpline.workers.meaning import MeaningWorker
 from helpline.workers.outbound import OutboundWorker
@@ -262,8 +264,9 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
     )
     outbox = settings.outbox
     backoff = Backoff(
-        base=timedelta(seconds=outbox.backoff_base_seconds),
-        maximum=timedelta(seconds=outbox.backoff_max_seconds),
+        retry=RetryRule(
+            base=timedelta(seconds=outbox.backoff_base_seconds), maximum=timedelta(seconds=outbox.backoff_max_seconds)
+        ),
         max_attempts=outbox.max_attempts,
         unconfirmed_wait=timedelta(seconds=outbox.unconfirmed_wait_seconds),
     )
@@ -294,7 +297,14 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
             network_key=HmacKey(keyring.subkey("webchat/network")),
         )
         senders["webchat"] = webchat.sender
-    outbound = OutboundWorker(delivery, senders, bus, batch_size=outbox.batch_size, poll_seconds=outbox.poll_seconds)
+    outbound = OutboundWorker(
+        delivery,
+        senders,
+        bus,
+        batch_size=outbox.batch_size,
+        poll_seconds=outbox.poll_seconds,
+        lookups={"sms": sms_sender} if sms.enabled else {},
+    )
     guard = settings.safeguarding
     escalations = Escalations(
         store,
@@ -329,8 +339,10 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         clock,
         DeletionPolicy(
             channels=tuple(providers),
-            retry_base=timedelta(seconds=sms.delete_retry_seconds),
-            retry_max=timedelta(seconds=sms.delete_retry_max_seconds),
+            retry=RetryRule(
+                base=timedelta(seconds=sms.delete_retry_seconds),
+                maximum=timedelta(seconds=sms.delete_retry_max_seconds),
+            ),
             give_up_after=timedelta(hours=sms.delete_give_up_hours),
             batch_size=outbox.batch_size,
         ),
@@ -505,7 +517,10 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     """The aiohttp application over a built Helpline; opens and closes it with the app."""
     settings = helpline.settings
     meaning_state = helpline.meaning_state
-    app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[request_context, body_deadline(settings.server.body_timeout_seconds)],
+        client_max_size=1024 * 1024,
+    )
     app[HELPLINE] = helpline
     auth = SessionAuth(
         helpline.accounts, secure_cookies=settings.server.tls, trusted_proxy_hops=settings.auth.trusted_proxy_hops
@@ -549,7 +564,9 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.shift,
     )
     live = ConsoleLive(auth, helpline.bus, settings.server.public_url, helpline.shift.presence, helpline.clock)
-    metrics = Metrics(helpline.bus, helpline.store, _readings(helpline, live))
+    metrics = Metrics(
+        helpline.bus, helpline.store, _readings(helpline, live), MetricsAccess(settings.server.metrics_token)
+    )
     add_routes(
         app,
         Handlers(

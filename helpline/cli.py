@@ -15,7 +15,6 @@ from typing import TypeVar
 
 import aiohttp
 import aiosmtplib
-from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from helpline import cli_lifecycle as lifecycle_commands
@@ -34,6 +33,7 @@ from helpline.errors import HelplineError, PublicError
 from helpline.loops import freeze_after_start, new_event_loop
 from helpline.settings import Settings
 from helpline.store.sqlite.database import SqliteStore
+from helpline.web import serving
 
 DEFAULT_CONFIG = Path("var/helpline.toml")
 T = TypeVar("T")
@@ -195,14 +195,10 @@ def _serve(args: argparse.Namespace) -> int:
     app = build_app(helpline)
     app.on_startup.append(freeze_after_start)  # after the start-up work of build_app's cleanup context
     print(f"Helpline console: {settings.server.public_url.rstrip('/')}/console", flush=True)
-    web.run_app(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        access_log=None,
-        print=None,
-        loop=new_event_loop(),  # uvloop when installed (the "fast" extra)
-    )
+    server = settings.server
+    # uvloop when installed (the "fast" extra)
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(serving.serve_forever(app, server.host, server.port, header_timeout=server.header_timeout_seconds))
     return 0
 
 

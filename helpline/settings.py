@@ -40,6 +40,9 @@ class ServerSettings:
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
     tls: bool = False
+    header_timeout_seconds: float = 15.0
+    body_timeout_seconds: float = 30.0
+    metrics_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,8 @@ class WebchatSettings:
     network_messages_per_minute: int = 120
     network_chats_per_hour: int = 30
     network_connections: int = 30
+    network_live_chats: int = 5
+    first_message_grace_seconds: float = 300.0
     idle_timeout_seconds: float = 1200.0
     idle_warning_seconds: float = 120.0
     heartbeat_seconds: float = 25.0
@@ -329,6 +334,13 @@ def _check_auth(auth: AuthSettings) -> None:
         raise ConfigError("auth.lock_minutes, network_window_minutes: must be above 0; trusted_proxy_hops: 0 or more")
 
 
+def _check_server(server: ServerSettings) -> None:
+    if not 0 <= server.port <= 65535:
+        raise ConfigError("server.port: must be between 0 and 65535")
+    if server.header_timeout_seconds <= 0 or server.body_timeout_seconds <= 0:
+        raise ConfigError("server.header_timeout_seconds, body_timeout_seconds: must be above 0")
+
+
 def _check_reports(reports: ReportsSettings) -> None:
     if reports.small_number_threshold < 0:
         raise ConfigError("reports.small_number_threshold: must be 0 or more")
@@ -336,8 +348,7 @@ def _check_reports(reports: ReportsSettings) -> None:
 
 def _check(settings: Settings) -> None:
     """Range and choice checks that types alone cannot express."""
-    if not 0 <= settings.server.port <= 65535:
-        raise ConfigError("server.port: must be between 0 and 65535")
+    _check_server(settings.server)
     if settings.storage.synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
         raise ConfigError("storage.synchronous: must be NORMAL, FULL or EXTRA")
     if settings.storage.max_batch < 1:
@@ -417,10 +428,13 @@ def _check_webchat(chat: WebchatSettings) -> None:
         "network_messages_per_minute",
         "network_chats_per_hour",
         "network_connections",
+        "network_live_chats",
     )
     for name in limits:
         if getattr(chat, name) < 1:
             raise ConfigError(f"webchat.{name}: must be at least 1")
+    if chat.first_message_grace_seconds <= 0:
+        raise ConfigError("webchat.first_message_grace_seconds: must be above 0")
     if not 0 < chat.idle_warning_seconds < chat.idle_timeout_seconds:
         raise ConfigError("webchat.idle_warning_seconds: must be above 0 and below idle_timeout_seconds")
     if chat.heartbeat_seconds < 1 or chat.session_max_hours <= 0 or chat.trusted_proxy_hops < 0:

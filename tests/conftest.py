@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import sqlite3
@@ -19,6 +20,7 @@ from helpline import cli, log
 from helpline.app import Helpline, build, build_app
 from helpline.settings import Settings, load
 from helpline.testing.twilio_api import FakeTwilio
+from helpline.web import serving
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "f" * 32
@@ -229,3 +231,29 @@ async def harness(
     running = Harness(helpline, server, fake_twilio, clock, data_dir)
     yield running
     await running.close()
+
+
+@dataclass
+class Served:
+    """The real server as `helpline serve` runs it (its site, deadlines and headers), on 127.0.0.1."""
+
+    helpline: Helpline
+    host: str
+    port: int
+
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A raw TCP connection to the server, for requests no HTTP client would send."""
+        return await asyncio.open_connection(self.host, self.port)
+
+
+@pytest.fixture
+async def served(settings: Settings, clock: FakeClock) -> AsyncIterator[Served]:
+    helpline = build(settings, clock)
+    server = settings.server
+    runner = await serving.start(
+        build_app(helpline, run_workers=False), "127.0.0.1", server.port, header_timeout=server.header_timeout_seconds
+    )
+    try:
+        yield Served(helpline, "127.0.0.1", server.port)
+    finally:
+        await runner.cleanup()

@@ -170,6 +170,13 @@ class OutboxRepo(Protocol):
         """Items in state pending or sending whose next attempt time has come, oldest first."""
 
     async def update(self, item_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None: ...
+    async def sending(self, limit: int) -> list[OutboxItem]:
+        """Items in state sending, whatever their next attempt time, oldest first.
+
+        Read once as the outbound worker starts: with one server process, each is a send that a stopped
+        process left unfinished.
+        """
+
     async def pending_for(self, conversation_id: str) -> int:
         """How many of the conversation's items are not yet done or failed."""
 
@@ -634,3 +641,13 @@ class Sender(Protocol):
 
     async def send(self, address: str, body: str, ref: str) -> str:
         """Send ``body`` to ``address``; ``ref`` is our opaque outbox id. Returns the provider's message id."""
+
+
+class SentLookup(Protocol):
+    """Asks a provider whether it already has a message we may have sent (a send whose answer was lost)."""
+
+    async def find_sent(self, address: str, body: str, since: datetime) -> str | None:
+        """The provider's id of a message with ``body`` to ``address`` created since ``since``, or None.
+
+        Raises a ``ProviderError`` when the provider cannot say: then nothing may be sent.
+        """

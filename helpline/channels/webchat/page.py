@@ -96,7 +96,7 @@ def render(view: PageView) -> str:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>{escape(view.title)}</title>
 <link rel="stylesheet" href="/chat/static/chat.css">
 <script src="/chat/static/chat.js" defer></script>

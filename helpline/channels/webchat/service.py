@@ -85,6 +85,7 @@ class ChatStatus:
 class ChatRules:
     max_message_chars: int
     max_concurrent: int
+    network_live_chats: int
     out_of_hours_message: str
     signposting: tuple[str, ...]
 
@@ -158,9 +159,13 @@ class ChatService:
         # Once sent, a message is stored and announced even if the connection drops while it is.
         received = await asyncio.shield(self._conversations.receive(inbound))
         if received.conversation_id is not None:
+            if chat.conversation_id is None:
+                chat.network = network
             self.registry.attach(chat, received.conversation_id)
             if chat.state == "new":
                 chat.state = "waiting"
+        if not received.duplicate:
+            chat.sent += 1
         self.touch(chat)
         log.info(
             "webchat.received",
@@ -191,6 +196,13 @@ class ChatService:
             return Refusal(
                 "busy",
                 "All our volunteers are busy and the chat is full just now. Please try again in a few minutes. "
+                "If you are in danger now, call 999.",
+            )
+        if self.registry.started_from(network) >= self.rules.network_live_chats:
+            log.info("webchat.refused", code="network_full")
+            return Refusal(
+                "network_full",
+                "Too many chats are open from your network just now. Please try again in a few minutes. "
                 "If you are in danger now, call 999.",
             )
         wait = self.limits.network_chats.take(network)

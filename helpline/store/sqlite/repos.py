@@ -463,6 +463,12 @@ class SqliteOutbox:
             (state, attempts, to_text(next_attempt_at), item_id),
         )
 
+    async def sending(self, limit: int) -> list[OutboxItem]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT * FROM outbox WHERE state = 'sending' ORDER BY next_attempt_at LIMIT ?", (limit,)
+        )
+        return [self._item(row) for row in rows]
+
     async def pending_for(self, conversation_id: str) -> int:
         rows = list(
             await self._conn.execute_fetchall(
