@@ -36,6 +36,7 @@ from helpline.core.hours import DAYS, HoursBook, OpeningHours
 from helpline.core.intake import Intake
 from helpline.core.notes import Notes
 from helpline.core.oversight import Oversight
+from helpline.core.password_changes import PasswordChanges
 from helpline.core.ports import ProviderRecords, Sender
 from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
@@ -49,6 +50,7 @@ from helpline.core.risk_meaning import MeaningReader, Prototypes
 from helpline.core.risk_raising import RiskRaiser
 from helpline.core.rotation import KeyRotation
 from helpline.core.routing import Routing
+from helpline.core.shift import Shift
 from helpline.core.signin_limits import LimitPolicy, SignInLimits
 from helpline.core.staff_notices import StaffNotices
 from helpline.core.threads import Threads
@@ -66,6 +68,8 @@ from helpline.settings import SafeguardingSettings, Settings
 from helpline.store.postgres.database import PostgresStore
 from helpline.store.postgres.limits import PgLimits
 from helpline.store.postgres.notifier import PgNotifier
+from helpline.store.postgres.presence import PgPresence
+from helpline.store.presence import MemoryPresence
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
 from helpline.web.api_admin import AdminApi
@@ -89,6 +93,7 @@ from helpline.workers.outbound import OutboundWorker
 from helpline.workers.provider_deletion import ProviderDeletionWorker
 from helpline.workers.retention import RetentionWorker
 from helpline.workers.safeguarding import SafeguardingWorker
+from helpline.workers.shift import ShiftWorker
 
 
 @dataclass
@@ -132,6 +137,9 @@ class Helpline:
     erasure: Erasure
     rotation: KeyRotation
     provider_deletion: ProviderDeletionWorker
+    shift: Shift
+    shift_worker: ShiftWorker
+    password_changes: PasswordChanges
     reports: Reports
     email_server: SmtpServer | None = None
     webchat: WebchatChannel | None = None
@@ -193,9 +201,10 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
     bus = InProcessBus()
     notifier = _notifier(settings, store, bus, clock)
     auth = settings.auth
+    passwords = Passwords(auth.password_time_cost, auth.password_memory_kib)
     accounts = Accounts(
         store,
-        Passwords(auth.password_time_cost, auth.password_memory_kib),
+        passwords,
         box,
         TotpCodes(),
         notifier,
@@ -233,7 +242,7 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         ),
     )
     scanner = _risk_scanner(settings.safeguarding.lexicon_file, settings.safeguarding.known_names)
-    raiser = RiskRaiser(store, cipher, bus)
+    raiser = RiskRaiser(store, cipher, notifier)
     meaning, meaning_state = _meaning_layer(settings.safeguarding, scanner, raiser, model_files or installed_files())
     conversations = Conversations(
         store,
@@ -261,6 +270,7 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
     records = Records(store, cipher, pseudonyms, clock)
     closer = Closer(
         store,
+        cipher,
         records,
         notifier,
         clock,
@@ -356,7 +366,15 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
             batch_size=outbox.batch_size,
         ),
     )
+    # A console socket reaches one instance: where instances share PostgreSQL, presence is shared through it.
+    presence = PgPresence(store) if isinstance(store, PostgresStore) else MemoryPresence()
+    shift = Shift(store, presence, notifier, clock, away_after=timedelta(seconds=settings.console.away_after_seconds))
     return Helpline(
+        shift=shift,
+        shift_worker=ShiftWorker(shift),
+        password_changes=PasswordChanges(
+            store, passwords, clock, min_chars=auth.min_password_chars, check_code=accounts.accept_code
+        ),
         meaning=meaning,
         meaning_state=meaning_state,
         reports=Reports(
@@ -387,21 +405,30 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         conversations=conversations,
         intake=intake,
         intake_worker=IntakeWorker(intake),
-        routing=Routing(store, cipher, notifier, clock, max_concurrent=settings.routing.max_concurrent),
+        routing=Routing(
+            store, cipher, notifier, clock, max_concurrent=settings.routing.max_concurrent, available=shift.available
+        ),
         notes=Notes(store, cipher, notifier, clock),
         closer=closer,
         records=records,
         blocks=Blocks(store, clock),
         canned=Canned(store, clock),
         hours=hours,
-        floor=FloorView(store, clock),
+        floor=FloorView(store, clock, shift),
         delivery=delivery,
         sms_sender=sms_sender,
         outbound=outbound,
         escalations=escalations,
         oversight=Oversight(store, cipher, notifier, clock),
         disclosures=Disclosures(
-            store, cipher, notifier, clock, dual_control=guard.dual_control, min_reason_chars=guard.min_reason_chars
+            store,
+            cipher,
+            notifier,
+            clock,
+            dual_control=guard.dual_control,
+            min_reason_chars=guard.min_reason_chars,
+            oncall_channel=guard.oncall_channel,
+            console_url=f"{settings.server.public_url.rstrip('/')}/console/escalations",
         ),
         safeguarding=safeguarding,
         email_server=email_server,
@@ -561,6 +588,8 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     session_api = SessionApi(
         auth,
         helpline.accounts,
+        helpline.shift,
+        helpline.password_changes,
         outcomes=console.outcomes,
         contact_types=console.contact_types,
         missing_types=console.missing_types,
@@ -568,6 +597,11 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         max_concurrent=settings.routing.max_concurrent,
         helpline_name=settings.helpline.name,
         safeguarding_categories=settings.safeguarding.categories,
+        oncall_channel=settings.safeguarding.oncall_channel,
+        ack_seconds=settings.safeguarding.ack_seconds,
+        emergency_instruction=settings.safeguarding.emergency_instruction,
+        locale=settings.helpline.locale,
+        timezone=settings.hours.timezone,
     )
     conversation_api = ConversationApi(
         auth,
@@ -576,9 +610,9 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.notes,
         helpline.closer,
         helpline.blocks,
-        helpline.floor,
+        helpline.shift,
     )
-    live = ConsoleLive(auth, helpline.notifier, settings.server.public_url)
+    live = ConsoleLive(auth, helpline.notifier, settings.server.public_url, helpline.shift.presence, helpline.clock)
     metrics = Metrics(
         helpline.bus, helpline.store, _readings(helpline, live), MetricsAccess(settings.server.metrics_token)
     )
@@ -590,8 +624,18 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             session=session_api,
             conversations=conversation_api,
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
-            admin=AdminApi(auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock),
-            safeguarding=SafeguardingApi(auth, helpline.escalations, helpline.oversight, helpline.disclosures),
+            admin=AdminApi(
+                auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock, helpline.password_changes
+            ),
+            safeguarding=SafeguardingApi(
+                auth,
+                helpline.escalations,
+                helpline.oversight,
+                helpline.disclosures,
+                helpline.shift,
+                oncall_channel=settings.safeguarding.oncall_channel,
+                emergency_instruction=settings.safeguarding.emergency_instruction,
+            ),
             live=live,
             metrics=metrics,
             sms=sms_hooks,
@@ -609,11 +653,15 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         ),
     )
     app.on_response_prepare.append(security_headers(settings.server.tls))
+    app.on_shutdown.append(live.close_all)
     if helpline.webchat is not None:
         app.on_shutdown.append(helpline.webchat.sockets.close_all)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await helpline.open()
+        if not settings.safeguarding.oncall_channel:
+            # A flag raised while no supervisor is online would then reach nobody.
+            log.warning("safeguarding.no_oncall_channel", setting="safeguarding.oncall_channel")
         if helpline.email_server is not None:
             await helpline.email_server.start()
         workers = [
@@ -627,6 +675,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             workers.append(asyncio.create_task(helpline.safeguarding.run(), name="safeguarding"))
             workers.append(asyncio.create_task(helpline.purger.run(), name="retention"))
             workers.append(asyncio.create_task(helpline.provider_deletion.run(), name="provider-deletion"))
+            workers.append(asyncio.create_task(helpline.shift_worker.run(), name="shift"))
             if helpline.meaning is not None:
                 workers.append(asyncio.create_task(helpline.meaning.run(), name="risk-meaning"))
         if helpline.webchat is not None:

@@ -71,6 +71,7 @@ class Outcome:
 class HelplineSettings:
     name: str = "Helpline"
     greeting: str = ""
+    locale: str = "en-GB"
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class ConsoleSettings:
     missing_types: tuple[Outcome, ...] = ()
     consent_wording: str = ""
     max_reply_chars: int = 1600
+    away_after_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class SafeguardingSettings:
     oncall_channel: str = ""
     oncall_address: str = field(default="", repr=False)
     min_reason_chars: int = 20
+    emergency_instruction: str = (
+        "If someone may be hurt now, call 999 (or 112) and tell them what you know, then keep trying a supervisor."
+    )
 
 
 @dataclass(frozen=True)
@@ -330,6 +335,15 @@ def check_database_url(storage: StorageSettings) -> None:
         raise ConfigError("storage.statement_timeout_seconds: must be more than 0")
 
 
+def _check_console(console: ConsoleSettings) -> None:
+    for name in ("outcomes", "contact_types", "missing_types"):
+        codes = [item.code for item in getattr(console, name)]
+        if len(codes) != len(set(codes)):
+            raise ConfigError(f"console.{name}: codes must be unique")
+    if console.away_after_seconds < 30:
+        raise ConfigError("console.away_after_seconds: must be at least 30")
+
+
 def _check_safeguarding(guard: SafeguardingSettings) -> None:
     if guard.oncall_channel not in ("", "sms", "email"):
         raise ConfigError("safeguarding.oncall_channel: must be sms, email or empty")
@@ -373,10 +387,7 @@ def _check(settings: Settings) -> None:
     _check_sms(settings.sms)
     if settings.outbox.max_attempts < 1:
         raise ConfigError("outbox.max_attempts: must be at least 1")
-    for name in ("outcomes", "contact_types", "missing_types"):
-        codes = [item.code for item in getattr(settings.console, name)]
-        if len(codes) != len(set(codes)):
-            raise ConfigError(f"console.{name}: codes must be unique")
+    _check_console(settings.console)
     _check_safeguarding(settings.safeguarding)
     _check_reports(settings.reports)
     if settings.routing.max_concurrent < 1:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from helpline import cli, log
@@ -173,6 +173,14 @@ class Console:
     async def get(self, path: str) -> ClientResponse:
         return await self.client.get(path)
 
+    async def open_console(self) -> ClientWebSocketResponse:
+        """Open the console's live socket as every console page does: the user is present while it is open."""
+        origin = str(self.client.make_url("/")).rstrip("/")
+        socket = await self.client.ws_connect("/console/ws", headers={"Origin": origin})
+        hello = await socket.receive_json(timeout=5)
+        assert hello["type"] == "hello"
+        return socket
+
     async def post(self, path: str, payload: dict[str, Any] | None = None) -> ClientResponse:
         return await self.client.post(path, json=payload or {}, headers={"X-CSRF-Token": self.csrf})
 
@@ -204,8 +212,8 @@ class Harness:
     def settings(self) -> Settings:
         return self.helpline.settings
 
-    async def console(self, username: str | None = None, role: str = "volunteer") -> Console:
-        """A new console client, signed in as a new user when ``username`` is given."""
+    async def console(self, username: str | None = None, role: str = "volunteer", *, live: bool = False) -> Console:
+        """A new console client, signed in as a new user when ``username`` is given; ``live``: its console open."""
         client: TestClient[Any, Any] = TestClient(self.server)
         await client.start_server()
         self._clients.append(client)
@@ -214,6 +222,8 @@ class Harness:
             await self.helpline.accounts.add_user(username, role, PASSWORD)
             response = await console.login(username)
             assert response.status == 200
+            if live:
+                await console.open_console()
         return console
 
     async def text(self, sender: str, body: str, *, sid: str | None = None) -> ClientResponse:

@@ -139,6 +139,20 @@ async def test_a_claim_race_across_instances_has_one_winner(two: Cluster) -> Non
     assert await two.value("SELECT COUNT(*) FROM audit WHERE action = 'conversation.claimed'") == 1
 
 
+async def test_a_volunteer_whose_console_is_at_one_instance_is_available_at_another(two: Cluster) -> None:
+    """Amira's console socket is at A only: within a shift round, B too offers her for a transfer."""
+    a, b = two.servers
+    amira = await two.console(a, "amira")
+    ben = await two.console(b, "ben")
+    await amira.socket()
+
+    async def offered_at_b() -> bool:
+        status, staff = await ben.get("/api/staff/available")
+        return status == 200 and "amira" in [s["username"] for s in staff["volunteers"]]
+
+    await eventually(offered_at_b)
+
+
 async def test_a_reply_written_at_one_instance_is_sent_exactly_once_while_every_outbox_runs(
     cluster_of: Callable[[int], Cluster],
 ) -> None:

@@ -1,7 +1,7 @@
 """Events published after a commit, for console sockets and workers.
 
-Events carry ids and sequence numbers only — never text or addresses — and the database stays the source
-of truth: a listener that missed events reads the current state again.
+Events carry ids, sequence numbers, states and staff usernames only — never text or addresses — and the
+database stays the source of truth: a listener that missed events reads the current state again.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class ConversationClosed(Event):
     """The conversation was closed."""
 
     name: ClassVar[str] = "conversation.closed"
+    by: str = ""  # who closed it (a username), or empty when nobody did (the system)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class ConversationTransferred(Event):
 
     name: ClassVar[str] = "conversation.transferred"
     assignee: str | None
+    by: str = ""  # who moved it (a username)
 
 
 @dataclass(frozen=True)
@@ -171,3 +173,12 @@ class WhisperAdded(Event):
 
     name: ClassVar[str] = "whisper.added"
     whisper_id: str
+
+
+@dataclass(frozen=True)
+class ConversationReturned(Event):
+    """The holder left (``reason``: signed_out or away), so the conversation went back to the queue."""
+
+    name: ClassVar[str] = "conversation.returned"
+    reason: str
+    holder: str

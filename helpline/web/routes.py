@@ -69,6 +69,8 @@ def add_routes(app: web.Application, handlers: Handlers) -> None:
             web.post("/api/logout", session.logout, name="api-logout"),
             web.get("/api/session", session.session, name="api-session"),
             web.post("/api/me/availability", session.availability, name="api-availability"),
+            web.post("/api/me/message-sound", session.message_sound, name="api-message-sound"),
+            web.post("/api/me/password", session.change_password, name="api-change-password"),
             web.post("/api/totp/enrol", session.totp_enrol, name="api-totp-enrol"),
             web.get("/api/totp/qr.svg", session.totp_qr, name="api-totp-qr"),
             web.post("/api/totp/confirm", session.totp_confirm, name="api-totp-confirm"),

@@ -79,9 +79,9 @@ class ChatPages:
         self._origin = origin_of(public_url)
         self._policy = chat_policy(public_url, exit_url, "'none'")
         self._framed_policy = chat_policy(public_url, exit_url, " ".join(frame_ancestors) or "'none'")
-        config = {"origin": origin_of(public_url), "exitUrl": exit_url}
-        template = (STATIC / "widget.js").read_text(encoding="utf-8")
-        self._widget = template.replace("__HELPLINE_CONFIG__", json.dumps(config))
+        self._frame_ancestors = frame_ancestors
+        self._widget_template = (STATIC / "widget.js").read_text(encoding="utf-8")
+        self._widget_config = {"origin": origin_of(public_url), "exitUrl": exit_url}
 
     # Pages
 
@@ -104,7 +104,19 @@ class ChatPages:
         return web.FileResponse(STATIC / name, headers={"Content-Type": _ASSETS[name]})
 
     async def widget(self, request: web.Request) -> web.Response:
-        response = web.Response(text=self._widget, content_type="application/javascript", charset="utf-8")
+        # The host page's origin (browsers send it in the Referer of a script request): only a page on an origin
+        # in webchat.frame_ancestors may show the chat in a frame; any other gets a launcher that opens /chat
+        # in a tab of its own, and the server says why in its log.
+        referer = request.headers.get("Referer", "")
+        host = origin_of(referer) if referer.startswith(("http://", "https://")) else ""
+        allowed = bool(host) and host in self._frame_ancestors
+        if not allowed:
+            reason = "no_referer" if not host else "origin_not_in_frame_ancestors"
+            log.warning("webchat.widget_not_framed", reason=reason, setting="webchat.frame_ancestors")
+        config = {**self._widget_config, "allowed": allowed}
+        text = self._widget_template.replace("__HELPLINE_CONFIG__", json.dumps(config))
+        response = web.Response(text=text, content_type="application/javascript", charset="utf-8")
+        response.headers["Vary"] = "Referer"
         # Host pages on other sites load it with a <script> tag.
         response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         return response
@@ -209,7 +221,7 @@ class ChatPages:
             heartbeat=self._heartbeat,
             timezone=self._timezone,
             embedded=embedded,
-            out_of_hours=rules.out_of_hours_message,
+            out_of_hours=self._service.closed_text(),
             signposting=rules.signposting,
         )
         return _replace(base, **extra)

@@ -119,6 +119,11 @@ class ChatService:
     def is_open(self) -> bool:
         return self._hours.current.is_open(self._clock.now())
 
+    def closed_text(self) -> str:
+        """What a contact is told while the line is closed: the closed message an admin set for every channel
+        (``webchat.out_of_hours_message`` if none), and when it opens again."""
+        return self._hours.current.closed_text(self._clock.now(), self.rules.out_of_hours_message)
+
     def start(self) -> tuple[ChatToken, Chat]:
         """A new chat with a new token; it has no conversation until its first message."""
         token = self._tokens.issue()
@@ -192,7 +197,7 @@ class ChatService:
 
     async def _check_new_chat(self, network: bytes) -> Refusal | None:
         if not self.is_open():
-            return Refusal("closed", self.rules.out_of_hours_message)
+            return Refusal("closed", self.closed_text())
         started = self.registry.started() if self._shared is None else await self._shared.open_chats()
         if started >= self.rules.max_concurrent:
             log.info("webchat.refused", code="busy")

@@ -1,7 +1,8 @@
 """The ``events`` table: what each change published, as rows every instance reads (``store/postgres/notifier.py``).
 
-A row holds an event's kind, its conversation id and its other fields as JSON — ids, sequence numbers, states
-and flags, never text or addresses (events carry nothing else). It is written in the change's own transaction,
+A row holds an event's kind, its conversation id and its other fields as JSON — ids, sequence numbers, states,
+flags and staff usernames (who closed or moved a conversation), never text or addresses (events carry nothing
+else). It is written in the change's own transaction,
 with the id of that transaction (``xid8``): a reader takes only rows whose transactions have all ended, in
 (transaction id, row id) order, so a row committed after one with a higher id is never skipped.
 """

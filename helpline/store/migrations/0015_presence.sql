@@ -1,0 +1,2 @@
+-- Nothing on SQLite: who has a live console is kept in the process's memory, since one process owns a SQLite
+-- file and every console socket reaches it. Instances sharing PostgreSQL share presence in a table there.
