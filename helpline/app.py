@@ -36,6 +36,7 @@ from helpline.core.hours import DAYS, HoursBook, OpeningHours
 from helpline.core.intake import Intake
 from helpline.core.notes import Notes
 from helpline.core.oversight import Oversight
+from helpline.core.password_changes import PasswordChanges
 from helpline.core.ports import ProviderRecords, Sender
 from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
@@ -43,11 +44,13 @@ from helpline.core.reports.export import SmallNumbers
 from helpline.core.reports.figures import Vocabulary
 from helpline.core.reports.service import Reports
 from helpline.core.retention import Retention, RetentionPolicy
+from helpline.core.retry import RetryRule
 from helpline.core.risk import RiskScanner
 from helpline.core.risk_meaning import MeaningReader, Prototypes
 from helpline.core.risk_raising import RiskRaiser
 from helpline.core.rotation import KeyRotation
 from helpline.core.routing import Routing
+from helpline.core.shift import Shift
 from helpline.core.signin_limits import LimitPolicy, SignInLimits
 from helpline.core.staff_notices import StaffNotices
 from helpline.core.threads import Threads
@@ -63,6 +66,7 @@ from helpline.semantic.model import MODEL_NAME, ModelFiles, Unavailable, check_f
 from helpline.semantic.process import ModelProcess
 from helpline.settings import SafeguardingSettings, Settings
 from helpline.store.postgres.database import PostgresStore
+from helpline.store.presence import MemoryPresence
 from helpline.store.sqlite.database import SqliteStore
 from helpline.web.api import SessionApi
 from helpline.web.api_admin import AdminApi
@@ -74,17 +78,19 @@ from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.auth import SessionAuth
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
-from helpline.web.metrics import Metrics
+from helpline.web.metrics import Metrics, MetricsAccess
 from helpline.web.middleware import request_context, security_headers
 from helpline.web.pages import Pages
 from helpline.web.report_page import Labels
 from helpline.web.routes import Handlers, add_routes
+from helpline.web.serving import body_deadline
 from helpline.workers.intake import IntakeWorker
 from helpline.workers.meaning import MeaningWorker
 from helpline.workers.outbound import OutboundWorker
 from helpline.workers.provider_deletion import ProviderDeletionWorker
 from helpline.workers.retention import RetentionWorker
 from helpline.workers.safeguarding import SafeguardingWorker
+from helpline.workers.shift import ShiftWorker
 
 
 @dataclass
@@ -127,6 +133,9 @@ class Helpline:
     erasure: Erasure
     rotation: KeyRotation
     provider_deletion: ProviderDeletionWorker
+    shift: Shift
+    shift_worker: ShiftWorker
+    password_changes: PasswordChanges
     reports: Reports
     email_server: SmtpServer | None = None
     webchat: WebchatChannel | None = None
@@ -183,9 +192,10 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
     vault_grace = timedelta(minutes=kept.vault_grace_minutes)
     bus = InProcessBus()
     auth = settings.auth
+    passwords = Passwords(auth.password_time_cost, auth.password_memory_kib)
     accounts = Accounts(
         store,
-        Passwords(auth.password_time_cost, auth.password_memory_kib),
+        passwords,
         box,
         TotpCodes(),
         bus,
@@ -241,6 +251,7 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
     records = Records(store, cipher, pseudonyms, clock)
     closer = Closer(
         store,
+        cipher,
         records,
         bus,
         clock,
@@ -252,8 +263,9 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
     )
     outbox = settings.outbox
     backoff = Backoff(
-        base=timedelta(seconds=outbox.backoff_base_seconds),
-        maximum=timedelta(seconds=outbox.backoff_max_seconds),
+        retry=RetryRule(
+            base=timedelta(seconds=outbox.backoff_base_seconds), maximum=timedelta(seconds=outbox.backoff_max_seconds)
+        ),
         max_attempts=outbox.max_attempts,
         unconfirmed_wait=timedelta(seconds=outbox.unconfirmed_wait_seconds),
     )
@@ -284,7 +296,14 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
             network_key=HmacKey(keyring.subkey("webchat/network")),
         )
         senders["webchat"] = webchat.sender
-    outbound = OutboundWorker(delivery, senders, bus, batch_size=outbox.batch_size, poll_seconds=outbox.poll_seconds)
+    outbound = OutboundWorker(
+        delivery,
+        senders,
+        bus,
+        batch_size=outbox.batch_size,
+        poll_seconds=outbox.poll_seconds,
+        lookups={"sms": sms_sender} if sms.enabled else {},
+    )
     guard = settings.safeguarding
     escalations = Escalations(
         store,
@@ -319,13 +338,23 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         clock,
         DeletionPolicy(
             channels=tuple(providers),
-            retry_base=timedelta(seconds=sms.delete_retry_seconds),
-            retry_max=timedelta(seconds=sms.delete_retry_max_seconds),
+            retry=RetryRule(
+                base=timedelta(seconds=sms.delete_retry_seconds),
+                maximum=timedelta(seconds=sms.delete_retry_max_seconds),
+            ),
             give_up_after=timedelta(hours=sms.delete_give_up_hours),
             batch_size=outbox.batch_size,
         ),
     )
+    shift = Shift(
+        store, MemoryPresence(), bus, clock, away_after=timedelta(seconds=settings.console.away_after_seconds)
+    )
     return Helpline(
+        shift=shift,
+        shift_worker=ShiftWorker(shift),
+        password_changes=PasswordChanges(
+            store, passwords, clock, min_chars=auth.min_password_chars, check_code=accounts.accept_code
+        ),
         meaning=meaning,
         meaning_state=meaning_state,
         reports=Reports(
@@ -355,21 +384,30 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         conversations=conversations,
         intake=intake,
         intake_worker=IntakeWorker(intake),
-        routing=Routing(store, cipher, bus, clock, max_concurrent=settings.routing.max_concurrent),
+        routing=Routing(
+            store, cipher, bus, clock, max_concurrent=settings.routing.max_concurrent, available=shift.available
+        ),
         notes=Notes(store, cipher, bus, clock),
         closer=closer,
         records=records,
         blocks=Blocks(store, clock),
         canned=Canned(store, clock),
         hours=hours,
-        floor=FloorView(store, clock),
+        floor=FloorView(store, clock, shift),
         delivery=delivery,
         sms_sender=sms_sender,
         outbound=outbound,
         escalations=escalations,
         oversight=Oversight(store, cipher, bus, clock),
         disclosures=Disclosures(
-            store, cipher, bus, clock, dual_control=guard.dual_control, min_reason_chars=guard.min_reason_chars
+            store,
+            cipher,
+            bus,
+            clock,
+            dual_control=guard.dual_control,
+            min_reason_chars=guard.min_reason_chars,
+            oncall_channel=guard.oncall_channel,
+            console_url=f"{settings.server.public_url.rstrip('/')}/console/escalations",
         ),
         safeguarding=safeguarding,
         email_server=email_server,
@@ -493,7 +531,10 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     """The aiohttp application over a built Helpline; opens and closes it with the app."""
     settings = helpline.settings
     meaning_state = helpline.meaning_state
-    app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[request_context, body_deadline(settings.server.body_timeout_seconds)],
+        client_max_size=1024 * 1024,
+    )
     app[HELPLINE] = helpline
     auth = SessionAuth(
         helpline.accounts, secure_cookies=settings.server.tls, trusted_proxy_hops=settings.auth.trusted_proxy_hops
@@ -512,6 +553,8 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
     session_api = SessionApi(
         auth,
         helpline.accounts,
+        helpline.shift,
+        helpline.password_changes,
         outcomes=console.outcomes,
         contact_types=console.contact_types,
         missing_types=console.missing_types,
@@ -519,6 +562,11 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         max_concurrent=settings.routing.max_concurrent,
         helpline_name=settings.helpline.name,
         safeguarding_categories=settings.safeguarding.categories,
+        oncall_channel=settings.safeguarding.oncall_channel,
+        ack_seconds=settings.safeguarding.ack_seconds,
+        emergency_instruction=settings.safeguarding.emergency_instruction,
+        locale=settings.helpline.locale,
+        timezone=settings.hours.timezone,
     )
     conversation_api = ConversationApi(
         auth,
@@ -527,10 +575,12 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.notes,
         helpline.closer,
         helpline.blocks,
-        helpline.floor,
+        helpline.shift,
     )
-    live = ConsoleLive(auth, helpline.bus, settings.server.public_url)
-    metrics = Metrics(helpline.bus, helpline.store, _readings(helpline, live))
+    live = ConsoleLive(auth, helpline.bus, settings.server.public_url, helpline.shift.presence, helpline.clock)
+    metrics = Metrics(
+        helpline.bus, helpline.store, _readings(helpline, live), MetricsAccess(settings.server.metrics_token)
+    )
     add_routes(
         app,
         Handlers(
@@ -539,8 +589,18 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             session=session_api,
             conversations=conversation_api,
             oversight=OversightApi(auth, helpline.floor, helpline.blocks, helpline.records),
-            admin=AdminApi(auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock),
-            safeguarding=SafeguardingApi(auth, helpline.escalations, helpline.oversight, helpline.disclosures),
+            admin=AdminApi(
+                auth, helpline.accounts, helpline.canned, helpline.hours, helpline.clock, helpline.password_changes
+            ),
+            safeguarding=SafeguardingApi(
+                auth,
+                helpline.escalations,
+                helpline.oversight,
+                helpline.disclosures,
+                helpline.shift,
+                oncall_channel=settings.safeguarding.oncall_channel,
+                emergency_instruction=settings.safeguarding.emergency_instruction,
+            ),
             live=live,
             metrics=metrics,
             sms=sms_hooks,
@@ -558,11 +618,15 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         ),
     )
     app.on_response_prepare.append(security_headers(settings.server.tls))
+    app.on_shutdown.append(live.close_all)
     if helpline.webchat is not None:
         app.on_shutdown.append(helpline.webchat.sockets.close_all)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await helpline.open()
+        if not settings.safeguarding.oncall_channel:
+            # A flag raised while no supervisor is online would then reach nobody.
+            log.warning("safeguarding.no_oncall_channel", setting="safeguarding.oncall_channel")
         if helpline.email_server is not None:
             await helpline.email_server.start()
         workers = [asyncio.create_task(metrics.count(), name="metrics")]
@@ -572,6 +636,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             workers.append(asyncio.create_task(helpline.safeguarding.run(), name="safeguarding"))
             workers.append(asyncio.create_task(helpline.purger.run(), name="retention"))
             workers.append(asyncio.create_task(helpline.provider_deletion.run(), name="provider-deletion"))
+            workers.append(asyncio.create_task(helpline.shift_worker.run(), name="shift"))
             if helpline.meaning is not None:
                 workers.append(asyncio.create_task(helpline.meaning.run(), name="risk-meaning"))
         if helpline.webchat is not None:

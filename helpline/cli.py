@@ -16,7 +16,6 @@ from typing import TypeVar
 
 import aiohttp
 import aiosmtplib
-from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from helpline import cli_lifecycle as lifecycle_commands
@@ -27,6 +26,7 @@ from helpline import settings as settings_module
 from helpline.app import Helpline, build, build_app, open_store
 from helpline.audit.chain import GENESIS, StoredAuditRow, first_bad
 from helpline.bench import command as bench_command
+from helpline.channels.sms.webhook import normalise_sender
 from helpline.clock import SystemClock
 from helpline.core.models import User
 from helpline.crypto.keyring import Keyring
@@ -35,6 +35,7 @@ from helpline.errors import HelplineError, PublicError
 from helpline.loops import freeze_after_start, new_event_loop
 from helpline.settings import Settings
 from helpline.store.postgres.database import PostgresStore
+from helpline.web import serving
 
 DEFAULT_CONFIG = Path("var/helpline.toml")
 T = TypeVar("T")
@@ -114,9 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("enable", "enable a disabled account"),
         ("reset-2fa", "turn off an account's two-factor sign-in so it can enrol again"),
         ("unlock", "unlock an account locked by failed sign-ins"),
+        ("reset-password", "give an account a new password (generated and printed once, or --password-stdin)"),
     ):
         admin = user_commands.add_parser(action, help=text)
         admin.add_argument("username")
+        if action == "reset-password":
+            admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
         _config_option(admin)
         admin.set_defaults(run=_user_admin, action=action)
 
@@ -203,14 +207,10 @@ def _serve(args: argparse.Namespace) -> int:
     app = build_app(helpline)
     app.on_startup.append(freeze_after_start)  # after the start-up work of build_app's cleanup context
     print(f"Helpline console: {settings.server.public_url.rstrip('/')}/console", flush=True)
-    web.run_app(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        access_log=None,
-        print=None,
-        loop=new_event_loop(),  # uvloop when installed (the "fast" extra)
-    )
+    server = settings.server
+    # uvloop when installed (the "fast" extra)
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(serving.serve_forever(app, server.host, server.port, header_timeout=server.header_timeout_seconds))
     return 0
 
 
@@ -262,9 +262,16 @@ def _user_admin(args: argparse.Namespace) -> int:
     settings = _settings(args)
     system_admin = User(id="system", username="system", roles=frozenset({"admin"}), disabled=False, password_hash="")
 
+    password = ""
+    if args.action == "reset-password":
+        given = getattr(args, "password_stdin", False)
+        password = sys.stdin.readline().rstrip("\n") if given else secrets.token_urlsafe(15)
+
     async def change(helpline: Helpline) -> None:
         accounts = helpline.accounts
-        if args.action == "disable":
+        if args.action == "reset-password":
+            await helpline.password_changes.set_for(args.username, password)
+        elif args.action == "disable":
             await accounts.set_disabled(system_admin, args.username, True)
         elif args.action == "enable":
             await accounts.set_disabled(system_admin, args.username, False)
@@ -275,6 +282,9 @@ def _user_admin(args: argparse.Namespace) -> int:
 
     _run_on_store(settings, change)
     print(f"Done: {args.action} {args.username}.")
+    if args.action == "reset-password" and not getattr(args, "password_stdin", False):
+        print(f"New password for '{args.username}': {password}")
+        print("This password is shown once. Pass it on in person; their other sessions have ended.")
     return 0
 
 
@@ -337,7 +347,38 @@ def _simulate_sms(args: argparse.Namespace) -> int:
         print(f"error: no server answered at {url}; is `helpline serve` running?", file=sys.stderr)
         return 1
     print(f"Webhook posted: HTTP {status}")
-    return 0 if status == 200 else 1
+    if status != 200:
+        return 1
+    replies = asyncio.run(_automatic_replies(settings, normalise_sender(args.sender), args.body))
+    if replies:
+        print("The texter would get back at once:")
+        for reply in replies:
+            print(f"  {reply}")
+    else:
+        print("No automatic reply: the texter waits for a volunteer's answer in the console.")
+    return 0
+
+
+REPLY_LOOKS = 15  # times 0.2 s: how long simulate sms waits for the server to route its message
+
+
+async def _automatic_replies(settings: Settings, sender: str, body: str) -> list[str]:
+    """The automatic messages (greeting, closed message) sent after the texter's latest message with ``body``."""
+    helpline = build(settings)
+    await helpline.store.open()
+    try:
+        # In a surge the server routes a message a moment after answering its webhook: look for a while.
+        for _ in range(REPLY_LOOKS):
+            conversation = await helpline.conversations.find_open("sms", sender)
+            if conversation is not None:
+                messages = await helpline.conversations.contact_transcript(conversation.id, 0)
+                sent = [m.seq for m in messages if m.direction == "in" and m.body == body]
+                if sent:
+                    return [m.body for m in messages if m.seq > sent[-1] and m.direction == "out" and m.author is None]
+            await asyncio.sleep(0.2)
+        return []
+    finally:
+        await helpline.store.close()
 
 
 def _simulate_email(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""structlog set-up: JSON lines, a redaction step on every event, tracebacks without locals.
+"""structlog set-up: JSON lines, a redaction step on every event, tracebacks without locals or messages.
 
 Every event — ours and the standard-library loggers' (aiohttp, twilio) — passes through ``redact``,
 which masks anything shaped like a phone number, an email address or an IP address. It is a safety net:
@@ -85,6 +85,28 @@ def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Ev
 def _drop_locals(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     # stdlib records may carry positional args with message text; render then drop them.
     event_dict.pop("positional_args", None)
+    return event_dict
+
+
+_EXCEPTION_TEXT = ("exc_value", "exc_notes", "syntax_error")
+
+
+def _drop_exception_text(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: keep a rendered exception's type and frames, never its message or notes.
+
+    An exception's text can quote what the request sent (a parser error holds the first bytes of a form
+    body), so it is dropped for every exception, ours and the libraries', chained and grouped ones included.
+    """
+    stacks = event_dict.get("exception")
+    if isinstance(stacks, list):
+        pending = list(stacks)
+        while pending:
+            stack = pending.pop()
+            if isinstance(stack, dict):
+                for key in _EXCEPTION_TEXT:
+                    stack.pop(key, None)
+                for group in stack.get("exceptions") or ():
+                    pending.extend(group if isinstance(group, list) else [group])
     return event_dict
 
 
@@ -225,6 +247,7 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
     renderer_chain: list[Processor] = [
         _drop_locals,
         structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+        _drop_exception_text,
         redact,
         _JSONRenderer(),
     ]

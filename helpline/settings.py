@@ -41,6 +41,9 @@ class ServerSettings:
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
     tls: bool = False
+    header_timeout_seconds: float = 15.0
+    body_timeout_seconds: float = 30.0
+    metrics_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Outcome:
 class HelplineSettings:
     name: str = "Helpline"
     greeting: str = ""
+    locale: str = "en-GB"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class ConsoleSettings:
     missing_types: tuple[Outcome, ...] = ()
     consent_wording: str = ""
     max_reply_chars: int = 1600
+    away_after_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,9 @@ class SafeguardingSettings:
     oncall_channel: str = ""
     oncall_address: str = field(default="", repr=False)
     min_reason_chars: int = 20
+    emergency_instruction: str = (
+        "If someone may be hurt now, call 999 (or 112) and tell them what you know, then keep trying a supervisor."
+    )
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,8 @@ class WebchatSettings:
     network_messages_per_minute: int = 120
     network_chats_per_hour: int = 30
     network_connections: int = 30
+    network_live_chats: int = 5
+    first_message_grace_seconds: float = 300.0
     idle_timeout_seconds: float = 1200.0
     idle_warning_seconds: float = 120.0
     heartbeat_seconds: float = 25.0
@@ -321,6 +331,15 @@ def check_database_url(storage: StorageSettings) -> None:
         raise ConfigError("storage.statement_timeout_seconds: must be more than 0")
 
 
+def _check_console(console: ConsoleSettings) -> None:
+    for name in ("outcomes", "contact_types", "missing_types"):
+        codes = [item.code for item in getattr(console, name)]
+        if len(codes) != len(set(codes)):
+            raise ConfigError(f"console.{name}: codes must be unique")
+    if console.away_after_seconds < 30:
+        raise ConfigError("console.away_after_seconds: must be at least 30")
+
+
 def _check_safeguarding(guard: SafeguardingSettings) -> None:
     if guard.oncall_channel not in ("", "sms", "email"):
         raise ConfigError("safeguarding.oncall_channel: must be sms, email or empty")
@@ -339,6 +358,13 @@ def _check_auth(auth: AuthSettings) -> None:
         raise ConfigError("auth.lock_minutes, network_window_minutes: must be above 0; trusted_proxy_hops: 0 or more")
 
 
+def _check_server(server: ServerSettings) -> None:
+    if not 0 <= server.port <= 65535:
+        raise ConfigError("server.port: must be between 0 and 65535")
+    if server.header_timeout_seconds <= 0 or server.body_timeout_seconds <= 0:
+        raise ConfigError("server.header_timeout_seconds, body_timeout_seconds: must be above 0")
+
+
 def _check_reports(reports: ReportsSettings) -> None:
     if reports.small_number_threshold < 0:
         raise ConfigError("reports.small_number_threshold: must be 0 or more")
@@ -346,8 +372,7 @@ def _check_reports(reports: ReportsSettings) -> None:
 
 def _check(settings: Settings) -> None:
     """Range and choice checks that types alone cannot express."""
-    if not 0 <= settings.server.port <= 65535:
-        raise ConfigError("server.port: must be between 0 and 65535")
+    _check_server(settings.server)
     if settings.storage.synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
         raise ConfigError("storage.synchronous: must be NORMAL, FULL or EXTRA")
     if settings.storage.max_batch < 1:
@@ -361,10 +386,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("sms.route_at_once: must be 0 or more")
     if settings.outbox.max_attempts < 1:
         raise ConfigError("outbox.max_attempts: must be at least 1")
-    for name in ("outcomes", "contact_types", "missing_types"):
-        codes = [item.code for item in getattr(settings.console, name)]
-        if len(codes) != len(set(codes)):
-            raise ConfigError(f"console.{name}: codes must be unique")
+    _check_console(settings.console)
     _check_safeguarding(settings.safeguarding)
     _check_reports(settings.reports)
     if settings.routing.max_concurrent < 1:
@@ -431,10 +453,13 @@ def _check_webchat(chat: WebchatSettings) -> None:
         "network_messages_per_minute",
         "network_chats_per_hour",
         "network_connections",
+        "network_live_chats",
     )
     for name in limits:
         if getattr(chat, name) < 1:
             raise ConfigError(f"webchat.{name}: must be at least 1")
+    if chat.first_message_grace_seconds <= 0:
+        raise ConfigError("webchat.first_message_grace_seconds: must be above 0")
     if not 0 < chat.idle_warning_seconds < chat.idle_timeout_seconds:
         raise ConfigError("webchat.idle_warning_seconds: must be above 0 and below idle_timeout_seconds")
     if chat.heartbeat_seconds < 1 or chat.session_max_hours <= 0 or chat.trusted_proxy_hops < 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -11,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from helpline import cli, log
 from helpline.app import Helpline, build, build_app
 from helpline.settings import Settings, load
 from helpline.testing.twilio_api import FakeTwilio
+from helpline.web import serving
 from tests.direct_db import DirectDb
 from tests.engines import Databases, on_postgres, url_of
 
@@ -171,6 +173,14 @@ class Console:
     async def get(self, path: str) -> ClientResponse:
         return await self.client.get(path)
 
+    async def open_console(self) -> ClientWebSocketResponse:
+        """Open the console's live socket as every console page does: the user is present while it is open."""
+        origin = str(self.client.make_url("/")).rstrip("/")
+        socket = await self.client.ws_connect("/console/ws", headers={"Origin": origin})
+        hello = await socket.receive_json(timeout=5)
+        assert hello["type"] == "hello"
+        return socket
+
     async def post(self, path: str, payload: dict[str, Any] | None = None) -> ClientResponse:
         return await self.client.post(path, json=payload or {}, headers={"X-CSRF-Token": self.csrf})
 
@@ -202,8 +212,8 @@ class Harness:
     def settings(self) -> Settings:
         return self.helpline.settings
 
-    async def console(self, username: str | None = None, role: str = "volunteer") -> Console:
-        """A new console client, signed in as a new user when ``username`` is given."""
+    async def console(self, username: str | None = None, role: str = "volunteer", *, live: bool = False) -> Console:
+        """A new console client, signed in as a new user when ``username`` is given; ``live``: its console open."""
         client: TestClient[Any, Any] = TestClient(self.server)
         await client.start_server()
         self._clients.append(client)
@@ -212,6 +222,8 @@ class Harness:
             await self.helpline.accounts.add_user(username, role, PASSWORD)
             response = await console.login(username)
             assert response.status == 200
+            if live:
+                await console.open_console()
         return console
 
     async def text(self, sender: str, body: str, *, sid: str | None = None) -> ClientResponse:
@@ -272,3 +284,29 @@ async def harness(
     running = Harness(helpline, server, fake_twilio, clock, data_dir)
     yield running
     await running.close()
+
+
+@dataclass
+class Served:
+    """The real server as `helpline serve` runs it (its site, deadlines and headers), on 127.0.0.1."""
+
+    helpline: Helpline
+    host: str
+    port: int
+
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A raw TCP connection to the server, for requests no HTTP client would send."""
+        return await asyncio.open_connection(self.host, self.port)
+
+
+@pytest.fixture
+async def served(settings: Settings, clock: FakeClock) -> AsyncIterator[Served]:
+    helpline = build(settings, clock)
+    server = settings.server
+    runner = await serving.start(
+        build_app(helpline, run_workers=False), "127.0.0.1", server.port, header_timeout=server.header_timeout_seconds
+    )
+    try:
+        yield Served(helpline, "127.0.0.1", server.port)
+    finally:
+        await runner.cleanup()

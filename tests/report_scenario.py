@@ -228,9 +228,9 @@ EXPECTED: dict[str, Any] = {
         # vol1 was available from Monday 08:00 to Tuesday 18:00, counted as one session's longest (12 hours).
         "hours_available": 16.0,
         "conversations_handled": 3,
-        # adm holds the admin role alone: it answers no one, so it is never available and not listed.
+        # sup starts Away (supervisors choose Available) and adm holds the admin role alone: neither was ever
+        # available, so neither is listed.
         "people": [
-            {"username": "sup", "hours_available": 0.0, "conversations_handled": 0},
             {"username": "vol1", "hours_available": 12.0, "conversations_handled": 2},
             {"username": "vol2", "hours_available": 4.0, "conversations_handled": 1},
         ],

@@ -21,17 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright, expect
 
 from helpline import cli, log
 from helpline.app import Helpline, build, build_app
 from helpline.settings import Settings, load
-from tests import report_demo
+from tests import report_demo, shift_demo
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import PASSWORD, FakeClock
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-Demo = Callable[[Helpline, Any, str], Awaitable[None]]
+# A demo makes the data; it may return ids that the shot's path names ("/console/conversations/{held}").
+Demo = Callable[[Helpline, Any, str], Awaitable[dict[str, str] | None]]
+Act = Callable[[Page], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,37 @@ class Shot:
 
     demo: Demo
     start: Any
-    username: str
+    username: str | None  # None: nobody signs in (the contact's chat page)
     path: str
     wait_for: str
     width: int = 1280
     height: int = 1800
     full_page: bool = False
+    act: Act | None = None  # what to do on the page before the shot
+
+
+async def _chat(page: Page) -> None:
+    """A contact writes on the chat page, as on a phone."""
+    await page.get_by_label("Your message").fill("hi, i dont know who else to talk to")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.locator("#messages li").first).to_contain_text("who else to talk to")
+    await expect(page.locator("#messages li")).to_have_count(2)  # and the helpline's automatic greeting
+
+
+async def _mine(page: Page) -> None:
+    await expect(page.locator("#mine-list li").first).to_contain_text("new messages")
+
+
+async def _conversation(page: Page) -> None:
+    await expect(page.locator("#unread-mark")).to_be_visible()
+    await page.locator("#reply-body").focus()
+
+
+async def _floor(page: Page) -> None:
+    await expect(page.locator("#staff-rows tr").first).to_be_visible()
+
+
+WIDTH, HEIGHT = 1366, 800  # a common laptop screen
 
 
 SHOTS = {
@@ -56,6 +83,37 @@ SHOTS = {
         path=f"/console/reports?from={report_demo.FIRST_DAY}&to={report_demo.LAST_DAY}",
         wait_for="#user-name:not(:empty)",
     ),
+    "queue": Shot(
+        shift_demo.play,
+        shift_demo.START,
+        "amira",
+        "/console",
+        "#waiting-rows tr",
+        width=WIDTH,
+        height=HEIGHT,
+        act=_mine,
+    ),
+    "conversation": Shot(
+        shift_demo.play,
+        shift_demo.START,
+        "amira",
+        "/console/conversations/{held}",
+        "#transcript-list li",
+        width=WIDTH,
+        height=HEIGHT,
+        act=_conversation,
+    ),
+    "floor": Shot(
+        shift_demo.play,
+        shift_demo.START,
+        "sam",
+        "/console/floor",
+        "#user-name:not(:empty)",
+        width=WIDTH,
+        height=HEIGHT,
+        act=_floor,
+    ),
+    "chat": Shot(shift_demo.play, shift_demo.START, None, "/chat", "#message", width=375, height=740, act=_chat),
 }
 
 
@@ -93,24 +151,30 @@ async def _serve_and_shoot(data_dir: Path, shot: Shot, target: Path) -> Path:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        await shot.demo(helpline, clock, PASSWORD)
-        return await _photograph(f"http://127.0.0.1:{port}", shot, target)
+        ids = await shot.demo(helpline, clock, PASSWORD) or {}
+        base, path = f"http://127.0.0.1:{port}", shot.path.format(**ids)
+        return await _photograph(base, shot, path, target, clock.now())
     finally:
         await runner.cleanup()
 
 
-async def _photograph(base: str, shot: Shot, target: Path) -> Path:
+async def _photograph(base: str, shot: Shot, path: str, target: Path, now: Any) -> Path:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": shot.width, "height": shot.height})
-            await page.goto(base + "/login")
-            await page.get_by_label("Username").fill(shot.username)
-            await page.get_by_label("Password").fill(PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await page.wait_for_url(base + "/console")
-            await page.goto(base + shot.path)
+            # The page's clock reads the server's made-up time, so that waits read "9 min", not months.
+            await page.clock.set_fixed_time(now)
+            if shot.username is not None:
+                await page.goto(base + "/login")
+                await page.get_by_label("Username").fill(shot.username)
+                await page.get_by_label("Password").fill(PASSWORD)
+                await page.get_by_role("button", name="Sign in").click()
+                await page.wait_for_url(base + "/console")
+            await page.goto(base + path)
             await page.wait_for_selector(shot.wait_for)
+            if shot.act is not None:
+                await shot.act(page)
             target.parent.mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=str(target), full_page=shot.full_page)
         finally:

@@ -353,7 +353,7 @@ async def test_nothing_identifying_is_ever_at_rest_and_nothing_survives_retentio
     harness: Harness, contacts: list[CanaryContact], captured_log: CapturedLog
 ) -> None:
     """Across every channel and path, no identifier is ever stored; after retention and a purge nothing opens."""
-    staff = {"amira": await harness.console("amira"), "ben": await harness.console("ben")}
+    staff = {"amira": await harness.console("amira"), "ben": await harness.console("ben", live=True)}
     assert (await staff["ben"].post("/api/me/availability", {"availability": "available"})).status == 200
     for name in ("sam", "sue"):
         staff[name] = await harness.console(name, role="supervisor")

@@ -59,7 +59,7 @@ async def test_transfer_to_a_colleague_with_a_handover_note(harness: Harness) ->
     """The colleague holds it next and sees the handover note first; it is never sent to the contact."""
     [conversation] = await waiting_ids(harness, 1)
     amira = await harness.console("amira")
-    ben = await harness.console("ben")
+    ben = await harness.console("ben", live=True)
     await amira.post(f"/api/conversations/{conversation}/claim")
     response = await amira.post(
         f"/api/conversations/{conversation}/transfer", {"to": "ben", "note": "She is safe tonight; ask about school"}
@@ -105,7 +105,8 @@ async def test_transfer_refusals(harness: Harness) -> None:
 async def test_floor_view_counts_only(harness: Harness) -> None:
     """Supervisors see counts and who holds what; volunteers cannot see the floor."""
     await waiting_ids(harness, 3)
-    amira = await harness.console("amira")
+    amira = await harness.console("amira", live=True)
+    await harness.console("ben", live=True)
     await amira.post("/api/queue/take")
     harness.clock.advance(minutes=5)
     sam = await harness.console("sam", role="supervisor")

@@ -95,9 +95,14 @@ async def test_simulate_sms_reaches_the_server(
     monkeypatch.setenv("HELPLINE_SMS__AUTH_TOKEN", harness.settings.sms.auth_token)
     monkeypatch.setenv("HELPLINE_SMS__PUBLIC_BASE_URL", harness.settings.sms.public_base_url)
     config = str(harness.data_dir / "helpline.toml")
+    await harness.route_intake()  # as the running server's worker does at start: from then on, routed at once
     args = ["simulate", "sms", "--config", config, "--from", "+447700900123", "--body", "hi"]
     assert await asyncio.to_thread(cli.main, args) == 0
-    assert "HTTP 200" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "HTTP 200" in out
+    # What the texter would get back is printed: the greeting (or the closed message out of hours).
+    assert "The texter would get back at once:" in out
+    assert harness.settings.helpline.greeting.splitlines()[0] in out
     # Stored in a conversation, at once or by the intake worker (run by hand here).
     await harness.route_intake()
     assert harness.rows("SELECT COUNT(*) FROM messages WHERE direction = 'in'") == [(1,)]

@@ -71,9 +71,9 @@ async def test_new_message_appears_on_open_conversation(harness: Harness, ui: Co
 
 
 async def test_conversation_transferred_away_sends_the_stale_tab_to_the_queue(harness: Harness, ui: ConsoleUI) -> None:
-    """A volunteer whose conversation a supervisor moves is told so on the queue; the new holder sees the note first."""
+    """A volunteer whose conversation a supervisor moves is told who did; the new holder sees the note first."""
     await harness.console("amira")
-    ben = await harness.console("ben")
+    ben = await harness.console("ben", live=True)
     supervisor = await harness.console("sue", role="supervisor")
     assert (await ben.post("/api/me/availability", {"availability": "available"})).status == 200
     await harness.text(TEXTER, "can someone help")
@@ -84,9 +84,13 @@ async def test_conversation_transferred_away_sends_the_stale_tab_to_the_queue(ha
     conversation_id = amira.url.rsplit("/", 1)[1]
 
     note = {"to": "ben", "note": "Texter is 14 and scared; asked us not to call."}
+    # Monitoring is read-only: the supervisor joins before moving it.
+    assert (await supervisor.post(f"/api/conversations/{conversation_id}/join")).status == 200
     assert (await supervisor.post(f"/api/conversations/{conversation_id}/transfer", note)).status == 200
     await amira.wait_for_url(ui.base_url + "/console")
-    await expect(amira.get_by_role("status").filter(has_text="taken by someone else")).to_be_visible()
+    await expect(
+        amira.get_by_role("status").filter(has_text="sue moved that conversation to someone else")
+    ).to_be_visible()
 
     ben_page = await ui.sign_in("ben", available=False)
     await ben_page.get_by_role("link", name=re.compile("SMS conversation")).click()

@@ -48,7 +48,13 @@ async def test_console_pages_pass_axe_and_fit_320_px(harness: Harness, ui: Conso
     [first, _] = await admin.queue()
     assert (await admin.post(f"/api/conversations/{first['id']}/claim")).status == 200
     record = {"name": "Jo", "date_of_birth": "2010-01-01", "contact_details": "", "summary": "Safe now."}
-    close = {"outcome": "advice", "contact_type": "other", "consent": True, "record": record}
+    close = {
+        "outcome": "advice",
+        "contact_type": "other",
+        "consent": True,
+        "record": record,
+        "no_flag_reason": "x" * 12,
+    }
     assert (await admin.post(f"/api/conversations/{first['id']}/close", close)).status == 200
     record_id = (await admin.conversation(first["id"]))["record_id"]
     await harness.text("+447700900201", "it's me again")

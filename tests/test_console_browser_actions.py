@@ -20,7 +20,7 @@ TEXTER = "+447700900555"
 async def test_note_block_transfer_and_lift_from_the_pages(harness: Harness, ui: ConsoleUI) -> None:
     """A volunteer takes the next conversation, notes, blocks and transfers it; a supervisor lifts the block."""
     await harness.console("amira")
-    ben = await harness.console("ben")
+    ben = await harness.console("ben", live=True)
     supervisor = await harness.console("sue", role="supervisor")
     assert (await ben.post("/api/me/availability", {"availability": "available"})).status == 200
     await harness.text(TEXTER, "you lot are useless")

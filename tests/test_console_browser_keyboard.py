@@ -81,6 +81,10 @@ async def test_claim_reply_and_close_by_keyboard(harness: Harness, ui: ConsoleUI
     await page.keyboard.press("Tab")
     await page.keyboard.type("Ran away after a row at home; now safe at an aunt's.")
     await page.keyboard.press("Tab")
+    # A high-risk conversation closed with no safeguarding flag asks why none is needed.
+    await expect(page.get_by_label("Why no safeguarding flag")).to_be_focused()
+    await page.keyboard.type("Safe at her aunt's; no one at risk now.")
+    await page.keyboard.press("Tab")
     await expect(page.get_by_role("button", name="Close conversation")).to_be_focused()
     await page.keyboard.press("Enter")
 

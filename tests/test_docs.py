@@ -1,15 +1,18 @@
-"""The README's two commands exist and CI runs exactly the test command."""
+"""The README's commands exist, CI runs exactly the test command, and every setting the docs name is real."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from helpline.audit.events import Action
 from helpline.cli import build_parser
+from helpline.settings import known_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,3 +65,36 @@ def test_every_documented_command_exists() -> None:
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args([*command, "--help"])
         assert exit_.value.code == 0, command
+
+
+KNOWN = known_settings()
+# A setting as the docs name it: `section.key` (not part of a host name or a path), or HELPLINE_SECTION__KEY.
+DOTTED = re.compile(rf"(?<![\w./:-])({'|'.join(KNOWN)})\.([a-z][a-z0-9_]*)(?![\w./-])")
+ENVIRONMENT = re.compile(r"HELPLINE_([A-Z]+)__([A-Z0-9_]+)")
+TOML_BLOCK = re.compile(r"```toml\n(.*?)```", re.DOTALL)
+
+
+def named_settings(text: str) -> set[tuple[str, str]]:
+    """Every (section, key) a document names: in its inline code, its environment examples and its TOML blocks."""
+    named = {
+        (match.group(1), match.group(2)) for code in re.findall(r"`([^`\n]+)`", text) for match in DOTTED.finditer(code)
+    }
+    named |= {(section.lower(), key.lower()) for section, key in ENVIRONMENT.findall(text) if section != "SECTION"}
+    for block in TOML_BLOCK.findall(text):
+        for section, values in tomllib.loads(block).items():
+            named |= {(section, key) for key in values}
+    return named
+
+
+@pytest.mark.parametrize("document", ["README.md", "SECURITY.md"])
+def test_every_setting_the_docs_name_exists(document: str) -> None:
+    """Each setting a document names (`section.key`, HELPLINE_…__…, TOML examples) is known to the loader."""
+    named = named_settings((ROOT / document).read_text())
+    assert len(named) > 5, "the pattern found almost nothing: check it"
+    audited = {action.value for action in Action}  # audit actions are dotted too (`auth.account_locked`)
+    unknown = sorted(
+        f"{section}.{key}"
+        for section, key in named
+        if key not in KNOWN.get(section, set()) and f"{section}.{key}" not in audited
+    )
+    assert unknown == [], f"{document} names settings the loader does not know: {unknown}"

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -418,3 +419,47 @@ async def test_unknown_route_gives_twilio_404(fake: FakeTwilio, session: aiohttp
             "more_info": "https://www.twilio.com/docs/errors/20404",
             "status": 404,
         }
+
+
+async def test_message_list_is_filtered_by_recipient_newest_first(client: Any, fake: FakeTwilio) -> None:
+    """GET Messages.json through the SDK lists only the recipient's messages, the newest first."""
+    sent = [await _send(client, body=f"reply {n}") for n in range(3)]
+    await _send(client, to="+447700900999", body="someone else")
+    listed = await client.messages.list_async(to=TEXTER)
+    assert [m.sid for m in listed] == [m.sid for m in reversed(sent)]
+    assert {m.body for m in listed} == {"reply 0", "reply 1", "reply 2"}
+
+
+async def test_message_list_pages_like_twilio(client: Any, fake: FakeTwilio) -> None:
+    """With PageSize 2, five messages come in three pages that the SDK follows by next_page_uri."""
+    sent = [await _send(client, body=f"reply {n}") for n in range(5)]
+    page = await client.messages.page_async(to=TEXTER, page_size=2)
+    assert len(list(page._records)) == 2
+    assert page._payload["next_page_uri"].endswith("PageSize=2&Page=1&PageToken=PA2")
+    assert (page._payload["page"], page._payload["start"], page._payload["end"]) == (0, 0, 1)
+    streamed = [m.sid async for m in await client.messages.stream_async(to=TEXTER, page_size=2)]
+    assert streamed == [m.sid for m in reversed(sent)]
+    last = fake.requests[-1]
+    assert last[0] == "GET" and last[1].endswith("/Messages.json")
+
+
+async def test_date_sent_filters_skip_messages_still_queued(client: Any, fake: FakeTwilio) -> None:
+    """DateSent, DateSent< and DateSent> match date_sent, which a queued message does not have yet."""
+    queued = await _send(client, body="still queued")
+    left = await _send(client, body="left Twilio")
+    fake.set_status(left.sid, "sent")
+    moment = datetime.now(UTC)
+    after = await client.messages.list_async(to=TEXTER, date_sent_after=moment - timedelta(minutes=1))
+    assert [m.sid for m in after] == [left.sid]
+    before = await client.messages.list_async(to=TEXTER, date_sent_before=moment - timedelta(minutes=1))
+    assert before == []
+    assert queued.sid not in {m.sid for m in await client.messages.list_async(date_sent=moment.replace(second=0))}
+
+
+async def test_message_list_refuses_a_bad_filter_with_20001(fake: FakeTwilio, session: aiohttp.ClientSession) -> None:
+    """A DateSent value Twilio cannot read answers 400 with code 20001."""
+    auth = aiohttp.encode_basic_auth(ACCOUNT_SID, AUTH_TOKEN)
+    path = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json?DateSent%3E=yesterday"
+    async with session.get(fake.base_url + path, headers={"Authorization": auth}) as response:
+        assert response.status == 400
+        assert (await response.json())["code"] == 20001

@@ -54,7 +54,7 @@ async def test_today_counts_only_today(harness: Harness) -> None:
     await helpline.conversations.contact_left("webchat", "chat-token-i", "ended")
     assert await _today(harness) == {
         "answered": 1,
-        "waiting": 3,  # F, G, and I, whose contact left but which is still in the queue
+        "waiting": 2,  # F and G; I's contact left, so it is apart ("left before an answer"), not waiting
         "longest_wait_seconds": 21 * 3600 + 6 * 60,
         "left_before_answer": 1,
         "waiting_longest_seconds": 21 * 3600 + 6 * 60,

@@ -17,7 +17,8 @@ RECORD = {
 async def consented_record(harness: Harness) -> str:
     amira = await harness.console("amira")
     conversation = await text_and_take(harness, amira, NUMBER, "i ran away")
-    await close(amira, conversation, consent=True, record=RECORD)
+    # The text is a risk word: closing with no safeguarding flag needs a short reason.
+    await close(amira, conversation, consent=True, record=RECORD, no_flag_reason="Safe at home now, confirmed.")
     [(record_id,)] = harness.rows("SELECT record_id FROM conversations WHERE id = ?", (conversation,))
     return str(record_id)
 

@@ -132,7 +132,6 @@ async def test_page_shows_every_figure(harness: Harness, played: dict[str, str])
         assert page.counts(table_id) == [str(v) for v in counts.values()], table_id
     assert page.tables["conversations-by-outcome-table"][0] == ["Advice or information given", "1"]
     assert page.tables["people-table"] == [
-        ["sup", "0.0", "0"],
         ["vol1", "12.0", "2"],
         ["vol2", "4.0", "1"],
     ]

@@ -44,7 +44,9 @@ async def test_text_claim_reply_deliver(harness: Harness) -> None:
     assert mine["delivery"] == "delivered"
     assert mine["author"] == "amira"
 
-    closed = await volunteer.post(f"/api/conversations/{waiting['id']}/close", {"outcome": "advice"})
+    # "has not come home" raises the risk band: closing with no safeguarding flag needs a short reason.
+    form = {"outcome": "advice", "no_flag_reason": "He is home; his mother called back."}
+    closed = await volunteer.post(f"/api/conversations/{waiting['id']}/close", form)
     assert closed.status == 200
     assert harness.rows("SELECT COUNT(*) FROM vault") == [(0,)]
     assert harness.rows("SELECT COUNT(*) FROM routes") == [(0,)]

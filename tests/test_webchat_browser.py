@@ -444,7 +444,8 @@ async def test_canary_agent_and_text_are_nowhere_at_rest_or_in_logs(
         await expect(page.locator(STORED).filter(has_text=reply)).to_have_count(1)
         await page.get_by_role("button", name="End chat").click()
         await expect(page.locator("#ended")).to_be_visible()
-        closed = await volunteer.post(f"/api/conversations/{conversation_id}/close", {"outcome": "support"})
+        form = {"outcome": "support", "no_flag_reason": "Found safe by her aunt."}
+        closed = await volunteer.post(f"/api/conversations/{conversation_id}/close", form)
         assert closed.status == 200
     finally:
         await context.close()
@@ -462,3 +463,24 @@ async def test_canary_agent_and_text_are_nowhere_at_rest_or_in_logs(
     for line in captured_log.lines:
         for needle in needles:
             assert needle not in line, f"{needle!r} found in a log line"
+
+
+async def test_on_a_phone_the_open_chat_has_one_exit_and_no_launcher(
+    browser: Browser, harness: Harness, site: str
+) -> None:
+    """On a phone, opening the chat hides the launcher and the page's own exit: the chat's exit is the only one."""
+    context = await new_context(browser, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        page = await context.new_page()
+        await page.goto(site + "/host")
+        launcher = page.get_by_role("button", name="Chat with us")
+        await launcher.click()
+        chat = page.frame_locator("iframe[title='Chat']")
+        await expect(chat.get_by_role("button", name="Exit this page")).to_be_visible()
+        await expect(launcher).to_be_hidden()
+        await expect(page.locator("[data-helpline='exit']")).to_be_hidden()
+        await page.get_by_role("button", name="Hide chat").click()
+        await expect(launcher).to_be_visible()
+        await expect(page.locator("[data-helpline='exit']")).to_be_visible()
+    finally:
+        await context.close()

@@ -88,11 +88,11 @@ async def test_too_many_connections_from_one_network_are_closed_with_a_reason(ha
             await client.aclose()
 
 
-def test_networks_are_slash_24_and_slash_64() -> None:
-    """Addresses in one /24 or /64 are one network; an IPv4-mapped IPv6 address counts as IPv4."""
+def test_networks_are_slash_24_and_slash_48() -> None:
+    """Addresses in one /24 or /48 are one network; an IPv4-mapped IPv6 address counts as IPv4."""
     assert network_of("192.0.2.1") == network_of("192.0.2.254") != network_of("192.0.3.1")
     assert network_of("::ffff:192.0.2.7") == network_of("192.0.2.1")
-    assert network_of("2001:db8:1:2::1") == network_of("2001:db8:1:2:ffff::9") != network_of("2001:db8:1:3::1")
+    assert network_of("2001:db8:1:2::1") == network_of("2001:db8:1:3:ffff::9") != network_of("2001:db8:2:2::1")
     assert network_of("not an address") == network_of("")
 
 

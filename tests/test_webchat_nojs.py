@@ -36,7 +36,7 @@ async def post(client: Console, path: str, form: dict[str, str]) -> tuple[Client
 def assert_no_traces(response: ClientResponse) -> None:
     assert "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 async def test_chat_page_is_neutral_accessible_and_leaves_no_traces(harness: Harness) -> None:

@@ -34,6 +34,8 @@ class Action(StrEnum):
     """A supervisor read a conversation someone else holds."""
     CONVERSATION_TRANSFERRED = "conversation.transferred"
     """A conversation moved to another volunteer or back to the queue (detail: to)."""
+    CONVERSATION_RETURNED = "conversation.returned"
+    """A conversation went back to the queue because its holder signed out or was away (detail: reason)."""
     NOTE_ADDED = "note.added"
     """A staff note was added to a conversation."""
     RECORD_CREATED = "record.created"
@@ -60,6 +62,10 @@ class Action(StrEnum):
     """An admin enabled an account again."""
     TOTP_RESET = "user.totp_reset"
     """An admin reset an account's two-factor sign-in."""
+    PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action name, not a password
+    """An admin (or the command line) gave an account a new password; its sessions ended."""
+    PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name, not a password
+    """A user changed their own password; their other sessions ended."""
     USER_UNLOCKED = "user.unlocked"
     """An admin unlocked an account."""
     CANNED_CHANGED = "admin.canned_changed"

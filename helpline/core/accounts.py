@@ -31,6 +31,7 @@ from helpline.core.events import StaffChanged
 from helpline.core.ids import new_id
 from helpline.core.models import AVAILABILITY, ROLES, Role, Session, User
 from helpline.core.ports import Notifier, PasswordHasher, SecretBox, Store, Totp, Tx
+from helpline.core.shift import starts_available
 from helpline.core.signin_limits import SignInLimits
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound, NotSignedIn
 
@@ -248,10 +249,12 @@ class Accounts:
         async def work(tx: Tx) -> Session:
             # A lock set by a concurrent wrong guess stands, even against the right password.
             await self._limits.succeeded_in(tx, attempt, now)
-            if user.reads_conversations:  # an admin alone answers no one, so is never "available"
-                await tx.users.set_availability(user.id, "available")
+            if user.reads_conversations:
                 # A span left open by a session that expired ends here; reports count it at most one session long.
                 await tx.reports.record_availability(user.id, False, now)
+                # Volunteers are Available at once; supervisors choose Available when they take conversations.
+                await tx.users.set_availability(user.id, "available" if starts_available(user) else "away")
+            if starts_available(user):
                 await tx.reports.record_availability(user.id, True, now)
             fresh = await tx.users.get(user.id)
             assert fresh is not None  # noqa: S101 - read inside the same transaction
@@ -263,6 +266,10 @@ class Accounts:
         session = await self._store.write(work)
         self._notifier.publish(StaffChanged(""))
         return SignedIn(token, session)
+
+    async def accept_code(self, user: User, code: str, now: datetime) -> bool:
+        """Whether ``code`` is a current, unused code from the user's authenticator app (it is used up)."""
+        return await self._accept_code(user, code, now)
 
     async def _accept_code(self, user: User, code: str, now: datetime) -> bool:
         sealed, _, _ = await self._store.read(lambda tx: tx.users.totp(user.id))

@@ -14,6 +14,7 @@ from helpline.clock import Clock
 from helpline.core.access import require_reader
 from helpline.core.ids import new_id
 from helpline.core.models import Block, User
+from helpline.core.oversight import require_holder_or_joined
 from helpline.core.ports import Store, Tx
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -42,8 +43,7 @@ class Blocks:
             conversation = await tx.conversations.get(conversation_id)
             if conversation is None:
                 raise NotFound("There is no such conversation.")
-            if conversation.assignee_id != user.id and not user.is_supervisor:
-                raise Forbidden("Only the volunteer holding this conversation can block its sender.")
+            await require_holder_or_joined(tx, user, conversation, "block its sender")
             pseudonym = await tx.conversations.route_of(conversation_id)
             if pseudonym is None:
                 raise Conflict("The sender can only be blocked while the conversation is open.")

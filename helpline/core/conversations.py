@@ -6,9 +6,10 @@ audited, and publishes its events only after the commit.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from helpline.audit.events import Action, AuditEntry
@@ -69,6 +70,8 @@ class _Prepared:
     threads: Sequence[bytes]
     band: Band
     now: datetime
+    # The message's strongest signal (category, lexicon reason), only when it has any.
+    why: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,16 @@ class ConversationView:
     # Its safeguarding flags (states only are shown to volunteers) and whether this supervisor has joined.
     escalations: list[Escalation] = field(default_factory=list)
     joined: bool = False
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The queue as one user sees it, with what is unanswered (count, oldest arrival) in each they hold."""
+
+    conversations: list[Conversation]
+    unanswered: Mapping[str, tuple[int, datetime]]
+    # Why each urgent one is urgent: its top risk signal's category and lexicon reason (never the words).
+    why: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class CommittedInbound(Protocol):
@@ -188,8 +201,9 @@ class Conversations:
             routes=self._pseudonyms.route_candidates(inbound.channel, inbound.address),
             threads=thread_keys(self._pseudonyms, inbound),
             # Only the band is kept; the signals are found again whenever the conversation is shown.
-            band=self._risk.band(inbound.body),
+            band=(band := self._risk.band(inbound.body)),
             now=now,
+            why=_strongest(self._risk, inbound.body) if band else None,
         )
 
     async def _route(self, tx: Tx, inbound: Inbound, prepared: _Prepared) -> Received:
@@ -233,6 +247,7 @@ class Conversations:
             now=now,
             events=events,
             band=prepared.band,
+            why=prepared.why,
             # Kept sealed only until the provider's copy is deleted (core/provider_deletion.py).
             provider_id=inbound.provider_message_id if inbound.delete_at_provider else None,
         )
@@ -297,13 +312,18 @@ class Conversations:
         now: datetime,
         events: list[Event],
         band: Band = Band.NONE,
+        why: tuple[str, str] | None = None,
         provider_id: str | None = None,
     ) -> str:
         """Store a message (and queue it for sending, if outbound); an inbound one raises the priority to its band."""
         key = conversation.key
         assert key is not None  # noqa: S101 - open conversations always have a key
         message_id = new_id()
-        seq = await tx.conversations.next_seq(conversation.id, band)
+        sealed_why = None
+        if why is not None and band > conversation.priority:
+            text = json.dumps({"category": why[0], "reason": why[1]})
+            sealed_why = self._cipher.seal(key, "conversations", conversation.id, "risk_why", text)
+        seq = await tx.conversations.next_seq(conversation.id, band, sealed_why)
         sealed_provider_id = None
         if provider_id is not None:
             sealed_provider_id = self._cipher.seal(key, "messages", message_id, "provider_id", provider_id)
@@ -329,10 +349,25 @@ class Conversations:
             events.append(OutboxReady(conversation.id))
         return message_id
 
-    async def queue(self, user: User, limit: int = 200) -> list[Conversation]:
-        """What the user's queue shows: waiting conversations in priority order, then their own."""
+    async def queue(self, user: User, limit: int = 200) -> Queue:
+        """What the user's queue shows: waiting conversations in priority order, then their own.
+
+        Their own come with what is unanswered in each, the one waiting longest for an answer first.
+        """
+
         require_reader(user)
-        return await self._store.read(lambda tx: tx.conversations.queue(user.id, limit))
+
+        async def work(tx: Tx) -> Queue:
+            found = await tx.conversations.queue(user.id, limit)
+            mine = [c for c in found if c.assignee_id == user.id and c.status == "active"]
+            unanswered = await tx.conversations.unanswered([c.id for c in mine])
+            far = datetime.max.replace(tzinfo=UTC)
+            mine.sort(key=lambda c: (unanswered[c.id][1] if c.id in unanswered else far, c.waiting_since))
+            return Queue([c for c in found if c not in mine] + mine, unanswered)
+
+        queue = await self._store.read(work)
+        why = {c.id: found for c in queue.conversations if (found := risk_why(self._cipher, c)) is not None}
+        return Queue(queue.conversations, queue.unanswered, why)
 
     async def reply(self, user: User, conversation_id: str, body: str) -> str:
         """Queue a volunteer's reply for sending; returns the message id."""
@@ -520,6 +555,25 @@ class Conversations:
     def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
             self._notifier.publish(event)
+
+
+def _strongest(risk: RiskScanner, body: str) -> tuple[str, str] | None:
+    """The category and lexicon reason of the message's strongest signal (the first of the strongest)."""
+    signals = risk.scan(body).signals
+    if not signals:
+        return None
+    top = max(signals, key=lambda s: s.weight)
+    return top.category, top.reason
+
+
+def risk_why(cipher: Cipher, conversation: Conversation) -> tuple[str, str] | None:
+    """Open a conversation's sealed top signal: (category, reason), or None."""
+    if conversation.risk_why is None or conversation.key is None:
+        return None
+    opened = json.loads(
+        cipher.open(conversation.key, "conversations", conversation.id, "risk_why", conversation.risk_why)
+    )
+    return str(opened["category"]), str(opened["reason"])
 
 
 async def _find_by_routes(tx: Tx, routes: Sequence[bytes]) -> Conversation | None:

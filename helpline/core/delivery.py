@@ -7,34 +7,41 @@ attempt counted. Then:
 - a transient failure (5xx, 429, connection refused): retried with exponential backoff;
 - a permanent failure (e.g. 21610, opted out): ``failed`` with the code, shown to the volunteer;
 - no answer (the request may have been accepted): ``unknown``. The status callback URL carries the
-  outbox id, so if the provider did accept it, its callback confirms it. Only when no callback has come
-  after ``unconfirmed_wait`` is it sent again. A process that dies mid-send leaves the item ``sending``,
-  which is treated the same way.
+  outbox id, so if the provider did accept it, its callback confirms it. When no callback has come after
+  ``unconfirmed_wait``, the item is due again, still ``sending``.
+
+A process that dies mid-send leaves the item ``sending`` too; the outbound worker takes every such item
+as it starts (``interrupted``), without waiting. Before an item found ``sending`` is sent again
+(``Job.resumed``), the worker asks the provider, where it can (``SentLookup``), whether it already has
+that text for that address, created since the reply was written: if so the provider's id is recorded and
+the reply is ``sent`` without a second send; if not it is sent at once; if the provider cannot say, nothing
+is sent and it asks again after ``unconfirmed_wait``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from helpline.clock import Clock
 from helpline.core.events import DeliveryChanged, Event
 from helpline.core.models import DELIVERY_ORDER, FINAL_DELIVERY, OutboxItem
 from helpline.core.ports import Cipher, Notifier, Store, Tx
+from helpline.core.retry import RetryRule
 from helpline.errors import DecryptionError
+
+# Later than any item's next attempt time: what an interrupted item is claimed against.
+_ANY_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Backoff:
-    base: timedelta
-    maximum: timedelta
+    """How the outbox retries: the shared rule (``core/retry.py``), how often, and how long a lost answer waits."""
+
+    retry: RetryRule
     max_attempts: int
     unconfirmed_wait: timedelta
-
-    def delay(self, attempts: int) -> timedelta:
-        """Exponential: base, 2×base, 4×base … capped at maximum."""
-        return min(self.base * (1 << min(max(attempts - 1, 0), 30)), self.maximum)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,10 @@ class Job:
     item: OutboxItem
     address: str = field(repr=False)
     body: str = field(repr=False)
+    # The item was already ``sending``: a send may have reached the provider. When the reply was written
+    # (no send of it can be older).
+    resumed: bool = False
+    written_at: datetime | None = None
 
 
 class Delivery:
@@ -69,20 +80,28 @@ class Delivery:
         now = self._clock.now()
         return await self._store.read(lambda tx: tx.outbox.due(now, limit))
 
-    async def start(self, item_id: str) -> Job | None:
+    async def interrupted(self, limit: int) -> list[OutboxItem]:
+        """Items left ``sending`` (at start: by a process that stopped mid-send), due or not."""
+        return await self._store.read(lambda tx: tx.outbox.sending(limit))
+
+    async def start(self, item_id: str, *, interrupted: bool = False) -> Job | None:
         """Mark an item ``sending`` (durably, before any network call) and open what it needs.
 
         Returns None when there is nothing to send: it was done meanwhile, or the conversation's data
-        or vault entry is gone (then the item fails).
+        or vault entry is gone (then the item fails). ``interrupted`` takes an item left ``sending`` before
+        its next attempt time.
         """
         now = self._clock.now()
         events: list[Event] = []
 
         async def work(tx: Tx) -> Job | None:
             events.clear()
-            # Locked until this unit ends; None if another worker is starting it: never sent twice.
-            item = await tx.outbox.claim(item_id, now)
+            # Locked until this unit ends; None if another worker is starting it: never sent twice. An
+            # interrupted item is taken before its next attempt time, if it is still ``sending``.
+            item = await tx.outbox.claim(item_id, _ANY_TIME if interrupted else now)
             if item is None:
+                return None
+            if item.next_attempt_at > now and not (interrupted and item.state == "sending"):
                 return None
             if item.attempts >= self._backoff.max_attempts:
                 await self._finish(tx, item, "failed", "too_many_attempts", events)
@@ -109,6 +128,8 @@ class Delivery:
                 OutboxItem(item.id, item.message_id, item.conversation_id, item.channel, "sending", attempts, retry_at),
                 address,
                 body,
+                resumed=item.state == "sending",
+                written_at=message.created_at,
             )
 
         job = await self._store.write(work)
@@ -140,7 +161,7 @@ class Delivery:
             if item.attempts >= self._backoff.max_attempts:
                 await self._finish(tx, item, "failed", code, events)
                 return
-            await tx.outbox.update(item.id, "pending", item.attempts, now + self._backoff.delay(item.attempts))
+            await tx.outbox.update(item.id, "pending", item.attempts, now + self._backoff.retry.delay(item.attempts))
             await self._set_delivery(tx, item.message_id, "queued", None, events)
 
         await self._store.write(work)

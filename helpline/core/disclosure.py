@@ -18,7 +18,7 @@ from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.events import DisclosureChanged
 from helpline.core.ids import new_id
-from helpline.core.models import Conversation, Disclosure, User
+from helpline.core.models import Conversation, Disclosure, StaffNotification, User
 from helpline.core.ports import Cipher, Notifier, Store, Tx
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -42,7 +42,11 @@ class Disclosures:
         *,
         dual_control: bool,
         min_reason_chars: int,
+        oncall_channel: str = "",
+        console_url: str = "",
     ) -> None:
+        self._oncall_channel = oncall_channel
+        self._console_url = console_url
         self._store = store
         self._cipher = cipher
         self._notifier = notifier
@@ -83,6 +87,14 @@ class Disclosures:
                 None if self._dual_control else now,
             )
             await tx.disclosures.insert(disclosure)
+            if self._dual_control and self._oncall_channel:
+                # Waiting for a second supervisor is as urgent as immediate danger: the on-call one is told too.
+                body = (
+                    "Helpline: a disclosure request (risk of significant harm) needs a second supervisor now. "
+                    f"Please open the console: {self._console_url}"
+                )
+                notice = StaffNotification(new_id(), self._oncall_channel, body, "pending", 0, now)
+                await tx.staff_notifications.add(notice, now)
             await tx.audit.append(
                 AuditEntry(
                     now,

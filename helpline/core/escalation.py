@@ -23,6 +23,8 @@ from helpline.core.ports import Cipher, Notifier, Store, Tx
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_NOTE_CHARS = 4000
+# The most closed escalations a history view lists.
+HISTORY_LIMIT = 500
 LEVEL_WORDS = {
     "concern": "a concern",
     "significant_harm": "risk of significant harm",
@@ -196,9 +198,26 @@ class Escalations:
         escalations = await self._store.read(lambda tx: tx.escalations.open())
         return [await self._view(e) for e in escalations]
 
+    async def closed_since(self, user: User, days: int) -> list[EscalationView]:
+        """Escalations closed in the last ``days`` days (1: since this time yesterday), for handover."""
+        _require_supervisor(user)
+        since = self._clock.now() - timedelta(days=days)
+        escalations = await self._store.read(lambda tx: tx.escalations.closed_since(since, HISTORY_LIMIT))
+        return [await self._view(e) for e in escalations]
+
     async def for_conversation(self, user: User, conversation_id: str) -> list[EscalationView]:
-        """A conversation's escalations, for whoever may read the conversation."""
-        escalations = await self._store.read(lambda tx: tx.escalations.for_conversation(conversation_id))
+        """A conversation's escalations, for supervisors and for the volunteer holding it (after a transfer too)."""
+
+        async def work(tx: Tx) -> list[Escalation]:
+            conversation = await tx.conversations.get(conversation_id)
+            if conversation is None:
+                raise NotFound("There is no such conversation.")
+            holds = conversation.assignee_id == user.id and conversation.status == "active"
+            if not (user.is_supervisor or holds):
+                raise Forbidden("Only supervisors and the volunteer holding this conversation can see its flags.")
+            return await tx.escalations.for_conversation(conversation_id)
+
+        escalations = await self._store.read(work)
         return [await self._view(e) for e in escalations]
 
     async def _view(self, escalation: Escalation) -> EscalationView:

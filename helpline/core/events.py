@@ -47,6 +47,7 @@ class ConversationClosed(Event):
     """The conversation was closed."""
 
     name: ClassVar[str] = "conversation.closed"
+    by: str = ""  # who closed it (a username), or empty when nobody did (the system)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class ConversationTransferred(Event):
 
     name: ClassVar[str] = "conversation.transferred"
     assignee: str | None
+    by: str = ""  # who moved it (a username)
 
 
 @dataclass(frozen=True)
@@ -163,3 +165,12 @@ class WhisperAdded(Event):
 
     name: ClassVar[str] = "whisper.added"
     whisper_id: str
+
+
+@dataclass(frozen=True)
+class ConversationReturned(Event):
+    """The holder left (``reason``: signed_out or away), so the conversation went back to the queue."""
+
+    name: ClassVar[str] = "conversation.returned"
+    reason: str
+    holder: str

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from helpline.clock import Clock
-from helpline.core.access import require_reader
 from helpline.core.models import StaffMember, User
 from helpline.core.ports import Store, Tx
+from helpline.core.shift import Shift
 from helpline.errors import Forbidden
 
 
@@ -22,9 +22,10 @@ class Floor:
 
 
 class FloorView:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, shift: Shift) -> None:
         self._store = store
         self._clock = clock
+        self._shift = shift
 
     async def snapshot(self, user: User) -> Floor:
         if not user.is_supervisor:
@@ -35,7 +36,14 @@ class FloorView:
             waiting, oldest = await tx.conversations.waiting_stats()
             held = await tx.conversations.held()
             staff = [
-                StaffMember(u.username, u.role_names, u.availability, [c for c in held if c.assignee_id == u.id])
+                StaffMember(
+                    u.username,
+                    u.role_names,
+                    u.availability,
+                    [c for c in held if c.assignee_id == u.id],
+                    present=self._shift.present(u),
+                    available=self._shift.available(u),
+                )
                 for u in await tx.users.all()
                 if not u.disabled and u.reads_conversations
             ]
@@ -46,20 +54,6 @@ class FloorView:
             waiting=waiting,
             longest_wait_seconds=int((now - oldest).total_seconds()) if oldest else 0,
             active=sum(len(s.holding) for s in staff),
-            volunteers_available=sum(1 for s in staff if s.availability == "available"),
+            volunteers_available=sum(1 for s in staff if s.available),
             staff=staff,
         )
-
-    async def available_volunteers(self, user: User) -> list[StaffMember]:
-        """Who a conversation can be transferred to (volunteers and supervisors: an admin alone holds none)."""
-        require_reader(user)
-
-        async def work(tx: Tx) -> list[StaffMember]:
-            held = await tx.conversations.held()
-            return [
-                StaffMember(u.username, u.role_names, u.availability, [c for c in held if c.assignee_id == u.id])
-                for u in await tx.users.all()
-                if not u.disabled and u.availability == "available" and u.reads_conversations
-            ]
-
-        return await self._store.read(work)

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from helpline.audit.events import Action, AuditEntry
@@ -30,9 +30,13 @@ class OpeningHours:
     timezone: str
     days: Mapping[str, tuple[str, ...]]
     closed_message: str
+    # What a web chat contact reads while closed (they cannot leave a message); empty: the configured default.
+    chat_closed_message: str = ""
 
     @classmethod
-    def build(cls, timezone: str, days: Mapping[str, Sequence[str]], closed_message: str) -> OpeningHours:
+    def build(
+        cls, timezone: str, days: Mapping[str, Sequence[str]], closed_message: str, chat_closed_message: str = ""
+    ) -> OpeningHours:
         """Check and normalise; a clear error names the bad day or range."""
         unknown = set(days) - set(DAYS)
         if unknown:
@@ -41,9 +45,9 @@ class OpeningHours:
             for text in ranges:
                 if not isinstance(text, str) or not _RANGE.match(text) or text[:5] == text[6:]:
                     raise InvalidInput(f"'{text}' on {day} is not a range like 09:00-17:30.")
-        if len(closed_message) > 1000:
-            raise InvalidInput("The closed message can be at most 1000 characters.")
-        return cls(timezone, {d: tuple(days.get(d, ())) for d in DAYS}, closed_message)
+        if len(closed_message) > 1000 or len(chat_closed_message) > 1000:
+            raise InvalidInput("A closed message can be at most 1000 characters.")
+        return cls(timezone, {d: tuple(days.get(d, ())) for d in DAYS}, closed_message, chat_closed_message)
 
     def is_open(self, moment: datetime) -> bool:
         local = moment.astimezone(ZoneInfo(self.timezone))
@@ -57,12 +61,38 @@ class OpeningHours:
         # A range that passes midnight is still open in the small hours of the next day.
         return any(_parse(t)[0] > _parse(t)[1] and now < _parse(t)[1] for t in self.days[yesterday])
 
+    def next_opening(self, moment: datetime) -> datetime | None:
+        """When the line opens next after ``moment`` (in the helpline's time zone), or None if it never does."""
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        found: list[datetime] = []
+        for ahead in range(8):
+            day = local.date() + timedelta(days=ahead)
+            for text in self.days[DAYS[day.weekday()]]:
+                start = datetime.combine(day, _parse(text)[0], zone)
+                if start > local:
+                    found.append(start)
+            if found:
+                return min(found)
+        return None
+
+    def closed_text(self, moment: datetime, fallback: str) -> str:
+        """The web chat's closed message an admin set (``fallback`` if none), and when the line opens again."""
+        text = self.chat_closed_message.strip() or fallback
+        opening = self.next_opening(moment)
+        if opening is not None:
+            text += f" We open again on {opening:%A} at {opening:%H:%M}."
+        return text
+
     def to_json(self) -> str:
-        return json.dumps({"days": {d: list(r) for d, r in self.days.items()}, "closed_message": self.closed_message})
+        days = {d: list(r) for d, r in self.days.items()}
+        messages = {"closed_message": self.closed_message, "chat_closed_message": self.chat_closed_message}
+        return json.dumps({"days": days, **messages})
 
     def with_json(self, text: str) -> OpeningHours:
         data = json.loads(text)
-        return OpeningHours.build(self.timezone, data["days"], data["closed_message"])
+        chat = data.get("chat_closed_message", "")
+        return OpeningHours.build(self.timezone, data["days"], data["closed_message"], chat)
 
 
 def _parse(text: str) -> tuple[time, time]:
@@ -85,10 +115,12 @@ class HoursBook:
         if saved is not None:
             self.current = self.current.with_json(saved)
 
-    async def save(self, user: User, days: Mapping[str, Sequence[str]], closed_message: str) -> None:
+    async def save(
+        self, user: User, days: Mapping[str, Sequence[str]], closed_message: str, chat_closed_message: str = ""
+    ) -> None:
         if not user.is_admin:
             raise Forbidden("Only admins can change the opening hours.")
-        hours = OpeningHours.build(self.current.timezone, days, closed_message)
+        hours = OpeningHours.build(self.current.timezone, days, closed_message, chat_closed_message)
         now = self._clock.now()
 
         async def work(tx: Tx) -> None:

@@ -17,7 +17,8 @@ each into its conversation (``route``, through ``Conversations.receive_accepted`
 in the same transaction, so a message is always in exactly one of the two tables. What this process
 accepted is handed to the worker in memory as well, so routing reads nothing back; the table is read at
 start (whatever a stop left) and after a failure. A message whose routing fails is tried again; after
-``MAX_ATTEMPTS`` failures it is set aside — kept, never dropped — counted in ``/metrics`` and logged by id.
+``MAX_ATTEMPTS`` failures it is set aside — kept, never dropped — and logged by id (``/metrics`` counts
+failed routings since start).
 A message whose routing at once fails goes into the table the same way. Messages from one sender stay in
 order: a message is routed at once only when nothing accepted before it still waits in the table.
 """
@@ -43,7 +44,7 @@ from helpline.log import get_logger
 log = get_logger(__name__)
 # Accepted messages held in memory for routing; beyond this a surge's messages wait in the table only.
 MAX_HANDOVER = 10_000
-# Failed routings after which an accepted message is set aside (kept, counted, logged) rather than retried.
+# Failed routings after which an accepted message is set aside (kept and logged) rather than retried.
 MAX_ATTEMPTS = 5
 
 

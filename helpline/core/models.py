@@ -68,6 +68,8 @@ class Conversation:
     # Live channels (web chat): when and why the contact left; nothing sent after that can reach them.
     contact_left_at: datetime | None = None
     contact_left_reason: str | None = None
+    # Why its priority is what it is: the top risk signal's category and reason, sealed (never the words).
+    risk_why: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,9 @@ class StaffMember:
     roles: list[str]
     availability: str
     holding: list[Conversation]
+    # A live console now, and offered conversations (status Available and present).
+    present: bool = False
+    available: bool = False
 
 
 LEVELS = ("concern", "significant_harm", "immediate_danger")

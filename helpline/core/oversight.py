@@ -11,7 +11,7 @@ from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.events import WhisperAdded
 from helpline.core.ids import new_id
-from helpline.core.models import User
+from helpline.core.models import Conversation, User
 from helpline.core.ports import Cipher, Notifier, Store, Tx
 from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -69,3 +69,13 @@ class Oversight:
 def _require_supervisor(user: User) -> None:
     if not user.is_supervisor:
         raise Forbidden("Only supervisors can join conversations or whisper.")
+
+
+async def require_holder_or_joined(tx: Tx, user: User, conversation: Conversation, doing: str) -> None:
+    """Only the holder, or a supervisor who joined, may act on a conversation: monitoring is read-only."""
+    if conversation.assignee_id == user.id:
+        return
+    if not user.is_supervisor:
+        raise Forbidden(f"Only the volunteer holding this conversation can {doing}.")
+    if not await tx.oversight.joined(conversation.id, user.id):
+        raise Forbidden(f"Monitoring is read-only: join this conversation before you {doing}.")

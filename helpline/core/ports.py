@@ -93,20 +93,31 @@ class ConversationRepo(Protocol):
         """Assign a waiting, unassigned conversation; False if someone else got there first."""
 
     async def close(self, conversation_id: str, outcome: str, now: datetime) -> bool: ...
-    async def next_seq(self, conversation_id: str, band: int = 0) -> int:
+    async def next_seq(self, conversation_id: str, band: int = 0, sealed_why: bytes | None = None) -> int:
         """Reserve the conversation's next message sequence number, raising its priority to ``band``.
 
-        The priority becomes ``band`` if that is higher (a message's risk band); it is never lowered. The
+        The priority becomes ``band`` if that is higher (a message's risk band); it is never lowered. When it
+        is raised, ``sealed_why`` (the sealed top signal's category and reason) replaces the stored one. The
         conversation's row stays locked until the unit ends, so messages commit in sequence order: a reader that
         has seen sequence number N never later finds a new message below it.
         """
 
     async def queue(self, user_id: str, limit: int) -> list[Conversation]:
-        """Waiting conversations by priority then wait, then the ones ``user_id`` holds."""
+        """Waiting conversations by priority then wait (a chat whose contact left among them), then ``user_id``'s."""
 
     async def next_waiting(self) -> Conversation | None:
-        """The waiting, unassigned conversation to offer next: highest priority, then longest wait. In a write it
-        is locked, and one that another unit has locked is passed over."""
+        """The waiting, unassigned conversation to offer next: highest priority, then longest wait.
+
+        A live chat whose contact already left is never offered: nobody is there to answer. In a write it is
+        locked, and one that another unit has locked is passed over.
+        """
+
+    async def unanswered(self, conversation_ids: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+        """For each conversation with any: how many contact messages came after the last staff reply, and
+        when the oldest of them arrived (automatic messages are no answer)."""
+
+    async def held_by(self, user_id: str) -> list[Conversation]:
+        """The active conversations ``user_id`` holds."""
 
     async def count_active(self, user_id: str) -> int: ...
     async def assign(self, conversation_id: str, user_id: str) -> bool:
@@ -121,7 +132,7 @@ class ConversationRepo(Protocol):
         """Every active conversation, for the floor view."""
 
     async def waiting_stats(self) -> tuple[int, datetime | None]:
-        """How many are waiting, and since when the longest has waited."""
+        """How many are waiting, and since when the longest has waited (a chat whose contact left not counted)."""
 
     async def set_contact_left(self, conversation_id: str, reason: str, now: datetime) -> None:
         """Record that the contact left a live chat, and why (ended, quick_exit or idle)."""
@@ -188,6 +199,13 @@ class OutboxRepo(Protocol):
         """Items in state pending or sending whose next attempt time has come, oldest first."""
 
     async def update(self, item_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None: ...
+    async def sending(self, limit: int) -> list[OutboxItem]:
+        """Items in state sending, whatever their next attempt time, oldest first.
+
+        Read once as the outbound worker starts: with one server process, each is a send that a stopped
+        process left unfinished.
+        """
+
     async def pending_for(self, conversation_id: str) -> int:
         """How many of the conversation's items are not yet done or failed."""
 
@@ -205,6 +223,7 @@ class UserRepo(Protocol):
     async def all(self) -> list[User]: ...
     async def set_availability(self, user_id: str, availability: str) -> None: ...
     async def set_disabled(self, user_id: str, disabled: bool) -> None: ...
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
     async def totp(self, user_id: str) -> tuple[bytes | None, bytes | None, int | None]:
         """The sealed secret, the sealed pending secret and the last accepted time step."""
 
@@ -261,6 +280,8 @@ class SessionRepo(Protocol):
     async def get(self, token_hash: bytes) -> Session | None: ...
     async def touch(self, token_hash: bytes, now: datetime) -> None: ...
     async def delete(self, token_hash: bytes) -> None: ...
+    async def delete_for_user(self, user_id: str, keep: bytes | None) -> None:
+        """End every session of the user, except the one whose token hash is ``keep``."""
 
 
 class AuditRepo(Protocol):
@@ -310,6 +331,9 @@ class EscalationRepo(Protocol):
     async def for_conversation(self, conversation_id: str) -> list[Escalation]: ...
     async def open(self) -> list[Escalation]:
         """Every escalation not yet closed, most urgent first."""
+
+    async def closed_since(self, since: datetime, limit: int) -> list[Escalation]:
+        """Escalations closed at or after ``since``, the latest first: the shift's handover history."""
 
     async def acknowledge(self, escalation_id: str, user_id: str, now: datetime) -> bool: ...
     async def decide(
@@ -629,8 +653,41 @@ class Notifier(Protocol):
     def subscribe(self) -> Subscription: ...
 
 
+class PresenceBook(Protocol):
+    """Who has a live console: heartbeats per user, each with the time it was last seen live.
+
+    A console socket counts as live while it is open; ``last_live`` is the time of the latest beat, or now
+    while a socket is open.
+    """
+
+    def opened(self, user_id: str, now: datetime) -> None:
+        """A console socket opened for ``user_id``."""
+
+    def beat(self, user_id: str, now: datetime) -> None:
+        """An open console is still there (a ping)."""
+
+    def closed(self, user_id: str, now: datetime) -> None:
+        """A console socket closed."""
+
+    def signed_out(self, user_id: str) -> None:
+        """The user signed out: no console of theirs counts as live from now on."""
+
+    def last_live(self, user_id: str, now: datetime) -> datetime | None:
+        """When ``user_id`` last had a live console (``now`` while one is open); None if never, or signed out since."""
+
+
 class Sender(Protocol):
     """Sends one message on one channel; raises a ProviderError subclass on failure."""
 
     async def send(self, address: str, body: str, ref: str) -> str:
         """Send ``body`` to ``address``; ``ref`` is our opaque outbox id. Returns the provider's message id."""
+
+
+class SentLookup(Protocol):
+    """Asks a provider whether it already has a message we may have sent (a send whose answer was lost)."""
+
+    async def find_sent(self, address: str, body: str, since: datetime) -> str | None:
+        """The provider's id of a message with ``body`` to ``address`` created since ``since``, or None.
+
+        Raises a ``ProviderError`` when the provider cannot say: then nothing may be sent.
+        """

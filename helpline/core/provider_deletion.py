@@ -8,7 +8,7 @@ to delete it (with its media). Then:
 
 - deleted, or already gone: the queue row and the sealed id are dropped;
 - not yet possible (Twilio's 20009 while a message is still in progress) or a transient failure: tried
-  again after ``retry_base``, doubling each time up to ``retry_max``;
+  again as ``retry`` says (``core/retry.py``: doubling from its base up to its maximum);
 - refused for good, or still failing ``give_up_after`` since it was queued: given up — the sealed id is
   dropped, the audit log says so with the provider's error code, and the record stays at the provider.
 """
@@ -23,6 +23,7 @@ from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.models import FINAL_DELIVERY, KeyRef, ProviderDeletion
 from helpline.core.ports import Cipher, Store, Tx
+from helpline.core.retry import RetryRule
 from helpline.errors import CryptoError, MasterKeyError
 
 SYSTEM = "system"
@@ -31,14 +32,9 @@ SYSTEM = "system"
 @dataclass(frozen=True)
 class DeletionPolicy:
     channels: tuple[str, ...]
-    retry_base: timedelta
-    retry_max: timedelta
+    retry: RetryRule
     give_up_after: timedelta
     batch_size: int
-
-    def delay(self, attempts: int) -> timedelta:
-        """retry_base, 2×retry_base, 4×retry_base … capped at retry_max."""
-        return min(self.retry_base * (1 << min(max(attempts - 1, 0), 30)), self.retry_max)
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ class ProviderDeletions:
         if permanent or now - item.queued_at >= self.policy.give_up_after:
             await self.give_up(item, code)
             return
-        retry_at = now + self.policy.delay(attempts)
+        retry_at = now + self.policy.retry.delay(attempts)
         await self._store.write(lambda tx: tx.provider_deletions.retry(item.message_id, attempts, retry_at, code))
 
     async def give_up(self, item: ProviderDeletion, code: str) -> None:

@@ -9,14 +9,17 @@ longest wait, passing over one that another volunteer's take-next is claiming at
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.access import require_reader
 from helpline.core.events import ConversationClaimed, ConversationTransferred, Event, NoteAdded, StaffChanged
 from helpline.core.ids import new_id
 from helpline.core.models import Conversation, StoredNote, User
+from helpline.core.oversight import require_holder_or_joined
 from helpline.core.ports import Cipher, Notifier, Store, Tx
-from helpline.errors import Conflict, Forbidden, InvalidInput, NotFound
+from helpline.errors import Conflict, InvalidInput, NotFound
 
 MAX_NOTE_CHARS = 4000
 
@@ -24,8 +27,18 @@ MAX_NOTE_CHARS = 4000
 class Routing:
     """Claims, take-next and transfers."""
 
-    def __init__(self, store: Store, cipher: Cipher, notifier: Notifier, clock: Clock, *, max_concurrent: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cipher: Cipher,
+        notifier: Notifier,
+        clock: Clock,
+        *,
+        max_concurrent: int,
+        available: Callable[[User], bool],
+    ) -> None:
         self._store = store
+        self._available = available
         self._cipher = cipher
         self._notifier = notifier
         self._clock = clock
@@ -95,8 +108,7 @@ class Routing:
                 raise NotFound("There is no such conversation.")
             if conversation.status != "active":
                 raise Conflict("Only a conversation someone holds can be transferred.")
-            if conversation.assignee_id != user.id and not user.is_supervisor:
-                raise Forbidden("Only the volunteer holding this conversation can transfer it.")
+            await require_holder_or_joined(tx, user, conversation, "transfer it")
             if to_username is None:
                 await tx.conversations.return_to_queue(conversation_id)
             else:
@@ -105,8 +117,8 @@ class Routing:
                     raise InvalidInput("There is no such volunteer.")
                 if target.id == conversation.assignee_id:
                     raise InvalidInput("They already hold this conversation.")
-                if target.availability != "available":
-                    raise Conflict(f"{target.username} is not available.")
+                if not self._available(target):
+                    raise Conflict(f"{target.username} is not available: no console open, or not set to Available.")
                 await tx.users.lock(target.id)
                 if await tx.conversations.count_active(target.id) >= self.max_concurrent:
                     raise Conflict(f"{target.username} already holds as many conversations as they can.")
@@ -125,7 +137,7 @@ class Routing:
             return await self._reload(tx, conversation_id)
 
         moved = await self._store.write(work)
-        self._publish([ConversationTransferred(conversation_id, to_username), *events, StaffChanged("")])
+        self._publish([ConversationTransferred(conversation_id, to_username, user.username), *events, StaffChanged("")])
         return moved
 
     async def _check_capacity(self, tx: Tx, user: User) -> None:

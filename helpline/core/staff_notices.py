@@ -42,7 +42,7 @@ class StaffNotices:
         if notice.attempts >= self._backoff.max_attempts:
             await self.failed(notice)
             return
-        await self._set(notice, "pending", self._clock.now() + self._backoff.delay(notice.attempts))
+        await self._set(notice, "pending", self._clock.now() + self._backoff.retry.delay(notice.attempts))
 
     async def _set(self, notice: StaffNotification, state: str, at: datetime) -> None:
         await self._store.write(lambda tx: tx.staff_notifications.update(notice.id, state, notice.attempts, at))

@@ -19,6 +19,13 @@ What is faithful (checked against the twilio 9.x SDK and Twilio's docs):
   Twilio error code; the validation errors a messaging client usually meets
   (20003, 20404, 21211, 21212, 21602, 21603, 21604, 21610, 21617) and 20009 for
   deleting a message that is not final yet.
+* The Message list, ``GET /Messages.json``: newest first, filtered by ``To``, ``From`` and
+  ``DateSent`` (exactly, ``DateSent<`` on or before, ``DateSent>`` on or after; a date ``YYYY-MM-DD`` or a
+  UTC time ``YYYY-MM-DDTHH:MM:SSZ``, as the SDK sends). As at Twilio, ``date_sent`` is null until a
+  message has left Twilio, so a ``DateSent`` filter never returns a message still queued. Pages carry
+  Twilio's fields (``messages``, ``page``, ``page_size``, ``start``, ``end``, ``uri``,
+  ``first_page_uri``, ``next_page_uri`` with a ``PageToken``, ``previous_page_uri``); ``PageSize`` is 50
+  unless given (at most 1000). A filter value Twilio would refuse answers 400 with code 20001.
 * An inbound message's Media subresource: ``/Messages/{Sid}/Media.json`` lists it
   (``media_list``, page metadata) and ``/Messages/{Sid}/Media/{MediaSid}.json``
   fetches or deletes one; deleting a message does not delete its media (tests
@@ -28,7 +35,7 @@ What is faithful (checked against the twilio 9.x SDK and Twilio's docs):
   ``RequestValidator``, so the project's signature check is tested for real.
 
 What is simplified: messages never progress by themselves (tests move them with
-``set_status``); there is no message list/update endpoint, no Messaging Service sender
+``set_status``); there is no message update endpoint, no Messaging Service sender
 pool, no pricing and no carrier lookup; anything unimplemented answers a
 Twilio-style 404 JSON so a test cannot silently depend on it.
 """
@@ -43,8 +50,8 @@ import re
 import secrets
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from datetime import UTC, date, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from types import MappingProxyType, TracebackType
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -119,6 +126,32 @@ class _Failure:
 def _rfc2822(moment: datetime) -> str:
     """Format as the 2010-04-01 API does: "Thu, 24 Aug 2023 05:01:45 +0000"."""
     return format_datetime(moment)
+
+
+# The Message list's date filters: the query parameter and how a message's date_sent compares with it.
+_SENT_FILTERS: Final = MappingProxyType({"DateSent": "=", "DateSent<": "<=", "DateSent>": ">="})
+
+
+def _sent_bound(text: str) -> date | datetime:
+    """A DateSent filter's value: a date (a whole UTC day) or a UTC time, as Twilio accepts them."""
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(text)
+    return moment.astimezone(UTC)
+
+
+def _sent_matches(date_sent: str | None, op: str, bound: date | datetime) -> bool:
+    if date_sent is None:  # not yet left Twilio: no DateSent filter matches it
+        return False
+    sent = parsedate_to_datetime(date_sent).astimezone(UTC)
+    value: date | datetime = sent if isinstance(bound, datetime) else sent.date()
+    if op == "=":
+        return value == bound
+    if op == "<=":
+        return value <= bound
+    return value >= bound
 
 
 def _now() -> datetime:
@@ -405,6 +438,8 @@ class FakeTwilio:
         if match := _MESSAGES_PATH.match(request.path):
             if match["account"] != self.account_sid:
                 return self._not_found(request.path)
+            if request.method == "GET":
+                return self._list(request)
             if request.method != "POST":
                 return self._method_not_allowed()
             return await self._create(request)
@@ -437,6 +472,51 @@ class FakeTwilio:
                 return web.Response(status=204, headers=self._headers())
             return self._method_not_allowed()
         return self._not_found(request.path)
+
+    def _list(self, request: web.Request) -> web.Response:
+        """One page of the Message list, newest first, with Twilio's filters and paging fields."""
+        query = request.query
+        try:
+            page_size = int(query.get("PageSize", "50"))
+            page = int(query.get("Page", "0"))
+            sent_filters = [
+                (op, _sent_bound(query[name])) for name, op in _SENT_FILTERS.items() if query.get(name, "") != ""
+            ]
+        except ValueError:
+            return self._error(400, 20001, "Invalid filter or paging parameter")
+        if not 1 <= page_size <= 1000 or page < 0:
+            return self._error(400, 20001, "Invalid paging parameter")
+        found = [
+            message
+            for message in reversed(self.messages.values())  # newest created first among equal dates
+            if query.get("To", message["to"]) == message["to"]
+            and query.get("From", message["from"]) == message["from"]
+            and all(_sent_matches(message["date_sent"], op, bound) for op, bound in sent_filters)
+        ]
+        found.sort(key=lambda message: parsedate_to_datetime(message["date_created"]), reverse=True)
+        start = page * page_size
+        items = found[start : start + page_size]
+        filters = [(name, query[name]) for name in ("To", "From", *_SENT_FILTERS) if name in query]
+
+        def page_uri(number: int) -> str:
+            paging = [("PageSize", str(page_size)), ("Page", str(number))]
+            if number > 0:
+                paging.append(("PageToken", f"PA{number * page_size}"))
+            return f"{request.path}?{urlencode(filters + paging)}"
+
+        more = start + page_size < len(found)
+        payload = {
+            "messages": items,
+            "end": start + max(len(items) - 1, 0),
+            "first_page_uri": page_uri(0),
+            "next_page_uri": page_uri(page + 1) if more else None,
+            "page": page,
+            "page_size": page_size,
+            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
+            "start": start,
+            "uri": page_uri(page),
+        }
+        return self._json(200, payload)
 
     def _media_list(self, path: str, sid: str) -> web.Response:
         items = list(self.media[sid].values())

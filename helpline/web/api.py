@@ -10,10 +10,12 @@ from aiohttp import web
 
 from helpline.core.accounts import Accounts
 from helpline.core.models import User
+from helpline.core.password_changes import PasswordChanges
+from helpline.core.shift import Shift
 from helpline.errors import NotSignedIn
 from helpline.settings import Outcome
 from helpline.web.auth import COOKIE, SessionAuth
-from helpline.web.requests import read_json, text_field
+from helpline.web.requests import bool_field, read_json, text_field
 
 
 def user_json(user: User, accounts: Accounts) -> dict[str, object]:
@@ -37,6 +39,8 @@ class SessionApi:
         self,
         auth: SessionAuth,
         accounts: Accounts,
+        shift: Shift,
+        password_changes: PasswordChanges,
         *,
         outcomes: Sequence[Outcome],
         contact_types: Sequence[Outcome],
@@ -45,9 +49,16 @@ class SessionApi:
         max_concurrent: int,
         helpline_name: str,
         safeguarding_categories: Sequence[str],
+        oncall_channel: str = "",
+        ack_seconds: int = 120,
+        emergency_instruction: str = "",
+        locale: str = "en-GB",
+        timezone: str = "Europe/London",
     ) -> None:
         self._auth = auth
         self._accounts = accounts
+        self._shift = shift
+        self._password_changes = password_changes
         self._config = {
             "outcomes": _choices(outcomes),
             "contact_types": _choices(contact_types),
@@ -56,6 +67,11 @@ class SessionApi:
             "max_concurrent": max_concurrent,
             "helpline_name": helpline_name,
             "safeguarding_categories": list(safeguarding_categories),
+            "oncall_channel": oncall_channel or None,
+            "ack_seconds": ack_seconds,
+            "emergency_instruction": emergency_instruction,
+            "locale": locale,
+            "timezone": timezone,
         }
 
     async def login(self, request: web.Request) -> web.Response:
@@ -85,16 +101,41 @@ class SessionApi:
     async def logout(self, request: web.Request) -> web.Response:
         session = await self._auth.session_for_change(request, unenrolled=True)
         await self._accounts.sign_out(session)
-        response = web.json_response({"signed_out": True})
+        # Nobody answers for a holder who signed out: what they held goes back to the queue at once.
+        returned = await self._shift.signed_out(session.user)
+        response = web.json_response({"signed_out": True, "returned": returned})
         self._auth.clear_cookie(response)
         response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
         return response
 
     async def session(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request, unenrolled=True)
+        sound = await self._shift.message_sound(session.user)
         return web.json_response(
-            {"csrf_token": session.csrf_token, "user": user_json(session.user, self._accounts), **self._config}
+            {
+                "csrf_token": session.csrf_token,
+                "user": user_json(session.user, self._accounts),
+                "message_sound": sound,
+                **self._config,
+            }
         )
+
+    async def change_password(self, request: web.Request) -> web.Response:
+        """Change one's own password: the current one, and a code when two-factor sign-in is on."""
+        session = await self._auth.session_for_change(request)
+        data = await read_json(request)
+        current = text_field(data, "current", max_chars=1024)
+        new = text_field(data, "new", max_chars=1024)
+        code = text_field(data, "totp", max_chars=16, required=False) or None
+        await self._password_changes.change_own(session, current, new, code)
+        return web.json_response({"changed": True})
+
+    async def message_sound(self, request: web.Request) -> web.Response:
+        """Turn the tone for new contact messages on or off for this user."""
+        session = await self._auth.session_for_change(request)
+        on = bool_field(await read_json(request), "on")
+        await self._shift.set_message_sound(session.user, on)
+        return web.json_response({"message_sound": on})
 
     async def availability(self, request: web.Request) -> web.Response:
         session = await self._auth.session_for_change(request)

@@ -8,16 +8,26 @@ from helpline.clock import Clock
 from helpline.core.accounts import Accounts
 from helpline.core.canned import Canned
 from helpline.core.hours import HoursBook
+from helpline.core.password_changes import PasswordChanges
 from helpline.errors import Forbidden, InvalidInput
 from helpline.web.auth import SessionAuth
 from helpline.web.requests import path_id, read_json, text_field
 
-USER_ACTIONS = ("disable", "enable", "reset-totp", "unlock")
+USER_ACTIONS = ("disable", "enable", "reset-totp", "unlock", "reset-password")
 
 
 class AdminApi:
-    def __init__(self, auth: SessionAuth, accounts: Accounts, canned: Canned, hours: HoursBook, clock: Clock) -> None:
+    def __init__(
+        self,
+        auth: SessionAuth,
+        accounts: Accounts,
+        canned: Canned,
+        hours: HoursBook,
+        clock: Clock,
+        password_changes: PasswordChanges,
+    ) -> None:
         self._auth = auth
+        self._password_changes = password_changes
         self._accounts = accounts
         self._canned = canned
         self._hours = hours
@@ -64,6 +74,10 @@ class AdminApi:
             await self._accounts.reset_totp(session.user, username)
         elif action == "unlock":
             await self._accounts.unlock(session.user, username)
+        elif action == "reset-password":
+            # The new password is in this answer only: it is shown once, never stored in plaintext.
+            password = await self._password_changes.reset(session.user, username)
+            return web.json_response({"username": username, "password": password})
         else:
             raise web.HTTPNotFound
         return web.json_response({"username": username, "done": action})
@@ -106,6 +120,7 @@ class AdminApi:
                 "timezone": current.timezone,
                 "days": {day: list(ranges) for day, ranges in current.days.items()},
                 "closed_message": current.closed_message,
+                "chat_closed_message": current.chat_closed_message,
                 "open_now": current.is_open(self._clock.now()),
             }
         )
@@ -116,5 +131,7 @@ class AdminApi:
         days = data.get("days")
         if not isinstance(days, dict) or not all(isinstance(v, list) for v in days.values()):
             raise InvalidInput('The field \'days\' must be like {"mon": ["09:00-17:00"], "sun": []}.')
-        await self._hours.save(session.user, days, text_field(data, "closed_message", max_chars=1000))
+        closed = text_field(data, "closed_message", max_chars=1000)
+        chat = text_field(data, "chat_closed_message", max_chars=1000, required=False)
+        await self._hours.save(session.user, days, closed, chat)
         return web.json_response({"saved": True})

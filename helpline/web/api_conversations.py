@@ -9,10 +9,10 @@ from aiohttp import web
 from helpline.core.blocks import Blocks
 from helpline.core.closing import Closer, ClosingForm
 from helpline.core.conversations import Conversations
-from helpline.core.floor import FloorView
 from helpline.core.models import RecordFields
 from helpline.core.notes import Notes
 from helpline.core.routing import Routing
+from helpline.core.shift import Shift
 from helpline.errors import InvalidInput
 from helpline.web import presenters
 from helpline.web.auth import SessionAuth
@@ -28,7 +28,7 @@ class ConversationApi:
         notes: Notes,
         closer: Closer,
         blocks: Blocks,
-        floor: FloorView,
+        shift: Shift,
     ) -> None:
         self._auth = auth
         self._conversations = conversations
@@ -36,15 +36,16 @@ class ConversationApi:
         self._notes = notes
         self._closer = closer
         self._blocks = blocks
-        self._floor = floor
+        self._shift = shift
 
     async def queue(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request)
-        conversations = await self._conversations.queue(session.user)
-        holding = sum(1 for c in conversations if c.assignee_id == session.user.id)
+        queue = await self._conversations.queue(session.user)
+        holding = sum(1 for c in queue.conversations if c.assignee_id == session.user.id)
+        entries = [presenters.queue_entry(c, session.user, queue.unanswered, queue.why) for c in queue.conversations]
         return web.json_response(
             {
-                "conversations": [presenters.conversation_summary(c) for c in conversations],
+                "conversations": entries,
                 "holding": holding,
                 "max_concurrent": self._routing.max_concurrent,
             }
@@ -112,7 +113,7 @@ class ConversationApi:
 
     async def available_staff(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request)
-        staff = await self._floor.available_volunteers(session.user)
+        staff = await self._shift.available_staff(session.user)
         return web.json_response({"volunteers": [{"username": s.username, "holding": len(s.holding)} for s in staff]})
 
 
@@ -135,4 +136,5 @@ def closing_form(data: dict[str, Any]) -> ClosingForm:
         missing_type=optional_text(data, "missing_type", max_chars=64),
         consent=bool_field(data, "consent"),
         record=record,
+        no_flag_reason=text_field(data, "no_flag_reason", max_chars=1000, required=False),
     )

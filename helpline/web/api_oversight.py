@@ -33,6 +33,8 @@ class OversightApi:
                         "username": s.username,
                         "roles": s.roles,
                         "availability": s.availability,
+                        "present": s.present,
+                        "available": s.available,
                         "holding": [{"id": c.id, "channel": c.channel, "priority": c.priority} for c in s.holding],
                     }
                     for s in floor.staff

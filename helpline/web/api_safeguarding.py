@@ -11,7 +11,8 @@ from helpline.core.disclosure import Disclosures
 from helpline.core.escalation import Escalations, EscalationView
 from helpline.core.models import Disclosure
 from helpline.core.oversight import Oversight
-from helpline.errors import Forbidden
+from helpline.core.shift import Shift
+from helpline.errors import InvalidInput
 from helpline.web.auth import SessionAuth
 from helpline.web.requests import path_id, read_json, text_field
 
@@ -56,8 +57,19 @@ def disclosure_json(d: Disclosure) -> dict[str, Any]:
 
 class SafeguardingApi:
     def __init__(
-        self, auth: SessionAuth, escalations: Escalations, oversight: Oversight, disclosures: Disclosures
+        self,
+        auth: SessionAuth,
+        escalations: Escalations,
+        oversight: Oversight,
+        disclosures: Disclosures,
+        shift: Shift,
+        *,
+        oncall_channel: str,
+        emergency_instruction: str,
     ) -> None:
+        self._shift = shift
+        self._oncall_channel = oncall_channel
+        self._emergency_instruction = emergency_instruction
         self._auth = auth
         self._escalations = escalations
         self._oversight = oversight
@@ -73,17 +85,29 @@ class SafeguardingApi:
             text_field(data, "level", max_chars=40),
             text_field(data, "note", max_chars=4000, required=False),
         )
-        return web.json_response({"escalation_id": escalation_id}, status=201)
+        # What actually happened, for the volunteer: who was alerted, or that nobody could be.
+        supervisors = await self._shift.supervisors_online()
+        alerted = {
+            "supervisors_online": supervisors,
+            "oncall_channel": self._oncall_channel or None,
+            "emergency_instruction": None if supervisors or self._oncall_channel else self._emergency_instruction,
+        }
+        return web.json_response({"escalation_id": escalation_id, "alerted": alerted}, status=201)
 
     async def escalations(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request)
-        views = await self._escalations.open_escalations(session.user)
+        closed = request.query.get("closed")
+        if closed is not None:
+            # ?closed=1 (the last day: handover) or ?closed=7 (the week's history).
+            if closed not in ("1", "7", "30"):
+                raise InvalidInput("closed is 1, 7 or 30 (days).")
+            views = await self._escalations.closed_since(session.user, int(closed))
+        else:
+            views = await self._escalations.open_escalations(session.user)
         return web.json_response({"escalations": [escalation_json(v) for v in views]})
 
     async def conversation_escalations(self, request: web.Request) -> web.Response:
         session = await self._auth.session(request)
-        if not session.user.is_supervisor:
-            raise Forbidden("Only supervisors can see escalations.")
         views = await self._escalations.for_conversation(session.user, path_id(request, "conversation_id"))
         return web.json_response({"escalations": [escalation_json(v) for v in views]})
 

@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from helpline.clock import Clock
 from helpline.core.events import Event
-from helpline.core.ports import Notifier, Subscription
+from helpline.core.ports import Notifier, PresenceBook, Subscription
 from helpline.errors import Forbidden, NotSignedIn
 from helpline.log import get_logger
 from helpline.web.auth import SessionAuth
@@ -36,6 +37,9 @@ from helpline.web.auth import SessionAuth
 log = get_logger(__name__)
 RESYNC = '{"type":"resync"}'
 SESSION_ENDED = 4401
+# RFC 6455 "service restart": the page reconnects (with backoff) and catches up from the API.
+RESTARTING = 1012
+CLOSE_SECONDS = 3.0
 # Bytes a socket may have waiting to be sent before it is skipped (its page then reloads).
 MAX_BUFFERED = 1024 * 1024
 # Shortest time between two writes to the sockets: what a burst of events waits at most to be batched.
@@ -71,9 +75,25 @@ def text_frame(text: str) -> bytes:
     return header + payload
 
 
+async def _close(socket: web.WebSocketResponse) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await socket.close(code=RESTARTING, message=b"The server is restarting")
+
+
 class ConsoleLive:
-    def __init__(self, auth: SessionAuth, notifier: Notifier, public_url: str, *, heartbeat: float = 25.0) -> None:
+    def __init__(
+        self,
+        auth: SessionAuth,
+        notifier: Notifier,
+        public_url: str,
+        presence: PresenceBook,
+        clock: Clock,
+        *,
+        heartbeat: float = 25.0,
+    ) -> None:
         self._auth = auth
+        self._presence = presence
+        self._clock = clock
         self._notifier = notifier
         self._origin = origin_of(public_url)
         self._heartbeat = heartbeat
@@ -97,7 +117,10 @@ class ConsoleLive:
             # Events name conversations and escalations: an admin alone has nothing to follow live.
             raise Forbidden("Live updates are for volunteers and supervisors.")
         socket = web.WebSocketResponse(compress=False, heartbeat=self._heartbeat, max_msg_size=4096)
-        await socket.prepare(request)
+        try:
+            await socket.prepare(request)
+        except ConnectionResetError:  # the page went away during the handshake (a navigation): nothing to serve
+            return socket
         transport = request.transport
         if transport is None:  # the client already left
             return socket
@@ -106,6 +129,9 @@ class ConsoleLive:
         transport.write(text_frame(f'{{"type":"hello","seq":{self._seq}}}'))
         self._sockets[socket] = transport
         self.connected += 1
+        # An open console is a live one: the user is present while it is (core/shift.py).
+        user_id = session.user.id
+        self._presence.opened(user_id, self._clock.now())
         try:
             async for message in socket:
                 if message.type != WSMsgType.TEXT:
@@ -114,14 +140,26 @@ class ConsoleLive:
                     await socket.close(code=SESSION_ENDED, message=b"session ended")
                     break
                 if message.data == '{"type":"ping"}' or message.data.replace(" ", "") == '{"type":"ping"}':
+                    self._presence.beat(user_id, self._clock.now())
                     await socket.send_str('{"type":"pong"}')
         finally:
+            self._presence.closed(user_id, self._clock.now())
             self.connected -= 1
             self._sockets.pop(socket, None)
             if not self._sockets:
                 await self._stop_broadcasting()
         log.info("console.socket_closed", user_id=session.user.id)
         return socket
+
+    async def close_all(self, app: web.Application) -> None:
+        """At shutdown: tell every console to reconnect, and close its socket, so that nothing holds the stop up."""
+        sockets = list(self._sockets)
+        log.info("console.closing_sockets", count=len(sockets))
+        await self._stop_broadcasting()
+        # All at once, and not for long: a console that does not answer its close must not hold the stop up.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await asyncio.gather(*(_close(socket) for socket in sockets))
 
     async def _still_signed_in(self, request: web.Request) -> bool:
         try:

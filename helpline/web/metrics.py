@@ -2,24 +2,55 @@
 
 Event counts come from the event bus (how many of each event since start); the rest is read when scraped
 (the queue, live sockets, the store's group commits, the intake's counts). A name ending in ``_total`` is a
-count since start, typed ``counter``; anything else is a ``gauge``. Restrict the endpoint at the proxy if
-the operator wants the counts private; they say how busy the helpline is, nothing about anyone.
+count since start, typed ``counter``; anything else is a ``gauge``.
+
+The counts say nothing about anyone, but they show escalations and disclosures as they happen, so they are
+not public: ``MetricsAccess`` lets in a request that carries the configured bearer token
+(``server.metrics_token``), or one from this machine's loopback address that came through no proxy. A
+request a proxy forwarded (it names a client in ``Forwarded``, ``X-Forwarded-For`` or ``X-Real-IP``) is
+not "from this machine", even when the proxy runs here; nor is any request when a token is set.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from collections import Counter
 from collections.abc import Callable
 
 from aiohttp import web
 
 from helpline.core.ports import Notifier, Store
+from helpline.errors import Forbidden
+
+_PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+class MetricsAccess:
+    """Who may read ``/metrics``: a bearer of the token if one is set, else this machine only."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token.encode("utf-8")
+
+    def allows(self, request: web.Request) -> bool:
+        if self._token:
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8"), self._token)
+        if any(name in request.headers for name in _PROXY_HEADERS):
+            return False
+        try:
+            return ipaddress.ip_address(request.remote or "").is_loopback
+        except ValueError:
+            return False
 
 
 class Metrics:
     """Counts events as they are published, and renders the Prometheus text format."""
 
-    def __init__(self, notifier: Notifier, store: Store, readings: dict[str, Callable[[], float]]) -> None:
+    def __init__(
+        self, notifier: Notifier, store: Store, readings: dict[str, Callable[[], float]], access: MetricsAccess
+    ) -> None:
+        self._access = access
         self._notifier = notifier
         self._store = store
         self._readings = readings
@@ -35,6 +66,8 @@ class Metrics:
             subscription.close()
 
     async def handle(self, request: web.Request) -> web.Response:
+        if not self._access.allows(request):
+            raise Forbidden("Metrics are served to this machine, or with the metrics token.")
         waiting, _ = await self._store.read(lambda tx: tx.conversations.waiting_stats())
         lines = [
             "# HELP helpline_events_total Events published since the server started, by kind.",

@@ -19,6 +19,8 @@ from helpline.log import get_logger
 log = get_logger("helpline.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = web.RequestKey("request_id", str)
+# What every answer says in its Server header: no language, library or version.
+SERVER_NAME = "helpline"
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -98,11 +100,12 @@ def security_headers(tls: bool) -> Callable[[web.Request, web.StreamResponse], A
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         headers = response.headers
+        headers["Server"] = SERVER_NAME  # no language, library or version
         # The web chat's pages set their own policy (the widget's iframe may be framed by the host
         # origins in webchat.frame_ancestors, and /widget.js is loaded by other sites); all else is ours.
         headers.setdefault("Content-Security-Policy", CSP)
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
+        headers.setdefault("Referrer-Policy", "no-referrer")  # the chat's pages say same-origin (forms.py)
         if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
             headers["X-Frame-Options"] = "DENY"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"

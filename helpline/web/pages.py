@@ -27,6 +27,9 @@ class Pages:
     def __init__(self, static_dir: Path = STATIC, partials_dir: Path = PARTIALS) -> None:
         self._dir = static_dir
         self._partials = partials_dir
+        # The files /static serves, named at start: a request names one of them or gets 404, so no path a
+        # client sends (however long, whatever it holds) ever reaches the file system.
+        self._assets = {path.name: path for path in static_dir.iterdir() if path.is_file()}
 
     def page(self, name: str) -> Handler:
         body = self.assemble(name).encode("utf-8")
@@ -42,6 +45,13 @@ class Pages:
 
     def _partial(self, include: re.Match[str]) -> str:
         return (self._partials / include[1]).read_text(encoding="utf-8")
+
+    async def asset(self, request: web.Request) -> web.StreamResponse:
+        """One of the console's static files (scripts, styles, page shells), by name."""
+        path = self._assets.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
 
     async def root(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/console")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from helpline.clock import to_text
 from helpline.core.conversations import ConversationView
-from helpline.core.models import Conversation, Message, Note
+from helpline.core.models import Conversation, Message, Note, User
 from helpline.core.risk import Signal
 from helpline.core.risk_meaning import MeaningMatch
 
@@ -67,6 +68,23 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
         "returning": conversation.record_id is not None,
         "contact_left": conversation.contact_left_at is not None,
     }
+
+
+def queue_entry(
+    conversation: Conversation,
+    user: User,
+    unanswered: Mapping[str, tuple[int, datetime]],
+    why: Mapping[str, tuple[str, str]],
+) -> dict[str, Any]:
+    """A queue row: why it is urgent; one the user holds says how many contact messages wait, since when."""
+    entry = conversation_summary(conversation)
+    top = why.get(conversation.id)
+    entry["risk"] = {"category": top[0], "reason": top[1]} if top else None
+    if conversation.assignee_id == user.id and conversation.status == "active":
+        count, since = unanswered.get(conversation.id, (0, None))
+        entry["unread"] = count
+        entry["oldest_unanswered"] = to_text(since) if since is not None else None
+    return entry
 
 
 _CONTACT_LEFT = {

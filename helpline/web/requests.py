@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from aiohttp import web
 
+from helpline import strict_json
 from helpline.errors import InvalidInput, NotFound
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -24,9 +24,11 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if len(raw) > MAX_JSON_BYTES:
         raise InvalidInput("The request is too large.")
     try:
-        data = json.loads(raw.decode("utf-8")) if raw else {}
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidInput("The request body is not valid JSON.") from None
+        data = strict_json.loads(raw) if raw else {}
+    except strict_json.UnusableJsonError as exc:
+        if exc.reason == strict_json.NOT_JSON:
+            raise InvalidInput("The request body is not valid JSON.") from None
+        raise InvalidInput(f"The request body cannot be used: {exc.reason}.") from None
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.")
     return data

@@ -19,7 +19,7 @@ from helpline.web.api_safeguarding import SafeguardingApi
 from helpline.web.health import Health
 from helpline.web.live import ConsoleLive
 from helpline.web.metrics import Metrics
-from helpline.web.pages import STATIC, Pages
+from helpline.web.pages import Pages
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,14 @@ def add_routes(app: web.Application, handlers: Handlers) -> None:
             web.get("/console/admin", pages.page("admin.html"), name="console-admin"),
             web.get("/console/escalations", pages.page("escalations.html"), name="console-escalations"),
             web.get("/console/ws", handlers.live.handle, name="console-ws"),
-            web.static("/static", STATIC, name="static", append_version=False),
+            web.get("/static/{name}", pages.asset, name="static"),
             # The signed-in user.
             web.post("/api/login", session.login, name="api-login"),
             web.post("/api/logout", session.logout, name="api-logout"),
             web.get("/api/session", session.session, name="api-session"),
             web.post("/api/me/availability", session.availability, name="api-availability"),
+            web.post("/api/me/message-sound", session.message_sound, name="api-message-sound"),
+            web.post("/api/me/password", session.change_password, name="api-change-password"),
             web.post("/api/totp/enrol", session.totp_enrol, name="api-totp-enrol"),
             web.get("/api/totp/qr.svg", session.totp_qr, name="api-totp-qr"),
             web.post("/api/totp/confirm", session.totp_confirm, name="api-totp-confirm"),

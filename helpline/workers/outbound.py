@@ -2,6 +2,11 @@
 
 ``run`` wakes when a reply is queued (an ``OutboxReady`` event) and otherwise every ``poll_seconds``,
 for retries whose time has come. Sends run concurrently, at most ``concurrency`` at a time.
+
+As it starts, ``run`` first takes every send a stopped process left unfinished (``recover``), on the
+channels whose provider can be asked whether it already has the message (``lookups``); a resumed send is
+checked with the provider before it is sent again (see ``core/delivery.py``), so a reply is never sent twice
+and never waits out ``outbox.unconfirmed_wait_seconds`` because of a restart.
 """
 
 from __future__ import annotations
@@ -10,11 +15,11 @@ import asyncio
 import contextlib
 from collections.abc import Mapping
 
-from helpline.core.delivery import Delivery
+from helpline.core.delivery import Delivery, Job
 from helpline.core.events import OutboxReady
 from helpline.core.models import OutboxItem
-from helpline.core.ports import Notifier, Sender
-from helpline.errors import PermanentProviderError, TransientProviderError, UnconfirmedSendError
+from helpline.core.ports import Notifier, Sender, SentLookup
+from helpline.errors import PermanentProviderError, ProviderError, TransientProviderError, UnconfirmedSendError
 from helpline.log import get_logger
 
 log = get_logger(__name__)
@@ -31,10 +36,12 @@ class OutboundWorker:
         *,
         batch_size: int,
         poll_seconds: float,
+        lookups: Mapping[str, SentLookup] | None = None,
         concurrency: int = 16,
     ) -> None:
         self._delivery = delivery
         self._senders = senders
+        self._lookups = dict(lookups or {})
         self._notifier = notifier
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
@@ -49,8 +56,23 @@ class OutboundWorker:
                 log.error("outbound.item_failed", outbox_id=item.id, error=type(result).__name__)
         return len(items)
 
+    async def recover(self, limit: int = 1000) -> int:
+        """Take at once every send left unfinished whose provider can be asked; returns how many."""
+        items = [item for item in await self._delivery.interrupted(limit) if item.channel in self._lookups]
+        results = await asyncio.gather(*(self._send(item, interrupted=True) for item in items), return_exceptions=True)
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("outbound.item_failed", outbox_id=item.id, error=type(result).__name__)
+        if items:
+            log.info("outbound.recovered", items=len(items))
+        return len(items)
+
     async def run(self) -> None:
         """Until cancelled: send what is due, then wait for a wake-up or the poll interval."""
+        try:
+            await self.recover()
+        except Exception as exc:  # noqa: BLE001 - the worker must start even if recovery fails
+            log.error("outbound.recover_failed", error=type(exc).__name__)
         wake = asyncio.Event()
         subscription = self._notifier.subscribe()
 
@@ -78,14 +100,16 @@ class OutboundWorker:
             listener.cancel()
             subscription.close()
 
-    async def _send(self, item: OutboxItem) -> None:
+    async def _send(self, item: OutboxItem, *, interrupted: bool = False) -> None:
         async with self._slots:
-            job = await self._delivery.start(item.id)
+            job = await self._delivery.start(item.id, interrupted=interrupted)
             if job is None:
                 return
             sender = self._senders.get(job.item.channel)
             if sender is None:
                 await self._delivery.failed(job.item, "channel_disabled")
+                return
+            if job.resumed and await self._settled_with_provider(job):
                 return
             try:
                 provider_id = await sender.send(job.address, job.body, job.item.id)
@@ -104,3 +128,22 @@ class OutboundWorker:
             else:
                 log.info("outbound.sent", outbox_id=job.item.id, channel=job.item.channel)
                 await self._delivery.accepted(job.item, provider_id)
+
+    async def _settled_with_provider(self, job: Job) -> bool:
+        """For a send that may have reached the provider: True if asking it settled the item (no send now)."""
+        lookup = self._lookups.get(job.item.channel)
+        if lookup is None or job.written_at is None:
+            return False  # no way to ask: the unconfirmed wait has passed, so it is sent again
+        try:
+            provider_id = await lookup.find_sent(job.address, job.body, job.written_at)
+        except ProviderError as exc:
+            # The provider cannot say: sending now could send twice. Ask again after the unconfirmed wait.
+            log.warning("outbound.lookup_failed", outbox_id=job.item.id, code=exc.code)
+            await self._delivery.unconfirmed(job.item)
+            return True
+        if provider_id is None:
+            log.info("outbound.not_at_provider", outbox_id=job.item.id)
+            return False
+        log.info("outbound.found_at_provider", outbox_id=job.item.id)
+        await self._delivery.accepted(job.item, provider_id)
+        return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,12 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from helpline.errors import PermanentProviderError, TransientProviderError, UnconfirmedSendError
+
+# How far Twilio's clock may be behind ours when a sent message is looked for.
+CLOCK_SKEW = timedelta(minutes=2)
+# Messages to one number read at most before the answer is "cannot say", and how many per page.
+LOOKUP_MAX_MESSAGES = 500
+LOOKUP_PAGE = 50
 
 
 class _TwilioHttp(AsyncTwilioHttpClient):
@@ -123,6 +130,50 @@ class TwilioSender:
             # It may have reached Twilio: the status callback will tell.
             raise UnconfirmedSendError("no_answer") from None
         return str(message.sid)
+
+    async def find_sent(self, address: str, body: str, since: datetime) -> str | None:
+        """The sid of a message we sent ``address`` with ``body``, created since ``since``; None if there is none.
+
+        Implements ``core.ports.SentLookup``. Twilio's Message resource holds no reference of ours (the status
+        callback URL that carries the outbox id is not part of it), so a send is recognised by what it was:
+        to this number, from ours, outbound, this exact text, created at Twilio no earlier than the reply was
+        written (less ``CLOCK_SKEW``). The list is read filtered by ``To`` only, newest first, until a whole
+        page of older messages has gone by (so a list not strictly in creation order is still read far enough):
+        a ``DateSent`` filter would miss a message Twilio has accepted but not yet sent, whose ``date_sent`` is
+        still null — exactly the one that must not be sent again. The list is short, since each message's
+        record is deleted at Twilio once final. More than ``LOOKUP_MAX_MESSAGES`` read, or any failure,
+        raises: then nobody can say, and nothing is sent.
+        """
+        if not self.configured:
+            return None  # nothing is ever sent without the account
+        if self._client is None:
+            raise TransientProviderError("not_started")
+        earliest = since - CLOCK_SKEW
+        found: str | None = None
+        try:
+            seen = older = 0
+            async for message in await self._client.messages.stream_async(to=address, page_size=LOOKUP_PAGE):
+                seen += 1
+                if seen > LOOKUP_MAX_MESSAGES:
+                    raise TransientProviderError("lookup_too_many")
+                created = message.date_created
+                if created is not None and created < earliest:
+                    older += 1
+                    if older >= LOOKUP_PAGE:
+                        return found
+                    continue
+                older = 0
+                outbound = str(message.direction or "").startswith("outbound")
+                if outbound and message.from_ == self._from and message.body == body:
+                    found = str(message.sid)  # the list is newest first: the last one kept is the first sent
+        except TwilioRestException as exc:
+            raise TransientProviderError(str(exc.code or exc.status), status=exc.status) from None
+        except TwilioException as exc:
+            status, code = _page_failure(exc)
+            raise TransientProviderError(str(code or status), status=status) from None
+        except (TimeoutError, aiohttp.ClientError):
+            raise TransientProviderError("connect") from None
+        return found
 
     async def delete(self, provider_id: str, *, inbound: bool) -> None:
         """Delete a message's record at Twilio — an inbound one's media first — so Twilio no longer holds it.

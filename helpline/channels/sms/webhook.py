@@ -25,6 +25,9 @@ _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _ADDRESS = re.compile(r"^\+?[0-9A-Za-z]{2,20}$")
 _REF = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _STATUS = re.compile(r"^[a-z_-]{2,32}$")
+# ASCII digits only: str.isdigit() is also true of "²", which int() then refuses.
+_COUNT = re.compile(r"^[0-9]{1,2}$")
+_CODE = re.compile(r"^[0-9]{1,9}$")
 
 
 def normalise_sender(raw: str) -> str:
@@ -65,7 +68,9 @@ class SmsWebhooks:
         if len(body) > self._max_body_chars:
             raise InvalidInput(f"The message is longer than {self._max_body_chars} characters.")
         media = single(params, "NumMedia") or "0"
-        if media.isdigit() and int(media) > 0:
+        if not _COUNT.match(media):
+            raise InvalidInput("The webhook field NumMedia is not a count.")
+        if int(media) > 0:
             # Media is never downloaded (and is deleted at Twilio with the message); the volunteer is told it came.
             body = f"{body}\n[{media} attachment(s) not shown: the helpline does not download pictures or files]"
         inbound = Inbound("sms", normalise_sender(sender), sid, body, delete_at_provider=self._delete_provider_records)
@@ -80,7 +85,7 @@ class SmsWebhooks:
         if not status or not _STATUS.match(status):
             raise InvalidInput("The status callback needs a MessageStatus.")
         error_code = single(params, "ErrorCode")
-        if error_code is not None and not error_code.isdigit():
+        if error_code is not None and not _CODE.match(error_code):
             raise InvalidInput("The status callback field ErrorCode is not a number.")
         ref = request.query.get("ref", "")
         if not _REF.match(ref):

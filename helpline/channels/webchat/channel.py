@@ -78,6 +78,7 @@ def build_webchat(
     rules = ChatRules(
         max_message_chars=settings.max_message_chars,
         max_concurrent=settings.max_concurrent,
+        network_live_chats=settings.network_live_chats,
         out_of_hours_message=settings.out_of_hours_message,
         signposting=settings.signposting,
     )
@@ -117,6 +118,7 @@ def build_webchat(
         clock,
         idle_timeout=timedelta(seconds=settings.idle_timeout_seconds),
         idle_warning=timedelta(seconds=settings.idle_warning_seconds),
+        first_message_grace=timedelta(seconds=settings.first_message_grace_seconds),
         heartbeat=timedelta(seconds=settings.heartbeat_seconds),
         tick_seconds=min(5.0, settings.heartbeat_seconds / 5),
     )

@@ -3,8 +3,11 @@
 Without JavaScript the chat is these forms (see ``page``): each POST carries the token in a hidden field
 and answers with the whole page, never a redirect, since a redirect would need the token in the URL.
 Each rendered send form carries a fresh message id, so a form the browser sends twice (a reload that
-resubmits it) is stored once. Posts must come from the chat page itself (``Sec-Fetch-Site``), so another
-site cannot start or drive a chat through someone's browser.
+resubmits it) is stored once. Posts must come from the chat page itself, so another site cannot start or
+drive a chat through someone's browser: ``Sec-Fetch-Site`` says so, and a browser too old to send it must
+name the helpline's own origin in ``Origin`` (or, with no usable ``Origin``, in ``Referer``). For those
+browsers to send it on our own forms, the chat's pages use ``Referrer-Policy: same-origin`` (no other site
+is ever sent a referrer from them, as with ``no-referrer``).
 
 Pages that may be shown inside the widget's iframe (``/chat/frame`` and the posts it makes) allow the
 host origins in ``webchat.frame_ancestors``; everything else keeps ``frame-ancestors 'none'``.
@@ -31,6 +34,7 @@ from helpline.log import get_logger
 STATIC = Path(__file__).parent / "static"
 log = get_logger(__name__)
 _MAX_FORM_BYTES = 64 * 1024
+_FORM = "application/x-www-form-urlencoded"
 _ASSETS = {"chat.js": "application/javascript; charset=utf-8", "chat.css": "text/css; charset=utf-8"}
 
 
@@ -72,11 +76,12 @@ class ChatPages:
         self._heartbeat = heartbeat_seconds
         self._hops = trusted_proxy_hops
         self._timezone = timezone
+        self._origin = origin_of(public_url)
         self._policy = chat_policy(public_url, exit_url, "'none'")
         self._framed_policy = chat_policy(public_url, exit_url, " ".join(frame_ancestors) or "'none'")
-        config = {"origin": origin_of(public_url), "exitUrl": exit_url}
-        template = (STATIC / "widget.js").read_text(encoding="utf-8")
-        self._widget = template.replace("__HELPLINE_CONFIG__", json.dumps(config))
+        self._frame_ancestors = frame_ancestors
+        self._widget_template = (STATIC / "widget.js").read_text(encoding="utf-8")
+        self._widget_config = {"origin": origin_of(public_url), "exitUrl": exit_url}
 
     # Pages
 
@@ -99,7 +104,19 @@ class ChatPages:
         return web.FileResponse(STATIC / name, headers={"Content-Type": _ASSETS[name]})
 
     async def widget(self, request: web.Request) -> web.Response:
-        response = web.Response(text=self._widget, content_type="application/javascript", charset="utf-8")
+        # The host page's origin (browsers send it in the Referer of a script request): only a page on an origin
+        # in webchat.frame_ancestors may show the chat in a frame; any other gets a launcher that opens /chat
+        # in a tab of its own, and the server says why in its log.
+        referer = request.headers.get("Referer", "")
+        host = origin_of(referer) if referer.startswith(("http://", "https://")) else ""
+        allowed = bool(host) and host in self._frame_ancestors
+        if not allowed:
+            reason = "no_referer" if not host else "origin_not_in_frame_ancestors"
+            log.warning("webchat.widget_not_framed", reason=reason, setting="webchat.frame_ancestors")
+        config = {**self._widget_config, "allowed": allowed}
+        text = self._widget_template.replace("__HELPLINE_CONFIG__", json.dumps(config))
+        response = web.Response(text=text, content_type="application/javascript", charset="utf-8")
+        response.headers["Vary"] = "Referer"
         # Host pages on other sites load it with a <script> tag.
         response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         return response
@@ -166,13 +183,29 @@ class ChatPages:
 
     async def _form(self, request: web.Request) -> tuple[dict[str, str] | None, bool]:
         """The posted form, or None when it did not come from the chat page itself."""
-        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        if not self._from_our_page(request):
+            log.info("webchat.form_refused", reason="cross_site")
             return None, False
         if request.content_length is not None and request.content_length > _MAX_FORM_BYTES:
             return None, False
+        if request.body_exists and request.content_type != _FORM:
+            # The chat's forms and beacons are ordinary forms; a multipart body is not read at all.
+            raise web.HTTPUnsupportedMediaType()
         posted = await request.post()
         form = {key: value for key, value in posted.items() if isinstance(value, str)}
         return form, form.get("embedded") == "1"
+
+    def _from_our_page(self, request: web.Request) -> bool:
+        """Whether the browser says the post came from one of our own pages."""
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None:
+            return site in ("same-origin", "none")
+        origin = request.headers.get("Origin", "null")
+        if origin != "null":
+            return origin == self._origin
+        # No Origin, or "null" (an opaque origin, which any site can produce): the Referer must be ours.
+        referer = request.headers.get("Referer", "")
+        return bool(referer) and origin_of(referer) == self._origin
 
     def _refused_origin(self, embedded: bool) -> web.Response:
         view = self._view("new", embedded=embedded, message_id=_message_id())
@@ -188,7 +221,7 @@ class ChatPages:
             heartbeat=self._heartbeat,
             timezone=self._timezone,
             embedded=embedded,
-            out_of_hours=rules.out_of_hours_message,
+            out_of_hours=self._service.closed_text(),
             signposting=rules.signposting,
         )
         return _replace(base, **extra)
@@ -216,6 +249,7 @@ class ChatPages:
         response = web.Response(text=render(view), content_type="text/html", charset="utf-8", status=status)
         response.headers["Content-Security-Policy"] = self._framed_policy if embedded else self._policy
         response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "same-origin"
         return response
 
 
@@ -232,7 +266,7 @@ def _replace(view: PageView, **changes: Any) -> PageView:
 
 
 def _status_of(refusal: Refusal) -> int:
-    if refusal.code in ("slow_down", "network_busy", "too_many_chats", "busy"):
+    if refusal.code in ("slow_down", "network_busy", "too_many_chats", "busy", "network_full"):
         return 429
     if refusal.code == "ended":
         return 410

@@ -1,9 +1,10 @@
 """Rate limits for web chat, per chat and per network, counted in memory for their window only.
 
-A *network* is an IPv4 /24 or an IPv6 /64 (an IPv4-mapped IPv6 address counts as IPv4): a household,
+A *network* is an IPv4 /24 or an IPv6 /48 (an IPv4-mapped IPv6 address counts as IPv4): a household,
 school or phone network shares one budget, and an address cannot dodge a limit by moving within its
-network. The network is never kept as an address: ``NetworkTags`` turns it into a keyed HMAC at once, and
-that tag is the only key the counters hold.
+network. IPv6 is taken at /48, the usual allocation to one site, because a site gets 65,536 /64s: at /64
+one subscriber could open as many networks as it liked. The network is never kept as an address:
+``NetworkTags`` turns it into a keyed HMAC at once, and that tag is the only key the counters hold.
 
 Each limit is a token bucket: up to ``capacity`` takes, refilled evenly over ``window``. A bucket that
 has refilled completely says nothing a fresh one would not, so ``sweep`` drops it: no counter outlives the
@@ -26,7 +27,7 @@ UNKNOWN_NETWORK = b"unknown"
 
 
 def network_of(address: str) -> bytes:
-    """The /24 (IPv4) or /64 (IPv6) an address belongs to, as bytes; ``UNKNOWN_NETWORK`` if unreadable."""
+    """The /24 (IPv4) or /48 (IPv6) an address belongs to, as bytes; ``UNKNOWN_NETWORK`` if unreadable."""
     try:
         ip = ipaddress.ip_address(address.strip().split("%", 1)[0])
     except ValueError:
@@ -35,7 +36,7 @@ def network_of(address: str) -> bytes:
         ip = ip.ipv4_mapped
     if isinstance(ip, ipaddress.IPv4Address):
         return b"4" + ip.packed[:3]
-    return b"6" + ip.packed[:8]
+    return b"6" + ip.packed[:6]
 
 
 def client_address(request: web.Request, trusted_proxy_hops: int) -> str:

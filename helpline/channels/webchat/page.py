@@ -96,7 +96,7 @@ def render(view: PageView) -> str:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>{escape(view.title)}</title>
 <link rel="stylesheet" href="/chat/static/chat.css">
 <script src="/chat/static/chat.js" defer></script>
@@ -112,6 +112,16 @@ def render(view: PageView) -> str:
 <h1 class="chat-title">Chat</h1>
 <p class="intro">Talk to a trained volunteer. We don't know who you are or where you are, unless you tell us.</p>
 <p class="intro nojs-only">New replies do not appear by themselves here: use <strong>Check for replies</strong>.</p>
+<details class="cover-tracks">
+<summary>Keep this chat private</summary>
+<ul>
+<li>If someone else uses this phone or computer, open this page in a private window (also called incognito):
+it is not kept in your history.</li>
+<li>Afterwards, clear your browsing history, or just this site from it.</li>
+<li><strong>Exit this page</strong> ends the chat and takes you to a weather page. It does not clear your
+history.</li>
+</ul>
+</details>
 <section id="closed" class="panel" aria-labelledby="closed-heading"{"" if closed else hidden}>
 <h2 id="closed-heading">The chat is closed</h2>
 <p id="closed-message">{escape(view.out_of_hours)}</p>

@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpline import strict_json
+
 # Close codes (4000 to 4999 are the application's own). The reason text says the same in words.
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
@@ -100,9 +102,9 @@ def valid_client_id(value: object) -> bool:
 def parse(text: str) -> Frame:
     """One frame from the browser, or ``FrameError`` saying what is wrong with it."""
     try:
-        data = json.loads(text)
-    except ValueError:
-        raise FrameError("bad_frame", "The chat could not read that: it is not JSON.") from None
+        data = strict_json.loads(text)
+    except strict_json.UnusableJsonError as exc:
+        raise FrameError("bad_frame", f"The chat could not read that: {exc.reason}.") from None
     if not isinstance(data, dict):
         raise FrameError("bad_frame", "The chat could not read that: a frame must be a JSON object.")
     kind = data.get("type")

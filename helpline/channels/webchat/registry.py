@@ -40,6 +40,10 @@ class Chat:
     position: int | None = None
     warned: bool = False
     typing_sent_at: datetime | None = None
+    # The keyed tag of the network the chat was started from (memory only; None for a chat resumed after a
+    # restart), and how many messages the contact has sent it since this server started.
+    network: bytes | None = field(default=None, repr=False)
+    sent: int = 0
     listeners: set[Listener] = field(default_factory=set)
 
 
@@ -77,6 +81,10 @@ class ChatRegistry:
     def started(self) -> int:
         """How many chats have a conversation: what ``max_concurrent`` counts."""
         return len(self._by_conversation)
+
+    def started_from(self, network: bytes) -> int:
+        """How many started chats came from ``network``: what ``network_live_chats`` counts."""
+        return sum(1 for chat in self._by_conversation.values() if chat.network == network)
 
     def has_ended(self, address: str) -> bool:
         return address in self._ended

@@ -85,6 +85,7 @@ class ChatStatus:
 class ChatRules:
     max_message_chars: int
     max_concurrent: int
+    network_live_chats: int
     out_of_hours_message: str
     signposting: tuple[str, ...]
 
@@ -114,6 +115,11 @@ class ChatService:
 
     def is_open(self) -> bool:
         return self._hours.current.is_open(self._clock.now())
+
+    def closed_text(self) -> str:
+        """What a contact is told while the line is closed: the closed message an admin set for every channel
+        (``webchat.out_of_hours_message`` if none), and when it opens again."""
+        return self._hours.current.closed_text(self._clock.now(), self.rules.out_of_hours_message)
 
     def start(self) -> tuple[ChatToken, Chat]:
         """A new chat with a new token; it has no conversation until its first message."""
@@ -153,9 +159,13 @@ class ChatService:
         # Once sent, a message is stored and announced even if the connection drops while it is.
         received = await asyncio.shield(self._conversations.receive(inbound))
         if received.conversation_id is not None:
+            if chat.conversation_id is None:
+                chat.network = network
             self.registry.attach(chat, received.conversation_id)
             if chat.state == "new":
                 chat.state = "waiting"
+        if not received.duplicate:
+            chat.sent += 1
         self.touch(chat)
         log.info(
             "webchat.received",
@@ -180,12 +190,19 @@ class ChatService:
 
     def _check_new_chat(self, network: bytes) -> Refusal | None:
         if not self.is_open():
-            return Refusal("closed", self.rules.out_of_hours_message)
+            return Refusal("closed", self.closed_text())
         if self.registry.started() >= self.rules.max_concurrent:
             log.info("webchat.refused", code="busy")
             return Refusal(
                 "busy",
                 "All our volunteers are busy and the chat is full just now. Please try again in a few minutes. "
+                "If you are in danger now, call 999.",
+            )
+        if self.registry.started_from(network) >= self.rules.network_live_chats:
+            log.info("webchat.refused", code="network_full")
+            return Refusal(
+                "network_full",
+                "Too many chats are open from your network just now. Please try again in a few minutes. "
                 "If you are in danger now, call 999.",
             )
         wait = self.limits.network_chats.take(network)

@@ -117,7 +117,7 @@ class ChatConnection:
             wait=wait,
             text=status_text(ChatStatus(state, position, wait)),
             max_message_chars=rules.max_message_chars,
-            out_of_hours={"message": rules.out_of_hours_message, "signposting": list(rules.signposting)},
+            out_of_hours={"message": self._service.closed_text(), "signposting": list(rules.signposting)},
         )
 
     async def _read(self, chat: Chat) -> None:

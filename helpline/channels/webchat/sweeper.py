@@ -3,7 +3,13 @@
 A chat is idle while neither the contact (a message, a keystroke, "I'm still here") nor the helpline
 (a message) has done anything. ``idle_warning`` before the timeout the contact is warned and can say
 they are still there; at the timeout the chat ends as if they had left (reason ``idle``), so that a
-chat left open on a shared computer does not stay on the screen. A quiet socket gets a heartbeat frame
+chat left open on a shared computer does not stay on the screen.
+
+A chat whose contact sent only their first message and is not there — no chat page open, nothing done
+since — ends sooner, after ``first_message_grace``, also as ``idle``: otherwise anyone could send one
+message from each of many chats, leave, and hold every place in the chat (``max_concurrent``) for the
+whole idle timeout. A contact who keeps the chat open, comes back (``Check for replies`` without
+JavaScript), or writes again keeps the chat for the usual idle timeout. A quiet socket gets a heartbeat frame
 every ``heartbeat``, so a browser can tell a dead connection from a quiet chat and reconnect.
 
 ``run_once`` does one round at the clock's current time (tests advance a fake clock and call it);
@@ -16,7 +22,7 @@ import asyncio
 from datetime import timedelta
 
 from helpline.channels.webchat import protocol
-from helpline.channels.webchat.registry import ChatRegistry
+from helpline.channels.webchat.registry import Chat, ChatRegistry
 from helpline.channels.webchat.service import ChatService
 from helpline.clock import Clock
 from helpline.log import get_logger
@@ -33,6 +39,7 @@ class ChatSweeper:
         *,
         idle_timeout: timedelta,
         idle_warning: timedelta,
+        first_message_grace: timedelta,
         heartbeat: timedelta,
         tick_seconds: float = 5.0,
     ) -> None:
@@ -41,6 +48,7 @@ class ChatSweeper:
         self._clock = clock
         self._idle_timeout = idle_timeout
         self._idle_warning = idle_warning
+        self._first_message_grace = first_message_grace
         self._heartbeat = heartbeat
         self._tick = tick_seconds
 
@@ -52,7 +60,7 @@ class ChatSweeper:
                 # Never started: nothing to end, and nothing kept once no page is open.
                 if not chat.listeners and idle >= self._idle_timeout:
                     self._registry.forget(chat)
-            elif idle >= self._idle_timeout:
+            elif idle >= self._idle_timeout or self._left_after_first_message(chat, idle):
                 await self._service.end(chat, "idle")
                 continue
             elif idle >= self._idle_timeout - self._idle_warning and not chat.warned:
@@ -65,6 +73,9 @@ class ChatSweeper:
                     await listener.send(protocol.encode("heartbeat"))
         self._service.limits.sweep()
         self._registry.sweep_ended(now)
+
+    def _left_after_first_message(self, chat: Chat, idle: timedelta) -> bool:
+        return chat.sent <= 1 and not chat.listeners and idle >= self._first_message_grace
 
     async def run(self) -> None:
         """Until cancelled: a round every tick; one bad round never stops the next."""

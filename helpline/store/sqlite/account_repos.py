@@ -82,6 +82,9 @@ class SqliteUsers:
     async def set_availability(self, user_id: str, availability: str) -> None:
         await self._conn.execute("UPDATE users SET availability = ? WHERE id = ?", (availability, user_id))
 
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await self._conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
     async def set_disabled(self, user_id: str, disabled: bool) -> None:
         await self._conn.execute(
             "UPDATE users SET disabled = ?, availability = CASE WHEN ? THEN 'offline' ELSE availability END"
@@ -164,6 +167,9 @@ class SqliteSessions:
         await self._conn.execute(
             "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", (to_text(now), token_hash)
         )
+
+    async def delete_for_user(self, user_id: str, keep: bytes | None) -> None:
+        await self._conn.execute("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?", (user_id, keep))
 
     async def delete(self, token_hash: bytes) -> None:
         await self._conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))

@@ -60,6 +60,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         record_id=row["record_id"],
         contact_left_at=_time(row["contact_left_at"]),
         contact_left_reason=row["contact_left_reason"],
+        risk_why=bytes(row["risk_why"]) if row["risk_why"] is not None else None,
     )
 
 
@@ -186,12 +187,14 @@ class SqliteConversations:
         )
         return bool(rows)
 
-    async def next_seq(self, conversation_id: str, band: int = 0) -> int:
+    async def next_seq(self, conversation_id: str, band: int = 0, sealed_why: bytes | None = None) -> int:
+        # SET expressions read the row as it was: the old priority decides whether the reason is replaced.
         rows = list(
             await self._conn.execute_fetchall(
-                "UPDATE conversations SET last_seq = last_seq + 1, priority = MAX(priority, ?) WHERE id = ?"
+                "UPDATE conversations SET last_seq = last_seq + 1, priority = MAX(priority, ?),"
+                " risk_why = CASE WHEN ? > priority AND ? IS NOT NULL THEN ? ELSE risk_why END WHERE id = ?"
                 " RETURNING last_seq",
-                (band, conversation_id),
+                (band, band, sealed_why, sealed_why, conversation_id),
             )
         )
         return int(rows[0][0])
@@ -208,11 +211,31 @@ class SqliteConversations:
     async def next_waiting(self) -> Conversation | None:
         rows = list(
             await self._conn.execute_fetchall(
-                f"{_CONVERSATION} WHERE c.status = 'waiting' AND c.assignee_id IS NULL"
+                f"{_CONVERSATION} WHERE c.status = 'waiting' AND c.assignee_id IS NULL AND c.contact_left_at IS NULL"
                 " ORDER BY c.priority DESC, c.waiting_since LIMIT 1"
             )
         )
         return _conversation(rows[0]) if rows else None
+
+    async def unanswered(self, conversation_ids: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+        if not conversation_ids:
+            return {}
+        marks = ", ".join("?" * len(conversation_ids))
+        rows = await self._conn.execute_fetchall(
+            "SELECT m.conversation_id, COUNT(*), MIN(m.created_at) FROM messages m"  # noqa: S608 - only ? marks
+            f" WHERE m.conversation_id IN ({marks}) AND m.direction = 'in' AND m.seq > COALESCE("
+            "(SELECT MAX(o.seq) FROM messages o WHERE o.conversation_id = m.conversation_id"
+            " AND o.direction = 'out' AND o.author_id IS NOT NULL), 0)"
+            " GROUP BY m.conversation_id",
+            tuple(conversation_ids),
+        )
+        return {row[0]: (int(row[1]), from_text(row[2])) for row in rows}
+
+    async def held_by(self, user_id: str) -> list[Conversation]:
+        rows = await self._conn.execute_fetchall(
+            f"{_CONVERSATION} WHERE c.assignee_id = ? AND c.status = 'active' ORDER BY c.waiting_since", (user_id,)
+        )
+        return [_conversation(row) for row in rows]
 
     async def count_active(self, user_id: str) -> int:
         rows = list(
@@ -267,7 +290,8 @@ class SqliteConversations:
     async def waiting_stats(self) -> tuple[int, datetime | None]:
         rows = list(
             await self._conn.execute_fetchall(
-                "SELECT COUNT(*), MIN(waiting_since) FROM conversations WHERE status = 'waiting'"
+                "SELECT COUNT(*), MIN(waiting_since) FROM conversations"
+                " WHERE status = 'waiting' AND contact_left_at IS NULL"
             )
         )
         return int(rows[0][0]), _time(rows[0][1])
@@ -456,6 +480,12 @@ class SqliteOutbox:
             "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
             (state, attempts, to_text(next_attempt_at), item_id),
         )
+
+    async def sending(self, limit: int) -> list[OutboxItem]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT * FROM outbox WHERE state = 'sending' ORDER BY next_attempt_at LIMIT ?", (limit,)
+        )
+        return [self._item(row) for row in rows]
 
     async def pending_for(self, conversation_id: str) -> int:
         rows = list(

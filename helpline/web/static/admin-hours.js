@@ -16,6 +16,7 @@
     var form = $("hours-form");
     var container = $("hours-days");
     var message = $("hours-message");
+    var chatMessage = $("hours-chat-message");
     var submit = $("hours-submit");
     var errorBox = $("hours-error");
     var doneBox = $("hours-done");
@@ -38,6 +39,7 @@
         inputs[day[0]].value = (Array.isArray(days[day[0]]) ? days[day[0]] : []).join(", ");
       });
       message.value = typeof data.closed_message === "string" ? data.closed_message : "";
+      chatMessage.value = typeof data.chat_closed_message === "string" ? data.chat_closed_message : "";
       var zone = data.timezone ? "Times are in " + data.timezone + ". " : "";
       ui.setText($("hours-state"), zone + (data.open_now ? "The helpline is open now." : "The helpline is closed now."));
     }
@@ -71,7 +73,7 @@
         return;
       }
       var restore = ui.busy(submit, "Saving…");
-      H.api.post("/api/admin/hours", { days: days, closed_message: message.value }).then(function () {
+      H.api.post("/api/admin/hours", { days: days, closed_message: message.value, chat_closed_message: chatMessage.value }).then(function () {
         restore();
         doneBox.textContent = "Opening hours saved.";
         load();

@@ -56,6 +56,18 @@
           return act(user, "reset-totp", name + " must set up two-factor sign-in again.");
         }));
       }
+      cell.appendChild(ui.confirmButton("Reset password", "Give " + name + " a new password", function () {
+        ui.clear(errorBox);
+        return H.api.post("/api/admin/users/" + H.api.enc(user.username) + "/reset-password", {}).then(function (data) {
+          $("new-password-user").textContent = String(data.username || name);
+          $("new-password-value").textContent = String(data.password || "");
+          reveal.hidden = false;
+          reveal.focus();
+        }, function (err) {
+          ui.showError(errorBox, err);
+          throw err;
+        });
+      }));
       if (user.locked) {
         var unlock = ui.el("button", { type: "button", class: "button-secondary button-small", text: "Unlock" });
         unlock.addEventListener("click", function () {

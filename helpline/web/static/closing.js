@@ -35,6 +35,8 @@
       summary: ui.$("record-summary")
     };
     var button = ui.$("close-submit");
+    var noFlagBox = ui.$("no-flag-box");
+    var noFlagReason = ui.$("no-flag-reason");
     var errorBox = ui.$("close-error");
     var enabled = false;
     var closing = false;
@@ -74,6 +76,13 @@
       var body = { outcome: outcome.value, consent: consentYes.checked };
       if (contactType.value) body.contact_type = contactType.value;
       if (missingType.value) body.missing_type = missingType.value;
+      if (!noFlagBox.hidden) {
+        var why = noFlagReason.value.trim();
+        if (why.length < 10) {
+          return invalid(noFlagReason, "The risk is high and no safeguarding flag was raised: raise one, or say why not.");
+        }
+        body.no_flag_reason = why;
+      }
       if (consentYes.checked) {
         var record = {};
         Object.keys(fields).forEach(function (key) { record[key] = fields[key].value.trim(); });
@@ -95,7 +104,10 @@
       var restore = ui.busy(button, "Closing…");
       Promise.resolve().then(function () { return submit(body); }).then(null, function (err) {
         ui.showError(errorBox, err);
-        if (enabled) outcome.focus();
+        if (err.data && err.data.code === "no_flag_reason_needed") {
+          noFlagBox.hidden = false;
+          noFlagReason.focus();
+        } else if (enabled) outcome.focus();
       }).then(function () {
         closing = false;
         restore();
@@ -103,9 +115,15 @@
     });
 
     return {
+      /** A high-risk conversation with no safeguarding flag asks why none is needed. */
+      needReason: function (on) {
+        if (noFlagBox.hidden === !on) return;
+        noFlagBox.hidden = !on;
+        noFlagReason.disabled = !on;
+      },
       setEnabled: function (on) {
         enabled = on;
-        [outcome, contactType, missingType, consentYes, consentNo, button].forEach(function (control) {
+        [outcome, contactType, missingType, consentYes, consentNo, noFlagReason, button].forEach(function (control) {
           if (control.disabled === on) control.disabled = !on;
         });
         syncConsent();

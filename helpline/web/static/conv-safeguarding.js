@@ -41,6 +41,20 @@
     return Object.prototype.hasOwnProperty.call(map, key);
   }
 
+  /** What raising a flag actually did: the supervisors online alerted, the on-call one notified (when and how). */
+  function whoWasAlerted(alerted, level) {
+    var n = Number(alerted.supervisors_online) || 0;
+    var online = n === 0 ? "No supervisor is online." : n === 1 ? "1 supervisor online was alerted."
+      : n + " supervisors online were alerted.";
+    var session = H.page.session() || {};
+    var channel = alerted.oncall_channel === "email" ? "by email" : "by text message";
+    var minutes = Math.max(1, Math.round((Number(session.ack_seconds) || 120) / 60));
+    var oncall = !alerted.oncall_channel ? (n ? " No on-call supervisor is set up." : "")
+      : level === "immediate_danger" ? " The on-call supervisor is being notified " + channel + " now."
+      : " The on-call supervisor is notified " + channel + " if nobody acknowledges it within " + minutes + " min.";
+    return online + oncall;
+  }
+
   function create(opts) {
     var conversationId = opts.conversationId;
     var conv = null;
@@ -48,6 +62,7 @@
     var joinedHere = false; // the server keeps who joined, but does not say: known for this page only
     var volunteerFlags = new Map(); // volunteers: escalation id -> {id, level, category, state}
     var escalations = null; // supervisors: this conversation's escalations, from the API
+    var loadedForHolder = false;
     var disclosures = []; // supervisors: requests for this conversation not yet shown
     var mine = new Map(); // my disclosure requests seen here: id -> last known state
     var whisperEntries = new Map();
@@ -58,6 +73,13 @@
     var section = $("safeguard-section");
     var errorBox = $("safeguard-error");
     var flagStatus = $("flag-status");
+    var oncallHint = $("flag-oncall-hint");
+    var settings = H.page.session() || {};
+    if (oncallHint) {
+      oncallHint.textContent = settings.oncall_channel
+        ? "The on-call supervisor is notified at once."
+        : "No on-call supervisor is set up on this helpline: only supervisors online are alerted.";
+    }
     var flagList = $("flag-list");
     var flagEmpty = $("flag-empty");
     var flagToggle = $("flag-toggle");
@@ -96,6 +118,15 @@
       return H.page.isSupervisor();
     }
 
+    /** The volunteer holding it sees its flags too, who acknowledged them and the decision. */
+    function holder() {
+      return !!conv && conv.status !== "closed" && conv.assignee === me();
+    }
+
+    function seesFlags() {
+      return supervisor() || holder();
+    }
+
     function monitoring() {
       return !!conv && supervisor() && conv.status === "active" && !!conv.assignee && conv.assignee !== me();
     }
@@ -112,16 +143,21 @@
     }
 
     function renderFlags() {
-      var key = JSON.stringify([supervisor(), escalations, Array.from(volunteerFlags.values()), canFlag()]);
+      var key = JSON.stringify([seesFlags(), escalations, Array.from(volunteerFlags.values()), canFlag()]);
       if (key === flagsShown) return;
       flagsShown = key;
       var items = [];
-      if (supervisor()) {
+      if (seesFlags() && escalations !== null) {
         (escalations || []).forEach(function (e) {
+          var state = supervisor() || !own(VOLUNTEER_STATES, e.state) ? S.stateLabel(e.state) : VOLUNTEER_STATES[e.state];
           var parts = [" · raised by ", ui.el("bdi", { text: e.raised_by ? String(e.raised_by) : "unknown" }), " at ",
-            ui.timeElement(e.raised_at), " · " + S.stateLabel(e.state)];
-          if (e.decision) parts.push(": " + S.decisionLabel(e.decision));
-          var link = e.state === "closed" ? null : ui.el("a", {
+            ui.timeElement(e.raised_at), " · " + state];
+          if (e.acknowledged_by) parts.push(" · acknowledged by ", ui.el("bdi", { text: String(e.acknowledged_by) }));
+          if (e.decision) {
+            parts.push(" · decision: " + S.decisionLabel(e.decision));
+            if (e.decided_by) parts.push(" by ", ui.el("bdi", { text: String(e.decided_by) }));
+          }
+          var link = e.state === "closed" || !supervisor() ? null : ui.el("a", {
             class: "flag-link", href: S.escalationPage(e.id), text: "Open this escalation"
           });
           items.push(flagItem(e.level, e.category, parts, link));
@@ -195,7 +231,15 @@
         flagForm.reset();
         setFlagFormOpen(false);
         flagStatus.textContent = "Flag raised: " + S.levelLabel(body.level) + ", " + S.categoryLabel(body.category) +
-          ". Supervisors have been alerted.";
+          ". " + whoWasAlerted(data.alerted || {}, body.level);
+        var nobody = $("flag-nobody");
+        if (nobody) {
+          var instruction = data.alerted && data.alerted.emergency_instruction;
+          nobody.hidden = !instruction;
+          nobody.textContent = instruction
+            ? "Nobody could be alerted: no supervisor is online and no on-call supervisor is set up. " + instruction
+            : "";
+        }
         renderFlags();
         flagStatus.focus();
         reload().catch(function () {});
@@ -436,7 +480,16 @@
     /* ---------- loading and live updates ---------- */
 
     var reload = ui.serial(function () {
-      if (!supervisor() || hidden) return null;
+      if (hidden) return null;
+      if (!supervisor()) {
+        if (conv && !holder()) return null;
+        return H.api.get(opts.path("/escalations")).then(function (data) {
+          escalations = Array.isArray(data.escalations) ? data.escalations : [];
+          if (conv) render(conv);
+        }, function (err) {
+          if (err.status !== 403 && !err.redirecting) ui.showError(errorBox, new Error("Could not load the flags: " + err.message));
+        });
+      }
       return Promise.all([
         H.api.get(opts.path("/escalations")),
         H.api.get("/api/disclosures")
@@ -488,7 +541,7 @@
         }
       });
       if (!changed) return;
-      if (supervisor()) reload().catch(function () {});
+      if (seesFlags()) reload().catch(function () {});
       else renderFlags();
     }
 
@@ -496,7 +549,11 @@
       conv = next;
       if (hidden) return;
       var flaggable = canFlag();
-      section.hidden = !(supervisor() || flaggable || volunteerFlags.size);
+      section.hidden = !(supervisor() || flaggable || volunteerFlags.size || (escalations && escalations.length));
+      if (holder() && escalations === null && !loadedForHolder) {
+        loadedForHolder = true; // after a transfer: the new holder's first look at the flags
+        reload().catch(function () {});
+      }
       flagToggle.hidden = !flaggable;
       if (!flaggable) setFlagFormOpen(false);
       renderFlags();

@@ -42,6 +42,8 @@
   var wasMine = false; // this volunteer held it at some point while the page was open
   var watchingWaiting = false; // opened while waiting: someone else claiming it means it is gone
   var leaving = false;
+  var focusedOnOpen = false;
+  var actedBy = null; // {event, by}: a colleague closed or moved this conversation
   var gone = false;
   var live = null;
 
@@ -78,7 +80,8 @@
     if (leaving) return;
     leaving = true;
     if (live) live.stop();
-    window.location.assign("/console?notice=" + encodeURIComponent(reason));
+    var by = actedBy && actedBy.event === "conversation.transferred" ? "&by=" + encodeURIComponent(actedBy.by) : "";
+    window.location.assign("/console?notice=" + encodeURIComponent(reason) + by);
   }
 
   function outcomeLabel(code) {
@@ -113,7 +116,7 @@
 
     var channel = ui.channelLabel(conv.channel);
     ui.setText(title, channel + " conversation");
-    document.title = channel + " conversation — Helpline console";
+    H.page.title(channel + " conversation — Helpline console");
     ui.setText(channelEl, channel);
     ui.setText(statusEl, ui.statusLabel(conv.status));
     statusEl.className = "status status--" + String(conv.status).replace(/[^a-z]/g, "");
@@ -140,6 +143,11 @@
     ui.setText(replyNote, note);
     claimBox.hidden = conv.status !== "waiting";
     reply.setEnabled(mine && !H.api.hasEnded());
+    // Opening a conversation one holds puts the cursor in the reply box, ready to answer.
+    if (mine && !focusedOnOpen && !H.api.hasEnded()) {
+      focusedOnOpen = true;
+      reply.focus();
+    }
 
     safeguard.render(conv);
     var joined = safeguard.joined();
@@ -148,12 +156,17 @@
       reply.setEnabled(!H.api.hasEnded());
     }
 
-    var canManage = mine || (supervisor && conv.status === "active");
+    // Monitoring is read-only: a supervisor acts on someone else's conversation only after joining it.
+    var canManage = mine || (supervisor && joined && conv.status === "active");
     transfer.setVisible(canManage);
-    block.setVisible(!conv.blocked && (mine || supervisor) && conv.status !== "closed");
+    block.setVisible(!conv.blocked && (mine || (supervisor && joined)) && conv.status !== "closed");
+    if (conv.status === "closed" && actedBy && actedBy.event === "conversation.closed") {
+      ui.setText(notice, actedBy.by + " closed this conversation.");
+    }
     closeForm.hidden = conv.status === "closed";
     closedNext.hidden = conv.status !== "closed";
     closer.setEnabled(canManage && !H.api.hasEnded());
+    closer.needReason(Number(conv.priority) >= 2 && !(conv.escalations || []).length && conv.status !== "closed");
     syncJumpLinks();
   }
 
@@ -196,7 +209,8 @@
   // Events that change what this page shows (typing and other signals do not need a refetch).
   var CONVERSATION_EVENTS = {
     "message.added": 1, "conversation.claimed": 1, "conversation.transferred": 1, "conversation.closed": 1,
-    "delivery.changed": 1, "note.added": 1, "contact.left": 1, "whisper.added": 1, "risk.raised": 1
+    "delivery.changed": 1, "note.added": 1, "contact.left": 1, "whisper.added": 1, "escalation.raised": 1,
+    "risk.raised": 1
   };
 
   function apply(frames) {
@@ -207,6 +221,11 @@
         ui.setText($("contact-typing"), frame.active ? "The contact is typing…" : "");
       }
       if (frame.conversation_id === conversationId && CONVERSATION_EVENTS[frame.event]) relevant = true;
+      // Whoever closed or moved it (a supervisor who joined), so that the holder is told who did.
+      if (frame.conversation_id === conversationId && frame.by && frame.by !== H.page.username() &&
+          (frame.event === "conversation.closed" || frame.event === "conversation.transferred")) {
+        actedBy = { event: frame.event, by: String(frame.by) };
+      }
       if (frame.event === "staff.changed") staff = true;
     });
     if (relevant) reload().catch(function () {});

@@ -291,7 +291,7 @@
         var headingId = "disc-heading-" + (++counter);
         entry = {
           state: d.state,
-          root: ui.el("li", { class: "esc-card disc-card", "aria-labelledby": headingId }, [
+          root: ui.el("li", { id: "disclosure-" + id, class: "esc-card disc-card", tabindex: "-1", "aria-labelledby": headingId }, [
             ui.el("h3", { id: headingId, class: "esc-heading" }, [
               ui.el("bdi", { text: String(d.requested_by || "A supervisor") }),
               " asks for a contact's address"

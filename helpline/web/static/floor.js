@@ -48,7 +48,10 @@
       rows.appendChild(ui.el("tr", null, [
         ui.el("th", { scope: "row" }, ui.el("bdi", { text: String(member.username) })),
         ui.el("td", { text: (Array.isArray(member.roles) ? member.roles : []).join(", ") }),
-        ui.el("td", { class: "availability-" + String(member.availability), text: ui.availabilityLabel(member.availability) }),
+        ui.el("td", {
+          class: "availability-" + (member.available ? "available" : member.availability === "available" ? "away" : String(member.availability)),
+          text: ui.availabilityLabel(member.availability) + (member.present ? "" : " — no console open")
+        }),
         holding
       ]));
     });

@@ -34,6 +34,8 @@
   };
 
   var current = null;
+  var baseTitle = document.title;
+  var unreadCount = 0;
   var parts = []; // shared parts riding on the live updates (see addLive)
   var pageLive = false; // the page started its own live updates
   var partsOnly = null; // the connection opened for the parts alone
@@ -109,14 +111,48 @@
       button.disabled = false;
       button.addEventListener("click", function () {
         if (ui.isBusy(button)) return;
-        var restore = ui.busy(button, "Signing out…");
-        H.api.logout().catch(function (err) {
-          restore();
-          if (err.status === 401) window.location.assign("/login");
-          else if (errorBox) ui.showError(errorBox, err);
-        });
+        // Signing out while holding conversations asks first: they go back to the queue.
+        H.api.get("/api/queue").then(function (data) {
+          var held = typeof data.holding === "number" ? data.holding : 0;
+          if (held > 0) askSignOut(held, button, errorBox);
+          else signOut(button, errorBox);
+        }, function () { signOut(button, errorBox); });
       });
     }
+  }
+
+  function signOut(button, errorBox) {
+    var restore = ui.busy(button, "Signing out…");
+    H.api.logout().catch(function (err) {
+      restore();
+      if (err.status === 401) window.location.assign("/login");
+      else if (errorBox) ui.showError(errorBox, err);
+    });
+  }
+
+  function askSignOut(held, button, errorBox) {
+    var box = ui.$("sign-out-confirm");
+    if (!box) return signOut(button, errorBox);
+    ui.setText(ui.$("sign-out-question"), held === 1
+      ? "You are holding 1 conversation. If you sign out, it goes back to the front of the queue with its notes."
+      : "You are holding " + held + " conversations. If you sign out, they go back to the front of the queue with their notes.");
+    if (!box.getAttribute("data-ready")) {
+      box.setAttribute("data-ready", "1");
+      ui.$("sign-out-return").addEventListener("click", function () {
+        box.hidden = true;
+        signOut(button, errorBox);
+      });
+      ui.$("sign-out-stay").addEventListener("click", function () {
+        box.hidden = true;
+        button.focus();
+      });
+    }
+    box.hidden = false;
+    ui.$("sign-out-return").focus();
+  }
+
+  function applyTitle() {
+    document.title = (unreadCount ? "(" + unreadCount + " new) " : "") + baseTitle;
   }
 
   document.addEventListener("helpline:session-ended", function () {
@@ -138,6 +174,7 @@
         return;
       }
       current = session;
+      ui.setLocale(session.locale, session.timezone);
       H.api.started();
       if (errorBox) ui.clear(errorBox);
       initHeader(session, errorBox);
@@ -207,6 +244,15 @@
     isSupervisor: function () { return !!current && holdsAny(current.user, "supervisor"); },
     isAdmin: function () { return !!current && holdsAny(current.user, "admin"); },
     readsConversations: function () { return !!current && holdsAny(current.user, "volunteer supervisor"); },
-    setUser: setUser
+    setUser: setUser,
+    /** The page's own title; a count of new contact messages is put in front of it. */
+    title: function (text) {
+      baseTitle = String(text);
+      applyTitle();
+    },
+    unread: function (count) {
+      unreadCount = Number(count) || 0;
+      applyTitle();
+    }
   };
 })();

@@ -16,7 +16,8 @@
   };
   var QUEUE_EVENTS = {
     "conversation.opened": 1, "conversation.claimed": 1, "conversation.transferred": 1,
-    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1, "risk.raised": 1
+    "conversation.closed": 1, "message.added": 1, "contact.left": 1, "staff.changed": 1,
+    "conversation.returned": 1, "risk.raised": 1
   };
 
   var pageError = ui.$("page-error");
@@ -34,6 +35,9 @@
 
   var waitingCache = new Map(); // id -> row entry
   var mineCache = new Map(); // id -> list entry
+  var leftList = ui.$("left-list");
+  var leftSection = ui.$("left-section");
+  var leftCache = new Map(); // id -> list entry
   var lastQueue = null;
   var busy = false; // a claim or take is under way
 
@@ -67,6 +71,13 @@
     return lostFocus;
   }
 
+  /** Why it is urgent, in the lexicon's words: "Suicide: Talks about killing themself" (never the contact's words). */
+  function riskWhy(item) {
+    var risk = item.risk;
+    if (!risk || typeof risk !== "object") return "";
+    return ui.vocab([String(risk.category)])[0].label + ": " + String(risk.reason || "");
+  }
+
   function createWaitingRow(item) {
     var entry = { id: item.id, root: ui.el("tr", { "data-id": item.id }) };
     entry.channel = ui.el("td");
@@ -92,7 +103,9 @@
     } else {
       ui.setText(entry.waiting.firstChild, text);
     }
-    ui.setText(entry.priority, ui.priorityLabel(item.priority));
+    var why = riskWhy(item);
+    entry.priority.replaceChildren(ui.priorityLabel(item.priority));
+    if (why) entry.priority.appendChild(ui.el("span", { class: "risk-why", text: why }));
     entry.priority.className = "priority priority--" + (Number(item.priority) || 0);
     ui.setText(entry.buttonHint, " " + channel + " conversation waiting " + text);
   }
@@ -100,18 +113,58 @@
   function createMineItem() {
     var entry = { root: ui.el("li") };
     entry.label = ui.el("span", { class: "mine-channel" });
+    entry.unread = ui.el("span", { class: "unread-badge", hidden: true });
+    entry.risk = ui.el("span", { class: "mine-risk" });
     entry.since = ui.el("span", { class: "mine-since" });
-    entry.link = ui.el("a", { class: "mine-link" }, [entry.label, entry.since]);
+    entry.link = ui.el("a", { class: "mine-link" }, [entry.label, entry.unread, entry.risk, entry.since]);
     entry.root.appendChild(entry.link);
     return entry;
   }
 
   function updateMineItem(entry, item) {
     entry.link.setAttribute("href", H.api.conversationPage(item.id));
+    entry.root.setAttribute("data-id", item.id);
     ui.setText(entry.label, ui.channelLabel(item.channel) + " conversation" + (item.returning ? " (returning contact)" : ""));
-    if (item.waiting_since && !entry.since.firstChild) {
-      ui.append(entry.since, [" · since ", ui.timeElement(item.waiting_since)]);
+    var unread = Number(item.unread) || 0;
+    entry.unread.hidden = unread === 0;
+    ui.setText(entry.unread, unread === 1 ? "1 new message" : unread + " new messages");
+    var why = riskWhy(item);
+    ui.setText(entry.risk, " · " + ui.priorityLabel(item.priority) + (why ? " — " + why : ""));
+    entry.risk.className = "mine-risk priority--" + (Number(item.priority) || 0);
+    var since = item.oldest_unanswered || null;
+    if (entry.sinceValue !== since || !entry.since.firstChild) {
+      entry.sinceValue = since;
+      entry.since.replaceChildren();
+      if (since) ui.append(entry.since, [" · waiting for your answer since ", ui.timeElement(since)]);
+      else if (item.waiting_since) ui.append(entry.since, [" · answered; contact since ", ui.timeElement(item.waiting_since)]);
     }
+  }
+
+  function createLeftItem(item) {
+    var entry = { id: item.id, root: ui.el("li", { "data-id": item.id }) };
+    entry.label = ui.el("span");
+    entry.button = ui.el("button", { type: "button", class: "button-secondary button-small", text: "Close: left before an answer" });
+    entry.button.addEventListener("click", function () { closeLeft(entry); });
+    ui.append(entry.root, [entry.label, " ", entry.button]);
+    return entry;
+  }
+
+  function updateLeftItem(entry, item) {
+    entry.id = item.id;
+    entry.label.replaceChildren(ui.channelLabel(item.channel) + " conversation, waiting since ", ui.timeElement(item.waiting_since), ": the contact left.");
+  }
+
+  function closeLeft(entry) {
+    if (ui.isBusy(entry.button)) return;
+    var restore = ui.busy(entry.button, "Closing…");
+    ui.clear(pageError);
+    H.api.post(H.api.conversationPath(entry.id) + "/close", { outcome: "left_before_answer", consent: false }).then(function () {
+      notice.textContent = "Closed: the contact left before an answer.";
+      return reload();
+    }, function (err) {
+      restore();
+      ui.showError(pageError, err);
+    });
   }
 
   function renderCapacity() {
@@ -133,7 +186,8 @@
     lastQueue = data || {};
     var me = H.page.username();
     var conversations = Array.isArray(lastQueue.conversations) ? lastQueue.conversations : [];
-    var waiting = conversations.filter(function (c) { return c.status === "waiting"; });
+    var waiting = conversations.filter(function (c) { return c.status === "waiting" && !c.contact_left; });
+    var left = conversations.filter(function (c) { return c.status === "waiting" && c.contact_left; });
     var mine = conversations.filter(function (c) { return c.status === "active" && c.assignee === me; });
 
     var lostFocus = reconcile(waitingRows, waiting, waitingCache, createWaitingRow, updateWaitingRow);
@@ -142,7 +196,9 @@
       waiting.length === 0 ? "No one is waiting." :
       waiting.length === 1 ? "1 conversation waiting." :
       waiting.length + " conversations waiting.");
-    document.title = (waiting.length ? "(" + waiting.length + ") " : "") + "Queue — Helpline console";
+    H.page.title((waiting.length ? "(" + waiting.length + " waiting) " : "") + "Queue — Helpline console");
+    reconcile(leftList, left, leftCache, createLeftItem, updateLeftItem);
+    leftSection.hidden = left.length === 0;
 
     if (reconcile(mineList, mine, mineCache, createMineItem, updateMineItem)) lostFocus = true;
     mineEmpty.hidden = mine.length !== 0;
@@ -208,6 +264,11 @@
     var params = new URLSearchParams(window.location.search);
     var key = params.get("notice");
     if (key && Object.prototype.hasOwnProperty.call(NOTICES, key)) notice.textContent = NOTICES[key];
+    var by = params.get("by");
+    if (by && (key === "taken" || key === "requeued")) {
+      notice.textContent = by.slice(0, 64) + (key === "requeued" ? " put that conversation back in the queue" :
+        " moved that conversation to someone else") + ", so you are back at the queue.";
+    }
     if (key !== null && window.history.replaceState) window.history.replaceState(null, "", "/console");
   }
 

@@ -94,7 +94,8 @@
     decisionLabel: decisionLabel,
     categoryLabel: categoryLabel,
     escalationPage: escalationPage,
-    EVENTS: { "escalation.raised": 1, "escalation.alert": 1, "escalation.changed": 1 }
+    playTone: function (rank) { playTone(rank); },
+    EVENTS: { "escalation.raised": 1, "escalation.alert": 1, "escalation.changed": 1, "disclosure.changed": 1 }
   };
 
   /* ---------- the tone ---------- */
@@ -152,7 +153,7 @@
 
   function syncSoundButton() {
     if (!soundBox) return;
-    soundBox.hidden = !(banners.size && soundLocked());
+    soundBox.hidden = !((banners.size || (discBanners && discBanners.size)) && soundLocked());
   }
 
   function unlockSound() {
@@ -268,10 +269,14 @@
   var reload = ui.serial(function () {
     if (!wanted()) return null;
     active = true;
-    return H.api.get("/api/escalations").then(function (data) {
-      var list = Array.isArray(data.escalations) ? data.escalations : [];
+    var disclosures = H.api.get("/api/disclosures").then(function (data) {
+      return Array.isArray(data.disclosures) ? data.disclosures : [];
+    }, function () { return null; });
+    return Promise.all([H.api.get("/api/escalations"), disclosures]).then(function (answers) {
+      var list = Array.isArray(answers[0].escalations) ? answers[0].escalations : [];
       renderCount(list);
       render(list);
+      if (answers[1] !== null) renderDisclosures(answers[1]);
     }, function (err) {
       renderCount(null);
       // Alerts that could not be fetched must still be heard: ring, and try again on the next event.
@@ -285,10 +290,70 @@
     });
   });
 
+  /* ---------- disclosure requests waiting for a second supervisor ---------- */
+
+  var discBanners = new Map(); // disclosure id -> banner element
+  var discToAlert = new Set(); // disclosure ids requested live, not yet shown
+
+  function disclosureBanner(d, alerted) {
+    var waited = ui.el("span", { class: "sg-waited", text: ui.waitingFor(d.requested_at) });
+    return ui.el("div", {
+      class: "sg-alert sg-alert--immediate_danger",
+      role: "alert",
+      "data-disclosure-id": String(d.id),
+      "data-alerted": alerted ? "live" : "page"
+    }, [
+      ui.el("p", { class: "sg-alert-title" }, [
+        ui.el("strong", { text: "Disclosure request: a second supervisor is needed now" }),
+        " — asked by ", ui.el("bdi", { text: d.requested_by ? String(d.requested_by) : "a supervisor" }),
+        " at ", ui.timeElement(d.requested_at), "; waiting ", waited, "."
+      ]),
+      ui.el("p", { class: "sg-alert-link" }, ui.el("a", {
+        href: "/console/escalations#disclosure-" + H.api.enc(d.id),
+        text: "Review this request"
+      }))
+    ]);
+  }
+
+  function renderDisclosures(list) {
+    var box = ensureContainer();
+    if (!box) return;
+    var me = H.page.username();
+    var waiting = list.filter(function (d) { return d && d.state === "requested" && d.requested_by !== me; });
+    var keep = new Set(waiting.map(function (d) { return String(d.id); }));
+    discBanners.forEach(function (node, id) {
+      if (!keep.has(id)) {
+        node.remove();
+        discBanners.delete(id);
+      }
+    });
+    var ring = false;
+    waiting.forEach(function (d) {
+      var id = String(d.id);
+      var existing = discBanners.get(id);
+      var alerted = discToAlert.has(id);
+      if (existing && !alerted) {
+        existing.querySelector(".sg-waited").textContent = ui.waitingFor(d.requested_at);
+        return;
+      }
+      var node = disclosureBanner(d, alerted);
+      if (existing) existing.replaceWith(node);
+      else box.insertBefore(node, box.firstChild);
+      discBanners.set(id, node);
+      if (alerted) ring = true;
+    });
+    discToAlert.clear();
+    if (ring) playTone(3); // as loud as an immediate-danger flag
+    syncSoundButton();
+  }
+
   function apply(frames) {
     if (!wanted()) return;
     var relevant = false;
     frames.forEach(function (frame) {
+      if (frame.event === "disclosure.changed" && frame.state === "requested" && frame.disclosure_id) {
+        discToAlert.add(String(frame.disclosure_id));
+      }
       if (!own(H.safeguarding.EVENTS, frame.event)) return;
       relevant = true;
       if ((frame.event === "escalation.raised" || frame.event === "escalation.alert") && frame.escalation_id) {
@@ -306,6 +371,8 @@
     active = false;
     banners.forEach(function (node) { node.remove(); });
     banners.clear();
+    discBanners.forEach(function (node) { node.remove(); });
+    discBanners.clear();
     syncSoundButton();
   });
 })();

@@ -15,11 +15,27 @@
   var AVAILABILITY = { available: "Available", away: "Away", offline: "Offline" };
   var PRIORITIES = ["Routine", "Raised", "High", "Urgent"];
 
-  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  var dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-    day: "numeric", month: "short", hour: "2-digit", minute: "2-digit"
-  });
-  var fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+  var timeFormat, dateTimeFormat, fullFormat, dayFormat;
+
+  /** Times are shown in the helpline's locale and time zone (helpline.locale, hours.timezone), not the browser's. */
+  function setLocale(locale, timeZone) {
+    var base = {};
+    if (timeZone) base.timeZone = timeZone;
+    var tag = locale || undefined;
+    try {
+      new Intl.DateTimeFormat(tag, base);
+    } catch (e) {
+      tag = undefined;
+      base = {};
+    }
+    timeFormat = new Intl.DateTimeFormat(tag, Object.assign({ hour: "2-digit", minute: "2-digit" }, base));
+    dateTimeFormat = new Intl.DateTimeFormat(tag, Object.assign({
+      day: "numeric", month: "short", hour: "2-digit", minute: "2-digit"
+    }, base));
+    fullFormat = new Intl.DateTimeFormat(tag, Object.assign({ dateStyle: "full", timeStyle: "medium" }, base));
+    dayFormat = new Intl.DateTimeFormat("en-CA", Object.assign({ year: "numeric", month: "2-digit", day: "2-digit" }, base));
+  }
+  setLocale(undefined, undefined);
 
   function own(map, key) {
     return Object.prototype.hasOwnProperty.call(map, key);
@@ -86,6 +102,7 @@
   H.ui = {
     el: el,
     append: append,
+    setLocale: setLocale,
     vocab: vocab,
     $: function (id) { return document.getElementById(id); },
 
@@ -131,7 +148,7 @@
       node.title = fullFormat.format(d);
       if (text !== undefined) node.textContent = text;
       else {
-        var sameDay = d.toDateString() === new Date().toDateString();
+        var sameDay = dayFormat.format(d) === dayFormat.format(new Date());
         node.textContent = (sameDay ? timeFormat : dateTimeFormat).format(d);
       }
       return node;

@@ -60,12 +60,25 @@
     panel.hidden = false;
     css(panel, { "display": "flex" });
     launcher.setAttribute("aria-expanded", "true");
+    // On a phone the chat fills the screen: the launcher goes, and the chat's own exit button is the only one.
+    if (narrow()) {
+      css(launcher, { "display": "none" });
+      css(exitButton, { "display": "none" });
+      css(panel, { "height": "100vh" });
+    }
     remember(true);
   }
 
+  // The screen's width, not only the window's: a host page without a viewport tag is laid out 980px wide on a phone.
+  function narrow() {
+    return Math.min(window.innerWidth, (window.screen && window.screen.width) || window.innerWidth) <= 480;
+  }
+
   function hidePanel() {
-    css(panel, { "display": "none" });
+    css(panel, { "display": "none", "height": "min(680px, calc(100vh - 64px))" });
     panel.hidden = true;
+    css(launcher, { "display": "inline-block" });
+    css(exitButton, { "display": "inline-block" });
     launcher.setAttribute("aria-expanded", "false");
     launcher.focus();
     remember(false);
@@ -134,6 +147,11 @@
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "helpline-chat-panel");
     launcher.addEventListener("click", function () {
+      // A host page the helpline does not allow to frame the chat gets it in a tab of its own instead.
+      if (!config.allowed) {
+        window.open(config.origin + "/chat", "_blank", "noopener,noreferrer");
+        return;
+      }
       if (panel.hidden) openPanel(); else hidePanel();
     });
 
@@ -156,7 +174,7 @@
     document.body.appendChild(panel);
     document.body.appendChild(launcher);
     document.body.appendChild(exitButton);
-    if (wasOpen()) openPanel();
+    if (wasOpen() && config.allowed) openPanel();
   }
 
   if (document.body) build();
