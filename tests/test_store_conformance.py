@@ -464,3 +464,85 @@ async def test_signin_limits_and_later_columns(store: Store, clock: FakeClock) -
     await store.write(lambda tx: tx.messages.insert(inbound))
     await store.write(lambda tx: tx.messages.set_meaning(inbound.id, b"sealed-meaning"))
     assert (await store.read(lambda tx: tx.messages.get(inbound.id))).meaning == b"sealed-meaning"  # type: ignore[union-attr]
+
+
+async def test_shift_reasons_and_reconciliation(store: Store, clock: FakeClock) -> None:
+    """A risk reason kept only when the priority rises; unanswered counts; held, left and sending rows; accounts."""
+    amira, sam = await user(store, clock, "amira"), await user(store, clock, "sam", "supervisor")
+    w = store.write
+    held = await opened(store, clock)
+    assert await w(lambda tx: tx.conversations.next_seq(held.id, 1, b"why-1")) == 1
+    assert await w(lambda tx: tx.conversations.next_seq(held.id, 1, b"why-same")) == 2
+    assert await w(lambda tx: tx.conversations.next_seq(held.id, 3, None)) == 3
+    assert (await store.read(lambda tx: tx.conversations.get(held.id))).risk_why == b"why-1"  # type: ignore[union-attr]
+    assert await w(lambda tx: tx.conversations.next_seq(held.id, 4, b"why-4")) == 4
+    got = await store.read(lambda tx: tx.conversations.get(held.id))
+    assert got is not None and (got.priority, got.risk_why) == (4, b"why-4")
+
+    # Messages 1 and 2 came in, a volunteer answered at 3, then 4 and 5 came in with an automatic reply between.
+    rows = [
+        message(held.id, 1, clock),
+        message(held.id, 2, clock),
+        replace(message(held.id, 3, clock, "out"), author_id=amira.id),
+        replace(message(held.id, 4, clock), created_at=clock.now() + timedelta(seconds=7)),
+        message(held.id, 5, clock, "out"),
+        replace(message(held.id, 6, clock), created_at=clock.now() + timedelta(seconds=9)),
+    ]
+    for row in rows:
+        await w(lambda tx, row=row: tx.messages.insert(row))  # type: ignore[misc]
+    quiet = await opened(store, clock)
+    counts = await store.read(lambda tx: tx.conversations.unanswered([held.id, quiet.id]))
+    assert counts == {held.id: (2, clock.now() + timedelta(seconds=7))}
+    assert await store.read(lambda tx: tx.conversations.unanswered([])) == {}
+
+    assert await w(lambda tx: tx.conversations.claim(held.id, amira.id))
+    assert [c.id for c in await store.read(lambda tx: tx.conversations.held_by(amira.id))] == [held.id]
+    assert await store.read(lambda tx: tx.conversations.held_by(sam.id)) == []
+    await w(lambda tx: tx.conversations.set_contact_left(quiet.id, "ended", clock.now()))
+    assert await store.read(lambda tx: tx.conversations.next_waiting()) is None
+    assert await store.read(lambda tx: tx.conversations.waiting_stats()) == (0, None)
+
+    reply = message(held.id, 7, clock, "out")
+    item = OutboxItem(new_id(), reply.id, held.id, "sms", "sending", 1, clock.now() + timedelta(minutes=5))
+
+    async def add(tx: Tx) -> None:
+        await tx.messages.insert(reply)
+        await tx.outbox.add(item)
+
+    await w(add)
+    assert await store.read(lambda tx: tx.outbox.sending(10)) == [item]
+    await w(lambda tx: tx.outbox.update(item.id, "done", 1, clock.now()))
+    assert await store.read(lambda tx: tx.outbox.sending(10)) == []
+
+    await w(lambda tx: tx.users.set_password_hash(amira.id, "new-argon2-hash"))
+    assert (await store.read(lambda tx: tx.users.get(amira.id))).password_hash == "new-argon2-hash"  # type: ignore[union-attr]
+    for token in (b"keep", b"drop-1", b"drop-2"):
+        await w(lambda tx, token=token: tx.sessions.insert(Session(token, amira, "csrf", clock.now(), clock.now())))  # type: ignore[misc]
+    await w(lambda tx: tx.sessions.insert(Session(b"sams", sam, "csrf", clock.now(), clock.now())))
+    await w(lambda tx: tx.sessions.delete_for_user(amira.id, b"keep"))
+    assert await store.read(lambda tx: tx.sessions.get(b"keep")) is not None
+    assert await store.read(lambda tx: tx.sessions.get(b"drop-1")) is None
+    assert await store.read(lambda tx: tx.sessions.get(b"sams")) is not None
+    await w(lambda tx: tx.sessions.delete_for_user(amira.id, None))
+    assert await store.read(lambda tx: tx.sessions.get(b"keep")) is None
+
+    def escalation(raised: timedelta) -> Escalation:
+        return Escalation(
+            new_id(), held.id, "suicide", "concern", b"sealed", "raised", amira.id, clock.now() + raised,
+            None, None, None, None, None, None, None, None, 0, None,
+        )  # fmt: skip
+
+    early, late, still_open = escalation(timedelta(0)), escalation(timedelta(minutes=1)), escalation(timedelta(0))
+    for made in (early, late, still_open):
+        await w(lambda tx, made=made: tx.escalations.insert(made))  # type: ignore[misc]
+    for made, at in ((early, clock.now()), (late, clock.now() + timedelta(minutes=2))):
+        assert await w(lambda tx, made=made: tx.escalations.acknowledge(made.id, sam.id, clock.now()))  # type: ignore[misc]
+        await w(lambda tx, made=made: tx.escalations.decide(made.id, sam.id, "referred", b"n", clock.now()))  # type: ignore[misc]
+        assert await w(lambda tx, made=made, at=at: tx.escalations.close(made.id, sam.id, at))  # type: ignore[misc]
+    since = clock.now() + timedelta(minutes=1)
+    assert [e.id for e in await store.read(lambda tx: tx.escalations.closed_since(since, 10))] == [late.id]
+    assert [e.id for e in await store.read(lambda tx: tx.escalations.closed_since(clock.now(), 10))] == [
+        late.id,
+        early.id,
+    ]
+    assert len(await store.read(lambda tx: tx.escalations.closed_since(clock.now(), 1))) == 1

@@ -21,7 +21,7 @@ is sent and it asks again after ``unconfirmed_wait``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from helpline.clock import Clock
 from helpline.core.events import DeliveryChanged, Event
@@ -30,6 +30,9 @@ from helpline.core.ports import Cipher, Notifier, Store, Tx
 from helpline.core.publishing import write_and_publish
 from helpline.core.retry import RetryRule
 from helpline.errors import DecryptionError
+
+# Later than any item's next attempt time: what an interrupted item is claimed against.
+_ANY_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,11 @@ class Delivery:
         events: list[Event] = []
 
         async def work(tx: Tx) -> Job | None:
-            # Locked until this unit ends, skipping an item another worker is starting: never started twice at once.
-            item = await (tx.outbox.get(item_id) if interrupted else tx.outbox.claim(item_id, now))
-            if item is None or item.state not in ("pending", "sending"):
+            events.clear()
+            # Locked until this unit ends; None if another worker is starting it: never sent twice. An
+            # interrupted item is taken before its next attempt time, if it is still ``sending``.
+            item = await tx.outbox.claim(item_id, _ANY_TIME if interrupted else now)
+            if item is None:
                 return None
             if item.next_attempt_at > now and not (interrupted and item.state == "sending"):
                 return None

@@ -79,6 +79,9 @@ class PgUsers:
     async def set_availability(self, user_id: str, availability: str) -> None:
         await self._conn.execute("UPDATE users SET availability = $1 WHERE id = $2", (availability, user_id))
 
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await self._conn.execute("UPDATE users SET password_hash = $1 WHERE id = $2", (password_hash, user_id))
+
     async def set_disabled(self, user_id: str, disabled: bool) -> None:
         await self._conn.execute(
             "UPDATE users SET disabled = $1, availability = CASE WHEN $2::boolean THEN 'offline' ELSE availability END"
@@ -160,6 +163,11 @@ class PgSessions:
 
     async def touch(self, token_hash: bytes, now: datetime) -> None:
         await self._conn.execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2", (now, token_hash))
+
+    async def delete_for_user(self, user_id: str, keep: bytes | None) -> None:
+        await self._conn.execute(
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2::bytea", (user_id, keep)
+        )
 
     async def delete(self, token_hash: bytes) -> None:
         await self._conn.execute("DELETE FROM sessions WHERE token_hash = $1", (token_hash,))

@@ -61,6 +61,7 @@ def _conversation(row: asyncpg.Record) -> Conversation:
         record_id=row["record_id"],
         contact_left_at=row["contact_left_at"],
         contact_left_reason=row["contact_left_reason"],
+        risk_why=bytes(row["risk_why"]) if row["risk_why"] is not None else None,
     )
 
 
@@ -194,12 +195,14 @@ class PgConversations:
         )
         return cursor.rowcount == 1
 
-    async def next_seq(self, conversation_id: str, band: int = 0) -> int:
+    async def next_seq(self, conversation_id: str, band: int = 0, sealed_why: bytes | None = None) -> int:
+        # SET expressions read the row as it was: the old priority decides whether the reason is replaced.
         rows = list(
             await self._conn.execute_fetchall(
-                "UPDATE conversations SET last_seq = last_seq + 1, priority = GREATEST(priority, $1) WHERE id = $2"
-                " RETURNING last_seq",
-                (band, conversation_id),
+                "UPDATE conversations SET last_seq = last_seq + 1, priority = GREATEST(priority, $1),"
+                " risk_why = CASE WHEN $1 > priority AND $3::bytea IS NOT NULL THEN $3::bytea ELSE risk_why END"
+                " WHERE id = $2 RETURNING last_seq",
+                (band, conversation_id, sealed_why),
             )
         )
         return int(rows[0][0])
@@ -218,11 +221,30 @@ class PgConversations:
         lock = self._conn.lock("FOR NO KEY UPDATE OF c SKIP LOCKED")
         rows = list(
             await self._conn.execute_fetchall(
-                f"{_CONVERSATION} WHERE c.status = 'waiting' AND c.assignee_id IS NULL"
+                f"{_CONVERSATION} WHERE c.status = 'waiting' AND c.assignee_id IS NULL AND c.contact_left_at IS NULL"
                 f" ORDER BY c.priority DESC, c.waiting_since LIMIT 1{lock}"
             )
         )
         return _conversation(rows[0]) if rows else None
+
+    async def unanswered(self, conversation_ids: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+        if not conversation_ids:
+            return {}
+        rows = await self._conn.execute_fetchall(
+            "SELECT m.conversation_id, COUNT(*), MIN(m.created_at) FROM messages m"
+            " WHERE m.conversation_id = ANY($1::text[]) AND m.direction = 'in' AND m.seq > COALESCE("
+            "(SELECT MAX(o.seq) FROM messages o WHERE o.conversation_id = m.conversation_id"
+            " AND o.direction = 'out' AND o.author_id IS NOT NULL), 0)"
+            " GROUP BY m.conversation_id",
+            (list(conversation_ids),),
+        )
+        return {row[0]: (int(row[1]), row[2]) for row in rows}
+
+    async def held_by(self, user_id: str) -> list[Conversation]:
+        rows = await self._conn.execute_fetchall(
+            f"{_CONVERSATION} WHERE c.assignee_id = $1 AND c.status = 'active' ORDER BY c.waiting_since", (user_id,)
+        )
+        return [_conversation(row) for row in rows]
 
     async def count_active(self, user_id: str) -> int:
         rows = list(
@@ -277,7 +299,8 @@ class PgConversations:
     async def waiting_stats(self) -> tuple[int, datetime | None]:
         rows = list(
             await self._conn.execute_fetchall(
-                "SELECT COUNT(*), MIN(waiting_since) FROM conversations WHERE status = 'waiting'"
+                "SELECT COUNT(*), MIN(waiting_since) FROM conversations"
+                " WHERE status = 'waiting' AND contact_left_at IS NULL"
             )
         )
         return int(rows[0][0]), rows[0][1]

@@ -76,6 +76,13 @@ class PgEscalations:
         rows = await self._conn.execute_fetchall(query)
         return [_escalation(row) for row in rows]
 
+    async def closed_since(self, since: datetime, limit: int) -> list[Escalation]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT * FROM escalations WHERE state = 'closed' AND closed_at >= $1 ORDER BY closed_at DESC LIMIT $2",
+            (since, limit),
+        )
+        return [_escalation(row) for row in rows]
+
     async def acknowledge(self, escalation_id: str, user_id: str, now: datetime) -> bool:
         cursor = await self._conn.execute(
             "UPDATE escalations SET state = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2,"
