@@ -26,7 +26,7 @@ async def test_an_admin_resets_a_password_shown_once_and_ends_its_sessions(harne
     again = await harness.console()
     assert (await again.login("amira")).status == 401
     assert (await again.login("amira", password)).status == 200
-    assert password.encode() not in harness.settings.storage.database.read_bytes()
+    assert password.encode() not in harness.db.stored_bytes()
     rows = harness.rows("SELECT action FROM audit WHERE action = 'user.password_reset'")
     assert rows == [("user.password_reset",)]
     assert (await amira.post("/api/admin/users/ada/reset-password")).status in (401, 403)

@@ -261,7 +261,7 @@ async def test_the_queue_says_why_a_conversation_is_urgent_without_its_words(har
     assert urgent["risk"]["category"] == "suicide"
     assert urgent["risk"]["reason"] and "kill myself" not in urgent["risk"]["reason"]
     assert rows[0]["risk"] is None
-    assert urgent["risk"]["reason"].encode() not in harness.settings.storage.database.read_bytes()
+    assert urgent["risk"]["reason"].encode() not in harness.db.stored_bytes()
 
 
 async def test_closing_a_high_risk_conversation_without_a_flag_asks_why(harness: Harness) -> None:
