@@ -54,6 +54,8 @@ TABLES = (
 _FROM_ROWID = {("notes", "pos"), ("whispers", "pos")}
 # Rows PostgreSQL's migrations put there themselves; the target is empty apart from these.
 _SEEDED = ("schema_migrations", "audit_head")
+# What only instances sharing PostgreSQL keep, while they run (events, limits, presence): nothing in SQLite to copy.
+_SHARED_ONLY = ("events", "limit_buckets", "ended_chats", "console_presence")
 
 
 @dataclass
@@ -103,7 +105,7 @@ def _read_only(source: Path) -> sqlite3.Connection:
 
 async def _refuse_non_empty(conn: asyncpg.Connection) -> None:
     names = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-    unknown = sorted({name for (name,) in names} - set(TABLES) - set(_SEEDED))
+    unknown = sorted({name for (name,) in names} - set(TABLES) - set(_SEEDED) - set(_SHARED_ONLY))
     if unknown:  # a table a migration added that this copy would leave behind
         raise StoreError(f"db copy does not know the table {unknown[0]}: it would not be copied")
     for (name,) in names:
