@@ -66,6 +66,7 @@ from helpline.semantic.model import MODEL_NAME, ModelFiles, Unavailable, check_f
 from helpline.semantic.process import ModelProcess
 from helpline.settings import SafeguardingSettings, Settings
 from helpline.store.postgres.database import PostgresStore
+from helpline.store.postgres.events import PgEventHistory
 from helpline.store.postgres.limits import PgLimits
 from helpline.store.postgres.notifier import PgNotifier
 from helpline.store.postgres.presence import PgPresence
@@ -612,7 +613,14 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.blocks,
         helpline.shift,
     )
-    live = ConsoleLive(auth, helpline.notifier, settings.server.public_url, helpline.shift.presence, helpline.clock)
+    live = ConsoleLive(
+        auth,
+        helpline.notifier,
+        settings.server.public_url,
+        helpline.shift.presence,
+        helpline.clock,
+        history=PgEventHistory(helpline.store.fetch) if isinstance(helpline.store, PostgresStore) else None,
+    )
     metrics = Metrics(
         helpline.bus, helpline.store, _readings(helpline, live), MetricsAccess(settings.server.metrics_token)
     )
@@ -659,6 +667,8 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await helpline.open()
+        # From the start, so that a console resuming here finds what this instance has read meanwhile.
+        live.start()
         if not settings.safeguarding.oncall_channel:
             # A flag raised while no supervisor is online would then reach nobody.
             log.warning("safeguarding.no_oncall_channel", setting="safeguarding.oncall_channel")

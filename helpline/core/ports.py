@@ -663,6 +663,14 @@ class Subscription(Protocol):
     def close(self) -> None: ...
 
 
+class StampedSubscription(Protocol):
+    """Events with their stamps (where each stands in the record of events; empty for a signal), until closed."""
+
+    def __aiter__(self) -> StampedSubscription: ...
+    async def __anext__(self) -> tuple[str, Event]: ...
+    def close(self) -> None: ...
+
+
 class Notifier(Protocol):
     """The event bus: subscribers get every event from the moment they subscribe."""
 
@@ -673,6 +681,21 @@ class Notifier(Protocol):
         """An event nothing stores (someone is typing): it reaches the subscribers of every instance."""
 
     def subscribe(self) -> Subscription: ...
+
+    def follow(self) -> StampedSubscription:
+        """As ``subscribe``, each event with its stamp: what a console that lost its socket resumes from."""
+
+    @property
+    def position(self) -> str:
+        """The stamp of the last stored event handed to subscribers: a subscription taken now gets what follows."""
+
+
+class EventHistory(Protocol):
+    """The stored record of events, read back for a console that resumes after what this process holds."""
+
+    async def between(self, after: str, upto: str) -> list[tuple[str, Event]] | None:
+        """The events stamped after ``after`` up to ``upto`` (both stamps), in order, each with its stamp; None
+        when ``after`` is not in the record (trimmed, or never there): the console must reload."""
 
 
 class SharedLimits(Protocol):
