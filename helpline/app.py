@@ -289,7 +289,9 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         max_attempts=outbox.max_attempts,
         unconfirmed_wait=timedelta(seconds=outbox.unconfirmed_wait_seconds),
     )
-    delivery = Delivery(store, cipher, notifier, clock, backoff, vault_grace=vault_grace)
+    delivery = Delivery(
+        store, cipher, notifier, clock, backoff, vault_grace=vault_grace, shared=store.engine.shared_by_instances
+    )
     sms = settings.sms
     sms_sender = TwilioSender(
         account_sid=sms.account_sid,

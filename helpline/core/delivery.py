@@ -11,11 +11,13 @@ attempt counted. Then:
   ``unconfirmed_wait``, the item is due again, still ``sending``.
 
 A process that dies mid-send leaves the item ``sending`` too; the outbound worker takes every such item
-as it starts (``interrupted``), without waiting. Before an item found ``sending`` is sent again
-(``Job.resumed``), the worker asks the provider, where it can (``SentLookup``), whether it already has
-that text for that address, created since the reply was written: if so the provider's id is recorded and
-the reply is ``sent`` without a second send; if not it is sent at once; if the provider cannot say, nothing
-is sent and it asks again after ``unconfirmed_wait``.
+as it starts (``interrupted``), without waiting — where one process owns the database. Where instances share
+it (``shared``), an item still ``sending`` within its unconfirmed wait may be another instance's send in
+flight, so the start-up pass takes only those whose wait has passed (stale), as any later pass would.
+Before an item found ``sending`` is sent again (``Job.resumed``), the worker asks the provider, where it can
+(``SentLookup``), whether it already has that text for that address, created since the reply was written: if
+so the provider's id is recorded and the reply is ``sent`` without a second send; if not it is sent at once; if
+the provider cannot say, nothing is sent and it asks again after ``unconfirmed_wait``.
 """
 
 from __future__ import annotations
@@ -68,8 +70,11 @@ class Delivery:
         clock: Clock,
         backoff: Backoff,
         vault_grace: timedelta = timedelta(0),
+        *,
+        shared: bool = False,
     ) -> None:
         self._store = store
+        self._shared = shared
         self._vault_grace = vault_grace
         self._cipher = cipher
         self._notifier = notifier
@@ -81,8 +86,10 @@ class Delivery:
         return await self._store.read(lambda tx: tx.outbox.due(now, limit))
 
     async def interrupted(self, limit: int) -> list[OutboxItem]:
-        """Items left ``sending`` (at start: by a process that stopped mid-send), due or not."""
-        return await self._store.read(lambda tx: tx.outbox.sending(limit))
+        """Items left ``sending`` by a process that stopped mid-send: every one, or where instances share the
+        database only the stale ones (a fresher one may be a live instance's send in flight)."""
+        due_by = self._clock.now() if self._shared else None
+        return await self._store.read(lambda tx: tx.outbox.sending(limit, due_by))
 
     async def start(self, item_id: str, *, interrupted: bool = False) -> Job | None:
         """Mark an item ``sending`` (durably, before any network call) and open what it needs.

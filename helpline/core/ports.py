@@ -200,11 +200,12 @@ class OutboxRepo(Protocol):
         """Items in state pending or sending whose next attempt time has come, oldest first."""
 
     async def update(self, item_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None: ...
-    async def sending(self, limit: int) -> list[OutboxItem]:
-        """Items in state sending, whatever their next attempt time, oldest first.
+    async def sending(self, limit: int, due_by: datetime | None = None) -> list[OutboxItem]:
+        """Items in state sending, oldest first: all of them, or only those due by ``due_by``.
 
         Read once as the outbound worker starts: with one server process, each is a send that a stopped
-        process left unfinished.
+        process left unfinished; where instances share the database, only one whose unconfirmed wait has
+        passed is (a newer one may be another instance's send in flight).
         """
 
     async def pending_for(self, conversation_id: str) -> int:
