@@ -134,7 +134,7 @@ async def test_catch_up_after_reconnect_has_no_gaps(harness: Harness) -> None:
 
 async def frames_until_id(socket: aiohttp.ClientWebSocketResponse, last_id: str) -> list[dict[str, Any]]:
     """Event frames (those with an id) until the one with ``last_id``."""
-    seen = []
+    seen: list[dict[str, Any]] = []
     while not seen or seen[-1]["id"] != last_id:
         frame = await receive(socket)
         if frame["type"] == "event" and "id" in frame:
