@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -67,6 +69,7 @@ from helpline.semantic.process import ModelProcess
 from helpline.settings import SafeguardingSettings, Settings
 from helpline.store.postgres.database import PostgresStore
 from helpline.store.postgres.events import PgEventHistory
+from helpline.store.postgres.instance_keys import PgInstanceKeys
 from helpline.store.postgres.limits import PgLimits
 from helpline.store.postgres.notifier import PgNotifier
 from helpline.store.postgres.presence import PgPresence
@@ -147,6 +150,8 @@ class Helpline:
     # The risk scanner's meaning layer: its worker, or None when it is off (and ``meaning_state`` says why).
     meaning: MeaningWorker | None = None
     meaning_state: MeaningState = field(default_factory=lambda: MeaningState(False, "turned off"))
+    # Where instances share PostgreSQL: the master key versions this one holds and uses, told to the others.
+    instance_keys: PgInstanceKeys | None = None
 
     async def open(self) -> None:
         await self.store.open()
@@ -380,6 +385,11 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         ),
         meaning=meaning,
         meaning_state=meaning_state,
+        instance_keys=(
+            PgInstanceKeys(store, keyring, host=f"{socket.gethostname()} pid {os.getpid()}")
+            if isinstance(store, PostgresStore)
+            else None
+        ),
         reports=Reports(
             store,
             clock,
@@ -530,6 +540,18 @@ def _email(
     return sender, server
 
 
+def _followers(helpline: Helpline) -> list[asyncio.Task[None]]:
+    """What every instance follows of the others, whether or not it runs the workers."""
+    tasks = [
+        # Hours an admin saves on any instance take effect on every one.
+        asyncio.create_task(helpline.hours.follow(helpline.notifier.subscribe()), name="hours"),
+    ]
+    if helpline.instance_keys is not None:
+        # A master key version made current at any instance is used here within a second (if held).
+        tasks.append(asyncio.create_task(helpline.instance_keys.run(), name="instance-keys"))
+    return tasks
+
+
 def _by_version(keyring: Keyring, purpose: str) -> list[bytes]:
     """A subkey under every master key version held, the current one first."""
     versions = sorted(keyring.versions, key=lambda v: v != keyring.current_version)
@@ -676,11 +698,7 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
             log.warning("safeguarding.no_oncall_channel", setting="safeguarding.oncall_channel")
         if helpline.email_server is not None:
             await helpline.email_server.start()
-        workers = [
-            asyncio.create_task(metrics.count(), name="metrics"),
-            # Hours an admin saves on any instance take effect on every one.
-            asyncio.create_task(helpline.hours.follow(helpline.notifier.subscribe()), name="hours"),
-        ]
+        workers = [asyncio.create_task(metrics.count(), name="metrics"), *_followers(helpline)]
         if run_workers:
             workers.append(asyncio.create_task(helpline.intake_worker.run(), name="intake"))
             workers.append(asyncio.create_task(helpline.outbound.run(), name="outbound"))
