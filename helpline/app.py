@@ -29,7 +29,7 @@ from helpline.core.blocks import Blocks
 from helpline.core.canned import Canned
 from helpline.core.closing import Closer
 from helpline.core.conversations import Conversations
-from helpline.core.delivery import Backoff, Delivery
+from helpline.core.delivery import Delivery
 from helpline.core.disclosure import Disclosures
 from helpline.core.erasure import Erasure
 from helpline.core.escalation import Escalations, OnCall
@@ -40,13 +40,14 @@ from helpline.core.notes import Notes
 from helpline.core.oversight import Oversight
 from helpline.core.password_changes import PasswordChanges
 from helpline.core.ports import ProviderRecords, Sender
+from helpline.core.provider_deletion import LEASE as DELETION_LEASE
 from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
 from helpline.core.reports.export import SmallNumbers
 from helpline.core.reports.figures import Vocabulary
 from helpline.core.reports.service import Reports
 from helpline.core.retention import Retention, RetentionPolicy
-from helpline.core.retry import RetryRule
+from helpline.core.retry import DueRule, RetryRule
 from helpline.core.risk import RiskScanner
 from helpline.core.risk_meaning import MeaningReader, Prototypes
 from helpline.core.risk_raising import RiskRaiser
@@ -287,12 +288,13 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         vault_grace=vault_grace,
     )
     outbox = settings.outbox
-    backoff = Backoff(
+    # The outbox's due-job rule, which staff notices share (core/retry.py).
+    backoff = DueRule(
         retry=RetryRule(
             base=timedelta(seconds=outbox.backoff_base_seconds), maximum=timedelta(seconds=outbox.backoff_max_seconds)
         ),
+        lease=timedelta(seconds=outbox.unconfirmed_wait_seconds),
         max_attempts=outbox.max_attempts,
-        unconfirmed_wait=timedelta(seconds=outbox.unconfirmed_wait_seconds),
     )
     delivery = Delivery(
         store, cipher, notifier, clock, backoff, vault_grace=vault_grace, shared=store.engine.shared_by_instances
@@ -366,11 +368,14 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         clock,
         DeletionPolicy(
             channels=tuple(providers),
-            retry=RetryRule(
-                base=timedelta(seconds=sms.delete_retry_seconds),
-                maximum=timedelta(seconds=sms.delete_retry_max_seconds),
+            rule=DueRule(
+                retry=RetryRule(
+                    base=timedelta(seconds=sms.delete_retry_seconds),
+                    maximum=timedelta(seconds=sms.delete_retry_max_seconds),
+                ),
+                lease=DELETION_LEASE,
+                give_up_after=timedelta(hours=sms.delete_give_up_hours),
             ),
-            give_up_after=timedelta(hours=sms.delete_give_up_hours),
             batch_size=outbox.batch_size,
         ),
     )

@@ -30,20 +30,11 @@ from helpline.core.events import DeliveryChanged, Event
 from helpline.core.models import DELIVERY_ORDER, FINAL_DELIVERY, OutboxItem
 from helpline.core.ports import Cipher, Notifier, Store, Tx
 from helpline.core.publishing import write_and_publish
-from helpline.core.retry import RetryRule
+from helpline.core.retry import DueRule
 from helpline.errors import DecryptionError
 
 # Later than any item's next attempt time: what an interrupted item is claimed against.
 _ANY_TIME = datetime(9999, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """How the outbox retries: the shared rule (``core/retry.py``), how often, and how long a lost answer waits."""
-
-    retry: RetryRule
-    max_attempts: int
-    unconfirmed_wait: timedelta
 
 
 @dataclass(frozen=True)
@@ -68,7 +59,7 @@ class Delivery:
         cipher: Cipher,
         notifier: Notifier,
         clock: Clock,
-        backoff: Backoff,
+        rule: DueRule,
         vault_grace: timedelta = timedelta(0),
         *,
         shared: bool = False,
@@ -79,7 +70,8 @@ class Delivery:
         self._cipher = cipher
         self._notifier = notifier
         self._clock = clock
-        self._backoff = backoff
+        # The outbox's due-job rule (``core/retry.py``); its lease is the unconfirmed wait.
+        self._rule = rule
 
     async def due(self, limit: int) -> list[OutboxItem]:
         now = self._clock.now()
@@ -110,7 +102,7 @@ class Delivery:
                 return None
             if item.next_attempt_at > now and not (interrupted and item.state == "sending"):
                 return None
-            if item.attempts >= self._backoff.max_attempts:
+            if self._rule.gives_up(item.attempts):
                 await self._finish(tx, item, "failed", "too_many_attempts", events)
                 return None
             conversation = await tx.conversations.get(item.conversation_id)
@@ -128,7 +120,7 @@ class Delivery:
                 return None
             attempts = item.attempts + 1
             # If we die before the answer, the item is retried only after the unconfirmed wait.
-            retry_at = now + self._backoff.unconfirmed_wait
+            retry_at = self._rule.held_until(now)
             await tx.outbox.update(item.id, "sending", attempts, retry_at)
             await self._set_delivery(tx, item.message_id, "sending", None, events)
             return Job(
@@ -163,10 +155,10 @@ class Delivery:
 
         async def work(tx: Tx) -> None:
             events.clear()
-            if item.attempts >= self._backoff.max_attempts:
+            if self._rule.gives_up(item.attempts):
                 await self._finish(tx, item, "failed", code, events)
                 return
-            await tx.outbox.update(item.id, "pending", item.attempts, now + self._backoff.retry.delay(item.attempts))
+            await tx.outbox.update(item.id, "pending", item.attempts, self._rule.again_at(now, item.attempts))
             await self._set_delivery(tx, item.message_id, "queued", None, events)
 
         await write_and_publish(self._store, self._notifier, work, lambda _: events)
