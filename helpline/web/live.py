@@ -81,14 +81,15 @@ def event_json(seq: int | None, stamp: str, event: Event) -> str:
     if "seq" in fields:  # a message's own sequence number, not the frame's
         fields["message_seq"] = fields.pop("seq")
     head = '"replay":true' if seq is None else f'"seq":{seq}'
-    if stamp:
-        head += f',"id":{json.dumps(stamp)}'
-    return f'{{"type":"event",{head},{json.dumps(fields, separators=(",", ":"))[1:-1]}}}'
+    # The id last: readers that match a frame's start ("type", "seq", "event") need not know of it.
+    tail = f',"id":{json.dumps(stamp)}' if stamp else ""
+    return f'{{"type":"event",{head},{json.dumps(fields, separators=(",", ":"))[1:-1]}{tail}}}'
 
 
 def hello_json(seq: int, last: str, *, resumed: bool) -> str:
     """The first frame on a socket: the stream's number, and the id of the last event before it."""
-    return json.dumps({"type": "hello", "seq": seq, "last": last, **({"resumed": True} if resumed else {})})
+    fields = {"type": "hello", "seq": seq, "last": last, **({"resumed": True} if resumed else {})}
+    return json.dumps(fields, separators=(",", ":"))
 
 
 def text_frame(text: str) -> bytes:
