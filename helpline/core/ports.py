@@ -694,9 +694,10 @@ class Notifier(Protocol):
 class EventHistory(Protocol):
     """The stored record of events, read back for a console that resumes after what this process holds."""
 
-    async def between(self, after: str, upto: str) -> list[tuple[str, Event]] | None:
+    async def between(self, after: str, upto: str, limit: int) -> list[tuple[str, Event]] | None:
         """The events stamped after ``after`` up to ``upto`` (both stamps), in order, each with its stamp; None
-        when ``after`` is not in the record (trimmed, or never there): the console must reload."""
+        when ``after`` is not in the record (trimmed, or never there) or more than ``limit`` followed it: the
+        console must reload."""
 
 
 class SharedLimits(Protocol):

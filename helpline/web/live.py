@@ -233,7 +233,7 @@ class ConsoleLive:
         recent = self._recent
         seq, upto = recent.last_seq, recent.last_stamp
         try:
-            stored = await history.between(last, upto)
+            stored = await history.between(last, upto, self._keep_frames)
         except StoreError:
             return None
         later = recent.since(seq)

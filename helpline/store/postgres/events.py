@@ -85,7 +85,8 @@ class PgEvents:
 
 _BETWEEN = (
     "SELECT xid::text AS xid, id, kind, conversation_id, body FROM events"
-    " WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND (xid, id) <= ($3::text::xid8, $4::bigint) ORDER BY xid, id"
+    " WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND (xid, id) <= ($3::text::xid8, $4::bigint)"
+    " ORDER BY xid, id LIMIT $5"
 )
 _FIRST = "SELECT xid::text AS xid, id FROM events ORDER BY xid, id LIMIT 1"
 
@@ -96,7 +97,7 @@ class PgEventHistory:
     def __init__(self, fetch: Callable[..., Awaitable[list[asyncpg.Record]]]) -> None:
         self._fetch = fetch
 
-    async def between(self, after: str, upto: str) -> list[tuple[str, Event]] | None:
+    async def between(self, after: str, upto: str, limit: int) -> list[tuple[str, Event]] | None:
         start, end = Position.parse(after), Position.parse(upto)
         if start is None or end is None:
             return None
@@ -106,7 +107,9 @@ class PgEventHistory:
         # Rows are trimmed oldest first: if the oldest kept is after ``after``, what followed it may be gone.
         if not first or Position(int(first[0]["xid"]), int(first[0]["id"])) > start:
             return None
-        rows = await self._fetch(_BETWEEN, str(start.xid), start.id, str(end.xid), end.id)
+        rows = await self._fetch(_BETWEEN, str(start.xid), start.id, str(end.xid), end.id, limit + 1)
+        if len(rows) > limit:
+            return None  # reloading is quicker than replaying that much
         found: list[tuple[str, Event]] = []
         for row in rows:
             event = decode(row["kind"], row["conversation_id"], row["body"])
