@@ -32,6 +32,7 @@ FIGURES = {
         "per_second",
         "ratio_to_ceiling",
         "ratio_to_durable_reference",
+        "cpu_ratio_to_durable_reference",
         "cpu_ms_per_message",
         "cpu_ms_per_message_by_instance",
         "response_p99_ms",
@@ -138,6 +139,7 @@ def test_bench_runs_two_instances_on_one_postgresql_database(database_url: str, 
     assert throughput["cpu_ms_per_message"] == pytest.approx(sum(throughput["cpu_ms_per_message_by_instance"]), 0.01)
     assert throughput["ratio_to_durable_reference"] > 0 and figures["durable_reference"]["engine"] == "postgresql"
     assert throughput["postgres_cpu_ms_per_message"] > 0
+    assert throughput["postgres_activity"]["samples"] > 0
     # A tiny round may use less than one clock tick of PostgreSQL's CPU: present, not necessarily above zero.
     assert figures["durable_reference"]["postgres_cpu_ms_per_request"] >= 0
     assert len(figures["memory"]["resident_with_sockets_mib_by_instance"]) == 2

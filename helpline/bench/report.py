@@ -62,7 +62,8 @@ def table(figures: dict[str, Any]) -> str:
         (
             f"webhook throughput, {throughput['instances']} server(s)",
             f"{throughput['per_second']:.0f} messages/s ({throughput['ratio_to_durable_reference']:.2f} x durable "
-            f"reference, {throughput['ratio_to_ceiling']:.2f} x ceiling; "
+            f"reference, {throughput['ratio_to_ceiling']:.2f} x ceiling; by CPU "
+            f"{throughput['cpu_ratio_to_durable_reference']} x durable reference; "
             f"response p99 {throughput['response_p99_ms']} ms)",
         ),
         (

@@ -32,6 +32,7 @@ from helpline.bench.console import Volunteers, connect_volunteers
 from helpline.bench.http_load import Outcome, Spread, closed_loop, open_loop
 from helpline.bench.machine import describe
 from helpline.bench.postgres_cpu import PostgresCpu, Sample
+from helpline.bench.postgres_waits import PostgresWaits
 from helpline.bench.readback import Stored, postgres_version, read_back
 from helpline.bench.replies import Sent, send_replies
 from helpline.bench.server import (
@@ -264,13 +265,18 @@ class Bench:
     async def _throughput(self, requests: list[bytes]) -> None:
         assert self.instance is not None  # noqa: S101 - set by run()
         spread = await Spread.open(self.instance.ports, self.options.concurrency)
+        waits = PostgresWaits(self.options.database_url) if self.options.database_url else None
         try:
             cpu_start, client = self._cpu(), time.process_time()
             database = await self._postgres_sample()
+            if waits is not None:
+                await waits.start()
             started = time.monotonic()
             outcomes, seconds = await closed_loop(spread, requests)
             cpu = [now - then for now, then in zip(self._cpu(), cpu_start, strict=True)]
             client = time.process_time() - client
+            if waits is not None:
+                postgres_waits = await waits.stop()
             # Answered means accepted durably; routing into conversations may still be catching up.
             routed_at = await self._wait_routed()
             cpu_routed = sum(self._cpu()) - sum(cpu_start)
@@ -278,6 +284,8 @@ class Bench:
             resent = await _resend_failed(spread, requests, outcomes)
         finally:
             spread.close()
+            if waits is not None:
+                await waits.stop()
         answered = [o.done - o.due for o in outcomes if o.status == 200]
         per_second = _ok(outcomes) / seconds
         ceiling = self.figures["ceiling"]["per_second"]
@@ -313,6 +321,17 @@ class Bench:
             else None,
             **postgres,
         }
+        # The durable reference's CPU per request over the server's per message, the database server's included
+        # on both sides when it is measured: the ratio with the machine's other load taken out.
+        reference = self.figures["durable_reference"]
+        reference_cpu = reference["cpu_ms_per_request"] + reference.get("postgres_cpu_ms_per_request", 0.0)
+        server_cpu = total * 1000 / count + postgres.get("postgres_cpu_ms_per_message", 0.0)
+        self.figures["throughput"]["cpu_ratio_to_durable_reference"] = (
+            round(reference_cpu / server_cpu, 3) if server_cpu else None
+        )
+        if waits is not None:
+            # What the database's connections were doing meanwhile (postgres_waits.py).
+            self.figures["throughput"]["postgres_activity"] = postgres_waits
 
     async def _latency(self, volunteers: Volunteers) -> dict[str, Any]:
         assert self.instance is not None  # noqa: S101 - set by run()
