@@ -1,4 +1,5 @@
-"""The server under test: a fresh instance in a temporary directory, served by ``helpline serve`` in a child process."""
+"""The servers under test: a fresh instance in a temporary directory, served by ``helpline serve`` in one child
+process or several (on PostgreSQL), and the reference endpoints, each in a child process too."""
 
 from __future__ import annotations
 
