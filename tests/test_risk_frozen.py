@@ -133,15 +133,25 @@ class Floors:
     pairs: tuple[int, int]
 
 
-# Floors a little under the figures measured when each set was first read (README, "Risk triage"); a set
-# without floors here is only measured and printed.
+# Floors a little under the figures measured when each set was first read with the shipped lexicon and classifier
+# (README, "Risk triage"); a set without floors here is only measured and printed. The goals (recall 0.95 for
+# suicide and immediate danger, at most 5% false positives on hard negatives) are not met; these floors only
+# stop a change from making things worse.
 FLOORS = {
     "frozen": Floors(
         recall={
             False: {"suicide": 0.6, "immediate_danger": 0.45, "self_harm": 0.58, "missing_child": 0.75},
-            True: {"suicide": 0.6, "immediate_danger": 0.48, "self_harm": 0.6, "missing_child": 0.75},
+            True: {
+                "suicide": 0.85,
+                "immediate_danger": 0.7,
+                "self_harm": 0.82,
+                "abuse": 0.75,
+                "exploitation": 0.8,
+                "trafficking": 0.86,
+                "missing_child": 0.9,
+            },
         },
-        false_positive_rate={"suicide": 0.05, "immediate_danger": 0.035, "missing_child": 0.06, "any category": 0.19},
+        false_positive_rate={"suicide": 0.055, "immediate_danger": 0.03, "missing_child": 0.05, "any category": 0.19},
         pairs=(30, 14),
     ),
 }

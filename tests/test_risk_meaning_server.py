@@ -62,6 +62,10 @@ async def test_a_paraphrase_raises_the_conversation_after_it_is_committed(meanin
     assert await read_meaning(meaning) == 1
     [row] = await volunteer.queue()
     assert row["priority"] == 2
+    assert row["risk"] == {
+        "category": "self_harm",
+        "reason": "similar in meaning to: I've been hurting myself with a blade",
+    }
 
 
 async def test_the_volunteer_sees_what_it_was_similar_in_meaning_to(meaning: Harness) -> None:
