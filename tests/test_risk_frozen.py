@@ -154,6 +154,22 @@ FLOORS = {
         false_positive_rate={"suicide": 0.055, "immediate_danger": 0.03, "missing_child": 0.05, "any category": 0.19},
         pairs=(30, 14),
     ),
+    "frozen2": Floors(
+        recall={
+            False: {"suicide": 0.28, "immediate_danger": 0.37, "self_harm": 0.36, "missing_child": 0.54},
+            True: {
+                "suicide": 0.6,
+                "immediate_danger": 0.61,
+                "self_harm": 0.63,
+                "abuse": 0.55,
+                "exploitation": 0.82,
+                "trafficking": 0.85,
+                "missing_child": 0.65,
+            },
+        },
+        false_positive_rate={"suicide": 0.05, "immediate_danger": 0.04, "missing_child": 0.03, "any category": 0.19},
+        pairs=(31, 25),
+    ),
 }
 
 
