@@ -288,16 +288,23 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         vault_grace=vault_grace,
     )
     outbox = settings.outbox
-    # The outbox's due-job rule, which staff notices share (core/retry.py).
-    backoff = DueRule(
-        retry=RetryRule(
-            base=timedelta(seconds=outbox.backoff_base_seconds), maximum=timedelta(seconds=outbox.backoff_max_seconds)
-        ),
-        lease=timedelta(seconds=outbox.unconfirmed_wait_seconds),
-        max_attempts=outbox.max_attempts,
+    # The outbox's due-job rule (core/retry.py): a send in flight is held for the send lease. Staff notices
+    # retry alike, but hold an attempt for the whole unconfirmed wait.
+    retry = RetryRule(
+        base=timedelta(seconds=outbox.backoff_base_seconds), maximum=timedelta(seconds=outbox.backoff_max_seconds)
     )
+    unconfirmed_wait = timedelta(seconds=outbox.unconfirmed_wait_seconds)
+    sends = DueRule(retry=retry, lease=timedelta(seconds=outbox.send_lease_seconds), max_attempts=outbox.max_attempts)
+    backoff = DueRule(retry=retry, lease=unconfirmed_wait, max_attempts=outbox.max_attempts)
     delivery = Delivery(
-        store, cipher, notifier, clock, backoff, vault_grace=vault_grace, shared=store.engine.shared_by_instances
+        store,
+        cipher,
+        notifier,
+        clock,
+        sends,
+        unconfirmed_wait,
+        vault_grace=vault_grace,
+        shared=store.engine.shared_by_instances,
     )
     sms = settings.sms
     sms_sender = TwilioSender(

@@ -10,10 +10,12 @@ attempt counted. Then:
   outbox id, so if the provider did accept it, its callback confirms it. When no callback has come after
   ``unconfirmed_wait``, the item is due again, still ``sending``.
 
-A process that dies mid-send leaves the item ``sending`` too; the outbound worker takes every such item
-as it starts (``interrupted``), without waiting — where one process owns the database. Where instances share
-it (``shared``), an item still ``sending`` within its unconfirmed wait may be another instance's send in
-flight, so the start-up pass takes only those whose wait has passed (stale), as any later pass would.
+A process that dies mid-send leaves the item ``sending`` too, held for the send lease (longer than any
+sender may take to answer); the outbound worker takes every such item as it starts (``interrupted``), without
+waiting — where one process owns the database. Where instances share it (``shared``), an item still
+``sending`` within its lease may be another instance's send in flight, so the start-up pass takes only those
+whose lease has passed (stale), as any later pass would: an instance's sends in flight when it dies are taken
+up by another within the lease.
 Before an item found ``sending`` is sent again (``Job.resumed``), the worker asks the provider, where it can
 (``SentLookup``), whether it already has that text for that address, created since the reply was written: if
 so the provider's id is recorded and the reply is ``sent`` without a second send; if not it is sent at once; if
@@ -60,6 +62,7 @@ class Delivery:
         notifier: Notifier,
         clock: Clock,
         rule: DueRule,
+        unconfirmed_wait: timedelta,
         vault_grace: timedelta = timedelta(0),
         *,
         shared: bool = False,
@@ -70,8 +73,9 @@ class Delivery:
         self._cipher = cipher
         self._notifier = notifier
         self._clock = clock
-        # The outbox's due-job rule (``core/retry.py``); its lease is the unconfirmed wait.
+        # The outbox's due-job rule (``core/retry.py``); its lease is how long a send in flight is held.
         self._rule = rule
+        self._unconfirmed_wait = unconfirmed_wait
 
     async def due(self, limit: int) -> list[OutboxItem]:
         now = self._clock.now()
@@ -119,7 +123,7 @@ class Delivery:
                 await self._finish(tx, item, "failed", "unreadable", events)
                 return None
             attempts = item.attempts + 1
-            # If we die before the answer, the item is retried only after the unconfirmed wait.
+            # If we die before the answer, the item is taken up again once the send lease has passed.
             retry_at = self._rule.held_until(now)
             await tx.outbox.update(item.id, "sending", attempts, retry_at)
             await self._set_delivery(tx, item.message_id, "sending", None, events)
@@ -166,9 +170,11 @@ class Delivery:
     async def unconfirmed(self, item: OutboxItem) -> None:
         """No answer: wait for a status callback before sending again (the item stays ``sending``)."""
         events: list[Event] = []
+        wait_until = self._clock.now() + self._unconfirmed_wait
 
         async def work(tx: Tx) -> None:
             events.clear()
+            await tx.outbox.update(item.id, "sending", item.attempts, wait_until)
             await self._set_delivery(tx, item.message_id, "unknown", None, events)
 
         await write_and_publish(self._store, self._notifier, work, lambda _: events)

@@ -205,8 +205,8 @@ class OutboxRepo(Protocol):
         """Items in state sending, oldest first: all of them, or only those due by ``due_by``.
 
         Read once as the outbound worker starts: with one server process, each is a send that a stopped
-        process left unfinished; where instances share the database, only one whose unconfirmed wait has
-        passed is (a newer one may be another instance's send in flight).
+        process left unfinished; where instances share the database, only one whose send lease has passed is
+        (a newer one may be another instance's send in flight).
         """
 
     async def pending_for(self, conversation_id: str) -> int:
