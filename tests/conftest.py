@@ -18,10 +18,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from helpline import cli, log
 from helpline.app import Helpline, build, build_app
 from helpline.settings import Settings, load
+from helpline.store.postgres.database import PostgresStore
+from helpline.store.sqlite.database import SqliteStore
 from helpline.testing.twilio_api import FakeTwilio
 from helpline.web import serving
 from tests.direct_db import DirectDb
 from tests.engines import Databases, on_postgres, url_of
+from tests.stored import Store
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "f" * 32
@@ -113,6 +116,18 @@ def database_url(pg_databases: Databases | None) -> Iterator[str]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def store(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
+    """A migrated, empty store on the engine this run tests."""
+    opened: Store
+    if database_url:
+        opened = await PostgresStore(database_url, clock, pool_min=1, pool_max=2).open()
+    else:
+        opened = await SqliteStore(tmp_path / "h.db", clock).open()
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
