@@ -1,7 +1,10 @@
-"""What the store tests put in a store: a conversation, a user, a message, written as the core writes them."""
+"""The store tests' material: two stores on one database as two instances hold them, and what the tests put in a
+store (a conversation, a user, a message), written as the core writes them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Literal
 
 from helpline.clock import Clock
@@ -11,6 +14,20 @@ from helpline.store.postgres.database import PostgresStore
 from helpline.store.sqlite.database import SqliteStore
 
 Store = SqliteStore | PostgresStore
+
+
+@asynccontextmanager
+async def two_instances(
+    database_url: str, clock: Clock, *, pool_max: int
+) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
+    """Two stores open on one PostgreSQL database, as two server processes hold it; closed afterwards."""
+    first = await PostgresStore(database_url, clock, pool_min=1, pool_max=pool_max).open()
+    second = await PostgresStore(database_url, clock, pool_min=1, pool_max=pool_max).open()
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
 
 
 def conversation(clock: Clock, status: Literal["waiting", "active", "closed"] = "waiting") -> Conversation:

@@ -32,7 +32,7 @@ from helpline.errors import Conflict, StoreError
 from helpline.settings import Settings
 from helpline.store.postgres.database import PostgresStore
 from tests.conftest import FakeClock
-from tests.stored import conversation, user
+from tests.stored import conversation, two_instances, user
 
 pytestmark = pytest.mark.postgres_only
 T = TypeVar("T")
@@ -40,11 +40,8 @@ T = TypeVar("T")
 
 @pytest.fixture
 async def stores(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
-    first = await PostgresStore(database_url, clock, pool_min=1, pool_max=3).open()
-    second = await PostgresStore(database_url, clock, pool_min=1, pool_max=3).open()
-    yield first, second
-    await first.close()
-    await second.close()
+    async with two_instances(database_url, clock, pool_max=3) as both:
+        yield both
 
 
 class Held:
