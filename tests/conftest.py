@@ -223,6 +223,15 @@ class Harness:
     data_dir: Path
     _clients: list[TestClient[Any, Any]] = field(default_factory=list)
 
+    @classmethod
+    async def serving(
+        cls, helpline: Helpline, twilio: FakeTwilio, clock: FakeClock, data_dir: Path, port: int
+    ) -> Harness:
+        """Serve ``helpline`` on 127.0.0.1:``port``, without its background workers (tests run them once each)."""
+        server = TestServer(build_app(helpline, run_workers=False), port=port)
+        await server.start_server()
+        return cls(helpline, server, twilio, clock, data_dir)
+
     @property
     def settings(self) -> Settings:
         return self.helpline.settings
@@ -293,10 +302,7 @@ class Harness:
 async def harness(
     settings: Settings, clock: FakeClock, fake_twilio: FakeTwilio, data_dir: Path, port: int
 ) -> AsyncIterator[Harness]:
-    helpline = build(settings, clock)
-    server = TestServer(build_app(helpline, run_workers=False), port=port)
-    await server.start_server()
-    running = Harness(helpline, server, fake_twilio, clock, data_dir)
+    running = await Harness.serving(build(settings, clock), fake_twilio, clock, data_dir, port)
     yield running
     await running.close()
 
