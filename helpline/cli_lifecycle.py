@@ -109,6 +109,7 @@ def _keys_rotate(args: argparse.Namespace) -> int:
                 return 1
             staged.made_current(version).write_replacing(path)
             await rotation.announce(version)
+            await instances.follow()  # this command's own keyring too: what it rewraps below goes under it
             print(f"Master key version {version} is current.", flush=True)
             if not await _instances_use(instances, version, args):
                 return 1

@@ -59,6 +59,11 @@ class PgInstanceKeys:
 
     async def share(self) -> None:
         """Use the version the database says is current if it is held; write what this instance holds and uses."""
+        await self.follow()
+        await self._store.fetch(_WRITE, self._instance, self._host, self._keys.versions, self._keys.current_version)
+
+    async def follow(self) -> None:
+        """Use the version the database says is current, if it is held and newer than the one in use."""
         [row] = await self._store.fetch(_ANNOUNCED)
         announced = row["version"]
         if announced is not None and announced > self._keys.current_version:
@@ -68,7 +73,6 @@ class PgInstanceKeys:
                 # The operator has not copied the new key file to this host yet.
                 self._missing = announced
                 log.warning("keys.version_not_held", version=announced)
-        await self._store.fetch(_WRITE, self._instance, self._host, self._keys.versions, self._keys.current_version)
 
     async def run(self) -> None:
         """Until cancelled: ``share`` every ``every`` seconds; at the end, remove this instance's row."""
