@@ -236,7 +236,13 @@ async def test_audit_chain_never_forks(
     def append(action: str, object_id: str | None = None) -> Callable[[Tx], Awaitable[None]]:
         return lambda tx: tx.audit.append(AuditEntry(clock.now(), "system", action, object_id))
 
-    held = await Held(first, append("test.first")).started()
+    async def append_and_read(tx: Tx) -> None:
+        # An entry is written with the unit's last statement, or before a read of the log in the same unit: this
+        # read holds the chain's head locked while the unit waits.
+        await append("test.first")(tx)
+        await tx.audit.rows()
+
+    held = await Held(first, append_and_read).started()
     late = asyncio.create_task(second.write(append("test.second")))
     await waiting_on_lock(database_url)
     await held.release()

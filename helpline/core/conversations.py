@@ -322,15 +322,14 @@ class Conversations:
         if why is not None and band > conversation.priority:
             text = json.dumps({"category": why[0], "reason": why[1]})
             sealed_why = self._cipher.seal(key, "conversations", conversation.id, "risk_why", text)
-        seq = await tx.conversations.next_seq(conversation.id, band, sealed_why)
         sealed_provider_id = None
         if provider_id is not None:
             sealed_provider_id = self._cipher.seal(key, "messages", message_id, "provider_id", provider_id)
-        await tx.messages.insert(
+        seq = await tx.messages.append(
             StoredMessage(
                 id=message_id,
                 conversation_id=conversation.id,
-                seq=seq,
+                seq=0,
                 direction="in" if direction == "in" else "out",
                 author_id=author_id,
                 author_name=None,
@@ -339,6 +338,8 @@ class Conversations:
                 delivery=None if direction == "in" else "queued",
                 delivery_error=None,
             ),
+            band,
+            sealed_why,
             sealed_provider_id,
         )
         events.append(MessageAdded(conversation.id, message_id, seq))
