@@ -230,21 +230,22 @@ async def test_one_realert(stores: tuple[PostgresStore, PostgresStore], clock: F
 async def test_audit_chain_never_forks(
     stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str
 ) -> None:
-    """Appends from two processes take turns on the chain's head: the chain verifies, no two entries on one link."""
+    """Entries appended from two processes at once are linked onto the chain's head in turn: it verifies, in order."""
     first, second = stores
 
     def append(action: str, object_id: str | None = None) -> Callable[[Tx], Awaitable[None]]:
         return lambda tx: tx.audit.append(AuditEntry(clock.now(), "system", action, object_id))
 
-    async def append_and_read(tx: Tx) -> None:
-        # An entry is written with the unit's last statement, or before a read of the log in the same unit: this
-        # read holds the chain's head locked while the unit waits.
-        await append("test.first")(tx)
-        await tx.audit.rows()
+    def append_and_link(action: str) -> Callable[[Tx], Awaitable[object]]:
+        async def work(tx: Tx) -> object:
+            await append(action)(tx)
+            return await tx.audit.rows()  # links what it may first, holding the chain's head until the unit ends
 
-    held = await Held(first, append_and_read).started()
-    late = asyncio.create_task(second.write(append("test.second")))
-    await waiting_on_lock(database_url)
+        return work
+
+    held = await Held(first, append_and_link("test.first")).started()
+    late = asyncio.create_task(second.write(append_and_link("test.second")))
+    await waiting_on_lock(database_url)  # the second linker waits for the first
     await held.release()
     await late
     await asyncio.gather(*(store.write(append("test.many", str(n))) for n in range(20) for store in (first, second)))

@@ -155,10 +155,7 @@ class PostgresStore:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with pool.acquire() as conn, conn.transaction():
-                    tx = PgTx(PgConnection(conn, locking=True))
-                    result = await work(tx)
-                    # Last, so that the chain head's lock is held only for this statement and the commit.
-                    await tx.audit.flush()
+                    result = await work(PgTx(PgConnection(conn, locking=True)))
             except _LOST_RACE as exc:
                 log.warning("store.lost_race", code=exc.sqlstate, attempt=attempt)
                 self.retried += 1

@@ -21,7 +21,10 @@ which its console and chat sockets and its workers take them. The table, not the
 * **Signals.** Events nothing stores (someone is typing) travel in a ``NOTIFY`` payload — ids and a flag,
   well under the 8,000-byte cap — to every instance, this one included, and are lost if the link is down.
 
-Rows older than ``keep`` are trimmed by whichever instance gets there first.
+Rows older than ``keep`` are trimmed by whichever instance gets there first. On the same connection, each
+instance links audit entries into the hash chain (``audit_link()``, migration 0018) at most every
+``LINK_SECONDS`` while anything wakes it, and at every poll: cheap when nothing waits, and whichever instance
+gets there first links what is pending.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ BATCH = 500
 # cluster's), so held rows are read again this often, a cheap indexed read, until they can be taken.
 HELD_RETRY_SECONDS = 0.005
 HELD_MAX_SECONDS = 0.05
+# How often, at most, audit entries are linked into the chain (each link is a transaction with a commit of its own).
+LINK_SECONDS = 0.2
 _READ = (
     "SELECT e.xid::text AS xid, e.id, e.kind, e.conversation_id, e.body,"
     " e.xid < pg_snapshot_xmin(pg_current_snapshot()) AS ready"
@@ -82,6 +87,7 @@ class PgNotifier:
         self._signals: list[str] = []
         self._cursor = Position(0, 0)
         self._next_trim: datetime | None = None
+        self._next_link = 0.0
         self._task: asyncio.Task[None] | None = None
         self._pid: int | None = None
         # Counts since start: reconnections of the listener, rows read, and reads that found rows held back.
@@ -186,6 +192,7 @@ class PgNotifier:
             before = self.read_rows
             held = await self._read(conn)
             await self._trim(conn)
+            await self._link_audit(conn)
             # Held rows are read again soon, then less and less often while one transaction holds them back; any
             # progress starts the pauses short again (under a steady load some row is nearly always held).
             if not held or self.read_rows > before:
@@ -220,6 +227,13 @@ class PgNotifier:
             self.read_rows += taken
             if len(rows) < BATCH:
                 return False
+
+    async def _link_audit(self, conn: asyncpg.Connection) -> None:
+        now = asyncio.get_running_loop().time()
+        if now < self._next_link:
+            return
+        self._next_link = now + LINK_SECONDS
+        await conn.execute("SELECT audit_link()")
 
     async def _trim(self, conn: asyncpg.Connection) -> None:
         now = self._clock.now()

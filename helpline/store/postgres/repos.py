@@ -552,53 +552,35 @@ class PgOutbox:
         return int(rows[0][0])
 
 
-# One statement: lock the chain's head, move it on by one entry, and insert the entry with both hashes. The
-# head is read by the locking CTE, which waits for (and then sees) the latest committed head.
-_APPEND = (
-    "WITH head AS (SELECT seq, hash FROM audit_head FOR UPDATE),"
-    " moved AS (UPDATE audit_head SET seq = head.seq + 1, hash = sha256(head.hash || $1::bytea) FROM head"
-    " RETURNING audit_head.seq, audit_head.hash, head.hash AS prev_hash)"
-    " INSERT INTO audit (seq, at, actor, action, object_id, detail, prev_hash, hash)"
-    " SELECT moved.seq, $2, $3, $4, $5, $6, moved.prev_hash, moved.hash FROM moved"
-)
-
-
 class PgAudit:
-    """The hash-chained audit log.
+    """The hash-chained audit log, appended to without a lock.
 
-    Appends are serialised on the chain head's row, whose lock is held until the transaction ends. So that
-    appending units queue for as short a time as can be, ``append`` only notes the entry: the store writes the
-    unit's entries (``flush``) as its last statement before ``COMMIT``, one statement each, the link's hash
-    computed by the database from the head it has locked (``sha256(previous hash || canonical entry)``, as
-    ``audit.chain.link`` does). A read of the log in the same unit writes the noted entries first.
+    Appending straight onto the chain would serialise every auditing transaction on the chain head's row until
+    it commits. An entry is therefore inserted unchained, with its canonical bytes, into ``audit_pending``, and
+    the database function ``audit_link()`` (migration 0018) hashes the committed ones onto the chain in order:
+    the notifier runs it every fraction of a second on each instance, and ``rows`` runs it first.
     """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._noted: list[AuditEntry] = []
 
     async def append(self, entry: AuditEntry) -> None:
-        self._noted.append(entry)
-
-    async def flush(self) -> None:
-        """Write the noted entries at the chain's head, in the order they were appended."""
-        noted, self._noted = self._noted, []
-        for entry in noted:
-            await self._conn.execute(
-                _APPEND,
-                (
-                    canonical(entry),
-                    entry.at,
-                    entry.actor,
-                    entry.action,
-                    entry.object_id,
-                    json.dumps(entry.detail, sort_keys=True),
-                ),
-            )
+        await self._conn.execute(
+            "INSERT INTO audit_pending (at, actor, action, object_id, detail, canonical)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            (
+                entry.at,
+                entry.actor,
+                entry.action,
+                entry.object_id,
+                json.dumps(entry.detail, sort_keys=True),
+                canonical(entry),
+            ),
+        )
 
     async def rows(self) -> list[StoredAuditRow]:
-        """Every audit row in order, for verification."""
-        await self.flush()
+        """Every audit row in order, for verification: the committed entries linked first."""
+        await self._conn.execute("SELECT audit_link()")
         rows = await self._conn.execute_fetchall("SELECT * FROM audit ORDER BY seq")
         return [
             StoredAuditRow(
