@@ -20,6 +20,7 @@ from helpline.audit.chain import first_bad
 from helpline.audit.events import AuditEntry
 from helpline.core.ids import new_id
 from helpline.core.models import (
+    CannedResponse,
     Conversation,
     Escalation,
     Inbound,
@@ -404,3 +405,36 @@ async def test_a_closing_conversation_takes_a_reply_in_turn(
     assert await held.release() is True
     seen = await late
     assert seen is not None and seen.status == "closed"
+
+
+async def test_concurrent_insert_of_one_canned_code_is_a_conflict(
+    stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str
+) -> None:
+    """Two new canned responses with one code at once: the second waits for the first, then is refused, not failed."""
+    first, second = stores
+    mine = CannedResponse(new_id(), "welcome", "Welcome", "Hello, you can talk to us.")
+    theirs = CannedResponse(new_id(), "welcome", "Hi", "Hi there.")
+    held = await Held(first, lambda tx: tx.canned.upsert(mine, clock.now())).started()
+    late = asyncio.create_task(second.write(lambda tx: tx.canned.upsert(theirs, clock.now())))
+    await waiting_on_lock(database_url)
+    assert await held.release() is True
+    assert await late is False
+    assert await second.read(lambda tx: tx.canned.all()) == [mine]
+
+
+async def test_two_servers_saving_one_canned_code_give_one_conflict(settings: Settings, clock: FakeClock) -> None:
+    """Admins on two server processes add a response with one code at once: one is saved, the other a Conflict."""
+    first, second = build(settings, clock), build(settings, clock)
+    await first.store.open()
+    await second.store.open()
+    try:
+        admin = await first.accounts.add_user("ada", "admin", "a long enough password")
+        outcomes = await asyncio.gather(
+            *(h.canned.save(admin, None, "welcome", f"Welcome {n}", "Hello.") for n, h in enumerate((first, second))),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(o, str) for o in outcomes) == 1
+        assert sum(isinstance(o, Conflict) for o in outcomes) == 1
+    finally:
+        await first.store.close()
+        await second.store.close()
