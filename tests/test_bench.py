@@ -27,10 +27,14 @@ FIGURES = {
     "machine": {"cpu", "cores", "memory_gib", "python", "sqlite", "event_loop"},
     "memory": {"chat_sockets", "resident_before_mib", "resident_with_sockets_mib", "per_socket_kib"},
     "ceiling": {"per_second", "rounds_per_second", "cpu_ms_per_request"},
+    "durable_reference": {"engine", "per_second", "rounds_per_second", "cpu_ms_per_request"},
     "throughput": {
         "per_second",
         "ratio_to_ceiling",
+        "ratio_to_durable_reference",
+        "cpu_ratio_to_durable_reference",
         "cpu_ms_per_message",
+        "cpu_ms_per_message_by_instance",
         "response_p99_ms",
         "routed_seconds",
         "routed_per_second",
@@ -107,3 +111,35 @@ def test_bench_runs_on_postgresql(database_url: str, tmp_path: Path) -> None:
     assert figures["machine"]["database"].startswith("PostgreSQL ")
     assert figures["loss"]["inbound_lost"] == figures["loss"]["inbound_duplicated"] == 0
     assert figures["loss"]["inbound_stored"] == figures["loss"]["inbound_sent"]
+
+
+def test_several_instances_without_postgresql_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """--instances 2 on SQLite stops before anything starts, with a message that names --database-url."""
+    assert cli.main(["bench", *TINY, "--instances", "2"]) == 2
+    assert "--database-url" in capsys.readouterr().err
+
+
+@pytest.mark.postgres_only
+@pytest.mark.timeout(600)
+def test_bench_runs_two_instances_on_one_postgresql_database(database_url: str, tmp_path: Path) -> None:
+    """With --instances 2 two servers share the load and the database: nothing is lost or duplicated (every
+    message seen on every observer, at either server), and CPU is reported per server, in all and for PostgreSQL."""
+    out = tmp_path / "bench.json"
+    assert cli.main(["bench", *TINY, "--database-url", database_url, "--instances", "2", "--out", str(out)]) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    loss = figures["loss"]
+    assert loss["inbound_sent"] == loss["inbound_stored"] == 70
+    assert loss["inbound_lost"] == loss["inbound_duplicated"] == 0
+    assert loss["console_events_missing"] == loss["console_events_repeated"] == 0
+    assert loss["replies_lost"] == loss["replies_duplicated"] == 0 and figures["passed"] is True
+    assert figures["machine"]["server_processes"] == 2 and figures["server_exit_codes"] == [0, 0]
+    throughput = figures["throughput"]
+    assert throughput["instances"] == 2 and len(throughput["cpu_ms_per_message_by_instance"]) == 2
+    assert all(cpu > 0 for cpu in throughput["cpu_ms_per_message_by_instance"])
+    assert throughput["cpu_ms_per_message"] == pytest.approx(sum(throughput["cpu_ms_per_message_by_instance"]), 0.01)
+    assert throughput["ratio_to_durable_reference"] > 0 and figures["durable_reference"]["engine"] == "postgresql"
+    assert throughput["postgres_cpu_ms_per_message"] > 0
+    assert throughput["postgres_activity"]["samples"] > 0
+    # A tiny round may use less than one clock tick of PostgreSQL's CPU: present, not necessarily above zero.
+    assert figures["durable_reference"]["postgres_cpu_ms_per_request"] >= 0
+    assert len(figures["memory"]["resident_with_sockets_mib_by_instance"]) == 2

@@ -41,6 +41,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="run the server on this empty PostgreSQL database (postgresql://…) instead of SQLite",
     )
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=defaults.instances,
+        help="servers sharing the PostgreSQL database and the load; needs --database-url (default: %(default)s)",
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON to this file")
     parser.add_argument("--keep", type=Path, help="keep the server's data directory and log here instead of a temp dir")
     parser.add_argument(
@@ -64,6 +70,7 @@ def options_from(args: argparse.Namespace) -> Options:
         chat_sockets=args.chat_sockets,
         directory=args.keep,
         database_url=args.database_url,
+        instances=args.instances,
     )
 
 
@@ -78,6 +85,12 @@ def main(args: argparse.Namespace) -> int:
     options = options_from(args)
     if min(options.messages, options.latency_messages, options.volunteers, options.replies, options.texters) < 1:
         print("error: every size must be at least 1", file=sys.stderr)  # noqa: T201 - the command's own output
+        return 2
+    if options.instances < 1 or (options.instances > 1 and not options.database_url):
+        print(  # noqa: T201 - the command's own output
+            "error: --instances must be at least 1, and more than one share a PostgreSQL database: give --database-url",
+            file=sys.stderr,
+        )
         return 2
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         figures = runner.run(run(options))

@@ -67,6 +67,7 @@ class SignedIn:
     username: str
     cookie: str
     csrf: str
+    base_url: str
 
 
 async def sign_in(session: aiohttp.ClientSession, base_url: str, username: str) -> SignedIn:
@@ -76,7 +77,7 @@ async def sign_in(session: aiohttp.ClientSession, base_url: str, username: str) 
             raise RuntimeError(f"sign-in failed with HTTP {response.status}")
         answer = await response.json()
         cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in response.cookies.items())
-        return SignedIn(username, cookie, str(answer["csrf_token"]))
+        return SignedIn(username, cookie, str(answer["csrf_token"]), base_url)
 
 
 class Volunteers:
@@ -109,10 +110,12 @@ class Volunteers:
             socket.close()
 
 
-async def connect_volunteers(base_url: str, port: int, names: Sequence[str], observers: int) -> Volunteers:
-    """Sign each volunteer in and open their console socket; the first ``observers`` keep arrival times."""
-    origin = base_url
-    host = f"127.0.0.1:{port}"
+async def connect_volunteers(origin: str, ports: Sequence[int], names: Sequence[str], observers: int) -> Volunteers:
+    """Sign each volunteer in and open their console socket; the first ``observers`` keep arrival times.
+
+    Volunteer ``i`` signs in and holds their socket at the server on ``ports[i % len(ports)]``, so with several
+    servers the observers are spread over them too; ``origin`` is the public URL every server shares.
+    """
     slots = asyncio.Semaphore(16)
     sessions: list[SignedIn | None] = [None] * len(names)
     connector = aiohttp.TCPConnector(limit=32)
@@ -120,13 +123,19 @@ async def connect_volunteers(base_url: str, port: int, names: Sequence[str], obs
 
         async def one(index: int) -> None:
             async with slots:
+                base_url = f"http://127.0.0.1:{ports[index % len(ports)]}"
                 sessions[index] = await sign_in(session, base_url, names[index])
 
         await asyncio.gather(*(one(i) for i in range(len(names))))
     signed_in = [s for s in sessions if s is not None]
-    sockets = [ConsoleSocket(host, s.cookie, origin, observer=i < observers) for i, s in enumerate(signed_in)]
+    sockets = [
+        ConsoleSocket(s.base_url.removeprefix("http://"), s.cookie, origin, observer=i < observers)
+        for i, s in enumerate(signed_in)
+    ]
     for start in range(0, len(sockets), 50):
-        await asyncio.gather(*(open_socket(s, "127.0.0.1", port) for s in sockets[start : start + 50]))
+        await asyncio.gather(
+            *(open_socket(s, "127.0.0.1", int(s.host.rsplit(":", 1)[1])) for s in sockets[start : start + 50])
+        )
     volunteers = Volunteers(sockets, signed_in)
     volunteers.start_pinging()
     return volunteers

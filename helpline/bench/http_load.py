@@ -149,7 +149,33 @@ class Pool:
         self._all.clear()
 
 
-async def closed_loop(pool: Pool, requests: Sequence[bytes]) -> tuple[list[Outcome], float]:
+class Spread:
+    """Pools to one or more servers: request ``i`` goes to server ``i`` mod their number (round robin, as a
+    load balancer would send them)."""
+
+    def __init__(self, pools: Sequence[Pool]) -> None:
+        self.pools = list(pools)
+
+    @classmethod
+    async def open(cls, ports: Sequence[int], connections: int) -> Spread:
+        """``connections`` in all, shared out over the servers on ``ports`` (each at least one)."""
+        count = len(ports)
+        sizes = [max(1, connections // count + (n < connections % count)) for n in range(count)]
+        return cls([await Pool("127.0.0.1", port, size).open() for port, size in zip(ports, sizes, strict=True)])
+
+    @property
+    def size(self) -> int:
+        return sum(pool.size for pool in self.pools)
+
+    async def send(self, index: int, raw: bytes) -> int:
+        return await self.pools[index % len(self.pools)].send(raw)
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.close()
+
+
+async def closed_loop(spread: Spread, requests: Sequence[bytes]) -> tuple[list[Outcome], float]:
     """Send every request, one per connection at a time, each as soon as a connection is free; also the seconds."""
     outcomes: list[Outcome] = []
     cursor = iter(range(len(requests)))
@@ -158,17 +184,17 @@ async def closed_loop(pool: Pool, requests: Sequence[bytes]) -> tuple[list[Outco
         for index in cursor:
             started = time.perf_counter()
             try:
-                status = await pool.send(requests[index])
+                status = await spread.send(index, requests[index])
             except (ResponseError, OSError):
                 status = 0
             outcomes.append(Outcome(index, status, started, time.perf_counter()))
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(pool.size)))
+    await asyncio.gather(*(worker() for _ in range(spread.size)))
     return outcomes, time.perf_counter() - started
 
 
-async def open_loop(pool: Pool, requests: Sequence[bytes], rate: float) -> tuple[list[Outcome], float]:
+async def open_loop(spread: Spread, requests: Sequence[bytes], rate: float) -> tuple[list[Outcome], float]:
     """Start request i at ``i / rate`` seconds, whatever happened to the earlier ones; also the seconds taken."""
     outcomes: list[Outcome] = []
     loop = asyncio.get_running_loop()
@@ -176,7 +202,7 @@ async def open_loop(pool: Pool, requests: Sequence[bytes], rate: float) -> tuple
 
     async def one(index: int, due: float) -> None:
         try:
-            status = await pool.send(requests[index])
+            status = await spread.send(index, requests[index])
         except (ResponseError, OSError):
             status = 0
         outcomes.append(Outcome(index, status, due, time.perf_counter()))

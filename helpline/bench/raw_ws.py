@@ -44,7 +44,7 @@ class RawWebSocket(asyncio.Protocol):
 
     def __init__(self, path: str, host: str, headers: Mapping[str, str]) -> None:
         self._path = path
-        self._host = host
+        self.host = host
         self._headers = headers
         self._transport: asyncio.Transport | None = None
         self._upgraded = False
@@ -58,7 +58,7 @@ class RawWebSocket(asyncio.Protocol):
         key = base64.b64encode(os.urandom(16)).decode("ascii")
         lines = [
             f"GET {self._path} HTTP/1.1",
-            f"Host: {self._host}",
+            f"Host: {self.host}",
             "Upgrade: websocket",
             "Connection: Upgrade",
             f"Sec-WebSocket-Key: {key}",

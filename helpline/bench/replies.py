@@ -31,11 +31,13 @@ class Sent:
     seconds: float
 
 
-async def _claim(session: aiohttp.ClientSession, base_url: str, volunteer: SignedIn, ids: Sequence[str]) -> list[str]:
+async def _claim(session: aiohttp.ClientSession, volunteer: SignedIn, ids: Sequence[str]) -> list[str]:
     headers = {"Cookie": volunteer.cookie, "X-CSRF-Token": volunteer.csrf}
     claimed = []
     for conversation_id in ids:
-        async with session.post(f"{base_url}/api/conversations/{conversation_id}/claim", headers=headers) as answer:
+        async with session.post(
+            f"{volunteer.base_url}/api/conversations/{conversation_id}/claim", headers=headers
+        ) as answer:
             await answer.read()
             if answer.status == 200:
                 claimed.append(conversation_id)
@@ -47,7 +49,6 @@ def _replies_at(twilio: FakeTwilio) -> Counter[str]:
 
 
 async def send_replies(
-    base_url: str,
     volunteers: Sequence[SignedIn],
     twilio: FakeTwilio,
     *,
@@ -56,17 +57,17 @@ async def send_replies(
     concurrency: int = 32,
     patience: float = 120.0,
 ) -> Sent:
-    """Claim up to ``per_volunteer`` conversations each, post ``replies`` replies, wait for them at Twilio."""
+    """Claim up to ``per_volunteer`` conversations each, post ``replies`` replies, wait for them at Twilio.
+
+    Each volunteer claims and replies at the server they signed in at; any server's outbox may send a reply.
+    """
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
         first = volunteers[0]
-        async with session.get(f"{base_url}/api/queue", headers={"Cookie": first.cookie}) as answer:
+        async with session.get(f"{first.base_url}/api/queue", headers={"Cookie": first.cookie}) as answer:
             waiting = [c["id"] for c in (await answer.json())["conversations"] if c["status"] == "waiting"]
         holders = volunteers[: max(1, len(waiting) // per_volunteer)]
         claims = await asyncio.gather(
-            *(
-                _claim(session, base_url, v, waiting[i * per_volunteer : (i + 1) * per_volunteer])
-                for i, v in enumerate(holders)
-            )
+            *(_claim(session, v, waiting[i * per_volunteer : (i + 1) * per_volunteer]) for i, v in enumerate(holders))
         )
         held = [(v, cid) for v, ids in zip(holders, claims, strict=True) for cid in ids]
         if not held:
@@ -78,7 +79,7 @@ async def send_replies(
             nonlocal refused
             volunteer, conversation_id = held[index % len(held)]
             headers = {"Cookie": volunteer.cookie, "X-CSRF-Token": volunteer.csrf}
-            url = f"{base_url}/api/conversations/{conversation_id}/messages"
+            url = f"{volunteer.base_url}/api/conversations/{conversation_id}/messages"
             async with slots, session.post(url, json={"body": REPLY.format(index=index)}, headers=headers) as answer:
                 await answer.read()
                 if answer.status != 201:

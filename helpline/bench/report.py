@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 TARGETS = (
-    ("webhook throughput / ceiling", ("throughput", "ratio_to_ceiling"), ">=", 0.5),
+    ("webhook throughput / durable reference", ("throughput", "ratio_to_durable_reference"), ">=", 0.5),
     ("p99 webhook -> console (ms)", ("latency", "webhook_to_console_p99_ms"), "<=", 50.0),
     ("resident with chat sockets (MiB)", ("memory", "resident_with_sockets_mib"), "<=", 400.0),
 )
@@ -35,6 +35,7 @@ def table(figures: dict[str, Any]) -> str:
     """A few lines a person can read at a glance."""
     machine = figures["machine"]
     memory, ceiling, throughput = figures["memory"], figures["ceiling"], figures["throughput"]
+    durable = figures["durable_reference"]
     latency, outbound, loss = figures["latency"], figures["outbound"], figures["loss"]
     rows = [
         ("machine", f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB"),
@@ -49,9 +50,32 @@ def table(figures: dict[str, Any]) -> str:
             f"{', '.join(f'{r:.0f}' for r in ceiling['rounds_per_second'])})",
         ),
         (
-            "webhook throughput",
-            f"{throughput['per_second']:.0f} messages/s "
-            f"({throughput['ratio_to_ceiling']:.2f} x ceiling; response p99 {throughput['response_p99_ms']} ms)",
+            f"durable reference ({durable['engine']})",
+            f"{durable['per_second']:.0f} requests/s (median round of "
+            f"{', '.join(f'{r:.0f}' for r in durable['rounds_per_second'])}; {durable['cpu_ms_per_request']} ms CPU"
+            + (
+                f", PostgreSQL {durable['postgres_cpu_ms_per_request']} ms CPU each)"
+                if "postgres_cpu_ms_per_request" in durable
+                else " each)"
+            ),
+        ),
+        (
+            f"webhook throughput, {throughput['instances']} server(s)",
+            f"{throughput['per_second']:.0f} messages/s ({throughput['ratio_to_durable_reference']:.2f} x durable "
+            f"reference, {throughput['ratio_to_ceiling']:.2f} x ceiling; by CPU "
+            f"{throughput['cpu_ratio_to_durable_reference']} x durable reference; "
+            f"response p99 {throughput['response_p99_ms']} ms)",
+        ),
+        (
+            "  ... CPU per message",
+            f"servers {throughput['cpu_ms_per_message']} ms (by server: "
+            f"{', '.join(str(c) for c in throughput['cpu_ms_per_message_by_instance'])})"
+            + (
+                f"; PostgreSQL {throughput['postgres_cpu_ms_per_message']} ms "
+                f"(whole server {throughput['postgres_whole_server_cpu_ms_per_message']} ms)"
+                if "postgres_cpu_ms_per_message" in throughput
+                else ""
+            ),
         ),
         (
             "  ... routed into conversations",

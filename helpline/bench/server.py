@@ -1,4 +1,5 @@
-"""The server under test: a fresh instance in a temporary directory, served by ``helpline serve`` in a child process."""
+"""The servers under test: a fresh instance in a temporary directory, served by ``helpline serve`` in one child
+process or several (on PostgreSQL), and the reference endpoints, each in a child process too."""
 
 from __future__ import annotations
 
@@ -54,24 +55,42 @@ def cpu_seconds(pid: int) -> float:
 
 @dataclass(frozen=True)
 class Instance:
-    """A fresh data directory and the settings the server is started with."""
+    """A fresh data directory and the settings every server process is started with, each on a port of its own.
+
+    Every process reads the same config and master key and has the same public URL (the first one's), as
+    servers behind one load balancer would; clients talk to each one directly.
+    """
 
     directory: Path
     config: Path
-    port: int
+    ports: tuple[int, ...]
     environ: Mapping[str, str]
 
     @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def public_url(self) -> str:
+        return self.base_url(0)
+
+    def base_url(self, n: int) -> str:
+        return f"http://127.0.0.1:{self.ports[n]}"
+
+    def environ_for(self, n: int) -> dict[str, str]:
+        return {**self.environ, "HELPLINE_SERVER__PORT": str(self.ports[n])}
 
     def settings(self) -> Settings:
-        return load(self.config, self.environ)
+        return load(self.config, self.environ_for(0))
 
 
-async def prepare(directory: Path, *, twilio_url: str, chat_sockets: int, database_url: str = "") -> Instance:
+async def prepare(
+    directory: Path,
+    *,
+    twilio_url: str,
+    chat_sockets: int,
+    volunteers: int,
+    database_url: str = "",
+    instances: int = 1,
+) -> Instance:
     """``helpline init`` a data directory (on PostgreSQL, migrating the database), and the settings that point the
-    server at the fake Twilio API."""
+    servers at the fake Twilio API."""
     data_dir = directory / "var"
     on_postgres = ["--database-url", database_url] if database_url else []
     init = await asyncio.create_subprocess_exec(
@@ -86,10 +105,9 @@ async def prepare(directory: Path, *, twilio_url: str, chat_sockets: int, databa
     )
     if await init.wait() != 0:
         raise RuntimeError("helpline init failed")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = tuple(free_port() for _ in range(instances))
+    base = f"http://127.0.0.1:{ports[0]}"
     environ = {
-        "HELPLINE_SERVER__PORT": str(port),
         "HELPLINE_SERVER__PUBLIC_URL": base,
         "HELPLINE_SMS__ACCOUNT_SID": ACCOUNT_SID,
         "HELPLINE_SMS__AUTH_TOKEN": AUTH_TOKEN,
@@ -98,11 +116,13 @@ async def prepare(directory: Path, *, twilio_url: str, chat_sockets: int, databa
         "HELPLINE_SMS__PUBLIC_BASE_URL": base,
         # Every simulated chat comes from 127.0.0.1, one network: its connection limit must admit them all.
         "HELPLINE_WEBCHAT__NETWORK_CONNECTIONS": str(chat_sockets + 100),
-        # Signing hundreds of volunteers in is set-up, not what is measured: cheap password hashing.
+        # Signing hundreds of volunteers in is set-up, not what is measured: cheap password hashing, and every
+        # volunteer signs in from 127.0.0.1, one network, many at once (an attempt counts until it is checked).
+        "HELPLINE_AUTH__NETWORK_FAILURES": str(volunteers + 100),
         "HELPLINE_AUTH__PASSWORD_TIME_COST": "1",
         "HELPLINE_AUTH__PASSWORD_MEMORY_KIB": "1024",
     }
-    return Instance(data_dir, data_dir / "helpline.toml", port, environ)
+    return Instance(data_dir, data_dir / "helpline.toml", ports, environ)
 
 
 async def add_volunteers(instance: Instance, names: Sequence[str]) -> None:
@@ -117,12 +137,15 @@ async def add_volunteers(instance: Instance, names: Sequence[str]) -> None:
 
 
 class ServerProcess:
-    """``helpline serve`` for one instance, in a child process; its log goes to a file beside the data."""
+    """``helpline serve`` as server ``n`` of an instance, in a child process; its log goes beside the data."""
 
-    def __init__(self, instance: Instance) -> None:
+    def __init__(self, instance: Instance, n: int = 0) -> None:
         self.instance = instance
+        self.n = n
+        self.port = instance.ports[n]
+        self.base_url = instance.base_url(n)
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = instance.directory / "server.log"
+        self._log = instance.directory / ("server.log" if n == 0 else f"server-{n}.log")
 
     @property
     def pid(self) -> int:
@@ -135,12 +158,12 @@ class ServerProcess:
         with self._log.open("ab") as log_file:
             self._process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command; returns at once
                 command,
-                env={**os.environ, **self.instance.environ},
+                env={**os.environ, **self.instance.environ_for(self.n)},
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
-        await wait_ready(f"{self.instance.base_url}/readyz", self._process)
+        await wait_ready(f"{self.base_url}/readyz", self._process)
 
     def resident_bytes(self) -> int:
         return resident_bytes(self.pid)
@@ -195,31 +218,54 @@ def _gauge(text: str, name: str) -> float:
     raise RuntimeError(f"/metrics has no {name}")
 
 
-class CeilingProcess:
-    """The bare aiohttp endpoint (``helpline.bench.ceiling``) in a child process."""
+class ReferenceProcess:
+    """A reference endpoint in a child process: the bare ceiling (``helpline.bench.ceiling``) or the durable
+    reference (``helpline.bench.durable``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: str, *arguments: str, environ: Mapping[str, str] | None = None) -> None:
         self.port = free_port()
+        self._command = [sys.executable, "-m", module, *arguments]
+        self._environ = environ
         self._process: subprocess.Popen[bytes] | None = None
 
+    @classmethod
+    def ceiling(cls) -> ReferenceProcess:
+        process = cls("helpline.bench.ceiling")
+        process._command.append(str(process.port))
+        return process
+
+    @classmethod
+    def durable(cls, where: str, *, auth_token: str, public_base_url: str, pool_size: int) -> ReferenceProcess:
+        """The durable reference on a PostgreSQL database (``where`` is its URL) or else a SQLite file (its path),
+        checking signatures made with ``auth_token`` for ``public_base_url``."""
+        environ = {"HELPLINE_SMS__AUTH_TOKEN": auth_token, "HELPLINE_SMS__PUBLIC_BASE_URL": public_base_url}
+        engine = "postgresql" if where.startswith(("postgresql:", "postgres:")) else "sqlite"
+        process = cls("helpline.bench.durable", engine, where, environ=environ)
+        process._command += [str(process.port), str(pool_size)]
+        return process
+
     async def start(self) -> None:
-        command = [sys.executable, "-m", "helpline.bench.ceiling", str(self.port)]
         self._process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command; returns at once
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+            self._command,
+            env={**os.environ, **(self._environ or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
         )
         await wait_ready(f"http://127.0.0.1:{self.port}/healthz", self._process)
 
     def cpu_seconds(self) -> float:
         if self._process is None:
-            raise RuntimeError("the ceiling is not running")
+            raise RuntimeError("the reference is not running")
         return cpu_seconds(self._process.pid)
 
-    async def stop(self) -> None:
+    async def stop(self) -> int | None:
+        """Stop it (SIGINT: the durable reference closes its database first); its exit code."""
         process, self._process = self._process, None
         if process is None:
-            return
-        process.terminate()
-        await _reap(process)
+            return None
+        process.send_signal(signal.SIGINT)
+        return await _reap(process)
 
 
 async def _reap(process: subprocess.Popen[bytes]) -> int:

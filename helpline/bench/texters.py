@@ -8,6 +8,7 @@ how the message is found again in the database after the run, to count it in and
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -39,16 +40,19 @@ class Webhooks:
     texters: int
 
 
-def build(twilio: FakeTwilio, *, phase: str, phase_index: int, count: int, texters: int, port: int) -> Webhooks:
-    """``count`` signed webhooks from ``texters`` texters, as Twilio would post them to the server on ``port``."""
-    base = f"http://127.0.0.1:{port}"
+def build(
+    twilio: FakeTwilio, *, phase: str, phase_index: int, count: int, texters: int, public_url: str, ports: Sequence[int]
+) -> Webhooks:
+    """``count`` signed webhooks from ``texters`` texters, as Twilio would post them to ``public_url``; request ``i``
+    is addressed to the server on ``ports[i % len(ports)]`` (round robin, as a load balancer would pass it on)."""
     requests = []
     for index in range(count):
         body = BODY.format(phase=phase, index=index)
         params = twilio.inbound_sms_params(number(phase_index, index % texters), HELPLINE_NUMBER, body)
         headers = {
-            "X-Twilio-Signature": twilio.sign(base + SMS_PATH, params),
+            "X-Twilio-Signature": twilio.sign(public_url + SMS_PATH, params),
             "User-Agent": "TwilioProxy/1.1",
         }
+        port = ports[index % len(ports)]
         requests.append(post_form("127.0.0.1", port, SMS_PATH, urlencode(params).encode("ascii"), headers))
     return Webhooks(phase, requests, min(texters, count))
