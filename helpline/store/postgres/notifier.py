@@ -145,6 +145,8 @@ class PgNotifier:
         return conn
 
     def _rung(self, conn: object, pid: int, channel: str, payload: str) -> None:
+        if pid == self._pid:
+            return  # our own ring, sent just before this instance read the table anyway
         self._wake.set()
 
     def _signalled(self, conn: object, pid: int, channel: str, payload: str) -> None:
