@@ -55,12 +55,18 @@ class Measured:
 
 
 def read_messages(*paths: Path) -> list[Labelled]:
+    """Labelled messages; a contrast pair (``{"risk", "safe", "category"}``) gives its risky side labelled, its safe
+    side not."""
     messages = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 item = json.loads(line)
-                messages.append(Labelled(item["text"], frozenset(item["categories"])))
+                if "risk" in item:
+                    messages.append(Labelled(item["risk"], frozenset({item["category"]})))
+                    messages.append(Labelled(item["safe"], frozenset()))
+                else:
+                    messages.append(Labelled(item["text"], frozenset(item["categories"])))
     return messages
 
 

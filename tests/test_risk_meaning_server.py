@@ -19,8 +19,8 @@ from tests.test_risk_queue import text_values
 
 CONTACT = "+447700900111"
 OTHER = "+447700900112"
-# Words the lexicon has no rule for; close in meaning to "I scratch myself with a compass until it bleeds".
-PARAPHRASE = "I've been hurting my arms with a compass"
+# Words the lexicon has no rule for; read as self-harm, close in meaning to "I've been hurting myself with a blade".
+PARAPHRASE = "i keep dragging a razor across my thighs"
 
 
 def packaged() -> ModelFiles:
@@ -62,6 +62,10 @@ async def test_a_paraphrase_raises_the_conversation_after_it_is_committed(meanin
     assert await read_meaning(meaning) == 1
     [row] = await volunteer.queue()
     assert row["priority"] == 2
+    assert row["risk"] == {
+        "category": "self_harm",
+        "reason": "similar in meaning to: I've been hurting myself with a blade",
+    }
 
 
 async def test_the_volunteer_sees_what_it_was_similar_in_meaning_to(meaning: Harness) -> None:
@@ -75,7 +79,7 @@ async def test_the_volunteer_sees_what_it_was_similar_in_meaning_to(meaning: Har
     assert message["risk"] == []
     [match] = message["meaning"]
     assert match["category"] == "self_harm" and match["weight"] == 2
-    assert "compass" in match["prototype"] and 0.5 < match["strength"] <= 1
+    assert "blade" in match["prototype"] and 0.5 < match["strength"] <= 1
 
 
 async def test_the_meaning_layer_never_lowers_a_priority(meaning: Harness) -> None:
@@ -102,7 +106,7 @@ async def test_the_reading_is_sealed_and_never_logged(meaning: Harness, captured
     await meaning.text(CONTACT, PARAPHRASE)
     await read_meaning(meaning)
     stored = text_values(meaning)
-    assert "compass" not in stored
+    assert "razor" not in stored and "blade" not in stored
     [(sealed,)] = meaning.rows("SELECT meaning FROM messages WHERE direction = 'in'")
     assert isinstance(sealed, bytes) and b"self_harm" not in sealed and b"compass" not in sealed
     assert "compass" not in captured_log.text
@@ -129,8 +133,16 @@ async def test_ready_says_the_meaning_layer_is_on(meaning: Harness, captured_log
     assert line["state"] == "on"
 
 
-@pytest.mark.parametrize("tamper", ["hash", "missing"])
-async def test_a_missing_or_altered_model_leaves_the_server_on_the_lexicon_alone(
+@pytest.mark.parametrize(
+    ("tamper", "said"),
+    [
+        ("hash", "the model file"),
+        ("missing", "the model file"),
+        ("weights hash", "the classifier file's SHA-256"),
+        ("weights missing", "the classifier file is missing"),
+    ],
+)
+async def test_a_missing_or_altered_model_or_classifier_leaves_the_server_on_the_lexicon_alone(
     settings: Settings,
     clock: FakeClock,
     fake_twilio: FakeTwilio,
@@ -139,13 +151,18 @@ async def test_a_missing_or_altered_model_leaves_the_server_on_the_lexicon_alone
     tmp_path: Path,
     captured_log: CapturedLog,
     tamper: str,
+    said: str,
 ) -> None:
-    """Without the pinned model the server starts, is ready, says "lexicon only" (readyz, log), and still triages."""
+    """Without the pinned model or weights the server starts, is ready, says "lexicon only", and still triages."""
     files = packaged()
     if tamper == "hash":
         files = dataclasses.replace(files, model_sha256="0" * 64)
-    else:
+    elif tamper == "missing":
         files = dataclasses.replace(files, model=tmp_path / "gone.onnx")
+    elif tamper == "weights hash":
+        files = dataclasses.replace(files, classifier_sha256="0" * 64)
+    else:
+        files = dataclasses.replace(files, classifier=tmp_path / "gone.json")
     running = await start(settings, clock, fake_twilio, data_dir, port, files)
     try:
         assert running.helpline.meaning is None
@@ -153,7 +170,8 @@ async def test_a_missing_or_altered_model_leaves_the_server_on_the_lexicon_alone
         response = await client.get("/readyz")
         body = await response.json()
         assert response.status == 200 and body["status"] == "ok" and body["meaning_layer"] == "off"
-        assert body["meaning_layer_detail"].startswith("lexicon only: the model file")
+        assert body["meaning_layer_detail"].startswith(f"lexicon only: {said}")
+        assert str(tmp_path) not in body["meaning_layer_detail"]
         [line] = [json.loads(x) for x in captured_log.lines if "risk.meaning_layer" in x]
         assert line["state"] == "off" and line["level"] == "warning"
         await running.text(OTHER, "i've taken all my pills")

@@ -140,11 +140,12 @@ class ConversationRepo(Protocol):
     async def reopen(self, conversation_id: str, now: datetime) -> bool:
         """Put a closed conversation back in the queue, waiting and unassigned; False if it was not closed."""
 
-    async def raise_priority(self, conversation_id: str, band: int) -> bool:
+    async def raise_priority(self, conversation_id: str, band: int, sealed_why: bytes | None = None) -> bool:
         """Raise the conversation's priority to ``band`` if it is lower; never lower it. True if it rose.
 
         One atomic statement (``SET priority = MAX(priority, band) WHERE priority < band``), so a raise
-        racing a message's own ``next_seq`` or another raise can only end at the higher of the two.
+        racing a message's own ``next_seq`` or another raise can only end at the higher of the two. When it
+        rises, ``sealed_why`` (if given) becomes the conversation's top reason, as with ``next_seq``.
         """
 
 

@@ -1,9 +1,11 @@
-"""The meaning layer: a message compared, sentence by sentence, with prototype sentences per category.
+"""The meaning layer: a message read, sentence by sentence and as a whole, by a classifier over sentence embeddings.
 
-The lexicon (``risk``) finds the words a helpline knows to listen for; the meaning layer finds what is said
-in other words: "swallowed everything in the cabinet" is close in meaning to "I have taken an overdose"
-whatever its words. An embedding model (behind the ``MeaningModel`` port: any model that scores a text
-against sentences) gives each sentence's similarity to every prototype, from -1 to 1.
+The lexicon (``risk``) is the first stage: quick, explainable, blind to what it has no words for. The
+meaning layer is the second: an embedding model turns a sentence into a vector, and a classifier per
+category, trained on labelled messages (``scripts/train-risk``), gives the probability that it speaks of that
+category, so "swallowed everything in the cabinet" is found whatever its words. Both sit behind the
+``MeaningModel`` port: any model that gives, for each text, its similarity with every prototype sentence and
+its probability for every category, and says the threshold at which each category counts.
 
 How a message is read (``MeaningReader.read``):
 
@@ -13,12 +15,12 @@ How a message is read (``MeaningReader.read``):
    long past ("I wanted to die years ago"), an idiom or a known name (``RiskScanner.dismissed``) — is not
    read at all: negation and reported speech stay with the rules, which can see them, while embeddings
    place "I want to die" and "I don't want to die" close together;
-3. each other sentence counts for a category when its best prototype's similarity reaches the category's
-   threshold **and** beats its best negative anchor's. Anchors are the look-alikes that are not risk
-   ("I would never hurt myself", "my mum will kill me if I'm late"): a sentence nearer one of them than to
-   every prototype is read as the anchor, which catches the negations and idioms the lexicon has no rule for;
-4. per category the strongest sentence is kept: a ``MeaningMatch`` with the prototype it resembled and
-   the similarity, which the volunteer sees as "similar in meaning to: …" with its strength.
+3. each other sentence is read, and, when there are several, so are they all together (the message
+   without what was set aside): some messages say it only across sentences;
+4. per category the most probable of those texts counts when it reaches the category's threshold (chosen
+   by cross-validation when the classifier was trained); it becomes a ``MeaningMatch`` carrying the
+   probability as its strength and, for the volunteer, the category's prototype nearest that text: "similar
+   in meaning to: …".
 
 A match can only raise a conversation's priority (``risk_raising``), never lower it, and, like a lexicon
 signal, is a prompt for a volunteer, never a verdict.
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
 
@@ -39,30 +41,43 @@ from helpline.errors import ConfigError
 _SENTENCE_BREAK = re.compile(r"(?:[.!?\u2026][\"')\]]*\s+|[\n\r]+)")
 # A sentence needs this many letters to be worth a model's time ("ok", "?" are not).
 _MIN_LETTERS = 4
+# Sentences read per message; a longer message's tail is left to the lexicon.
+MAX_SENTENCES = 8
+
+
+@dataclass(frozen=True)
+class TextScores:
+    """One text as the model read it: its similarity (-1 to 1) with each prototype, its probability per category."""
+
+    similarities: tuple[float, ...]
+    probabilities: Mapping[str, float]
 
 
 class MeaningModel(Protocol):
-    """The port: an embedding model that scores texts against prototype sentences."""
+    """The port: an embedding model with a classifier per category."""
 
-    def similarities(self, texts: Sequence[str], prototypes: Sequence[str]) -> list[list[float]]:
-        """For each text, its cosine similarity (-1 to 1) with each prototype, in the given order."""
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        """The probability at which each category counts."""
+        ...
+
+    def score(self, texts: Sequence[str], prototypes: Sequence[str]) -> list[TextScores]:
+        """For each text, its similarity with each prototype (in the given order) and its probabilities."""
         ...
 
 
 @dataclass(frozen=True)
 class CategoryPrototypes:
-    """One category's prototypes and negative anchors, the similarity that counts, and the band it raises to."""
+    """One category's prototypes (what the volunteer is shown a message resembles) and the band it raises to."""
 
     category: str
     band: Band
-    threshold: float
     prototypes: tuple[str, ...]
-    anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class MeaningMatch:
-    """A message close in meaning to a prototype: which one, how close (0 to 1), and the band it raises to."""
+    """A message read as a category: the nearest prototype, the classifier's probability (0 to 1), the band."""
 
     category: str
     prototype: str
@@ -73,12 +88,12 @@ class MeaningMatch:
 class Prototypes:
     """The curated prototype sentences of every category, read from TOML (``config/risk-prototypes.toml``)."""
 
-    _KEYS = frozenset({"band", "threshold", "prototypes", "anchors"})
+    _KEYS = frozenset({"band", "prototypes"})
 
     def __init__(self, categories: Sequence[CategoryPrototypes]) -> None:
         self.categories = tuple(categories)
-        # One flat list for the model, and where each category's prototypes and anchors lie in it.
-        self.sentences: tuple[str, ...] = tuple(s for c in self.categories for s in (*c.prototypes, *c.anchors))
+        # One flat list for the model, and where each category's prototypes lie in it.
+        self.sentences: tuple[str, ...] = tuple(s for c in self.categories for s in c.prototypes)
 
     @classmethod
     def from_toml(cls, text: str, origin: str = "risk prototypes") -> Prototypes:
@@ -107,18 +122,12 @@ class Prototypes:
         band = raw.get("band")
         if not isinstance(band, int) or isinstance(band, bool) or not 1 <= band <= 3:
             fail("band must be 1 (concern), 2 (significant harm) or 3 (immediate danger)")
-        threshold = raw.get("threshold")
-        if not isinstance(threshold, int | float) or isinstance(threshold, bool) or not 0 < threshold < 1:
-            fail("threshold must be a similarity between 0 and 1")
-        sentences = []
-        for key in ("prototypes", "anchors"):
-            value = raw.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                fail(f"{key} must be a list of sentences")
-            sentences.append(tuple(v.strip() for v in value))
-        if not sentences[0]:
+        value = raw.get("prototypes", [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            fail("prototypes must be a list of sentences")
+        if not value:
             fail("needs at least one prototype")
-        return CategoryPrototypes(name, Band(band), float(threshold), sentences[0], sentences[1])
+        return CategoryPrototypes(name, Band(band), tuple(v.strip() for v in value))
 
 
 def sentences_of(text: str, max_sentences: int) -> list[str]:
@@ -133,11 +142,22 @@ def sentences_of(text: str, max_sentences: int) -> list[str]:
     return found
 
 
+def texts_to_read(text: str, scanner: RiskScanner, max_sentences: int = MAX_SENTENCES) -> list[str]:
+    """The sentences the lexicon did not set aside, and, when there are several, all of them as one text."""
+    kept = [s for s in sentences_of(text, max_sentences) if not scanner.dismissed(s)]
+    return [*kept, " ".join(kept)] if len(kept) > 1 else kept
+
+
 class MeaningReader:
     """Reads a message against the prototypes through the model; see the module docstring."""
 
     def __init__(
-        self, model: MeaningModel, prototypes: Prototypes, scanner: RiskScanner, *, max_sentences: int = 8
+        self,
+        model: MeaningModel,
+        prototypes: Prototypes,
+        scanner: RiskScanner,
+        *,
+        max_sentences: int = MAX_SENTENCES,
     ) -> None:
         self._model = model
         self._prototypes = prototypes
@@ -163,36 +183,25 @@ class MeaningReader:
         return tuple(m for m in matches if m.band > seen.get(m.category, Band.NONE))
 
     def select(self, text: str) -> list[str]:
-        """Steps 1 and 2: the sentences worth reading (quick: the lexicon, no model)."""
-        return [s for s in sentences_of(text, self._max_sentences) if not self._scanner.dismissed(s)]
+        """Steps 1 to 3: the texts worth reading (quick: the lexicon, no model)."""
+        return texts_to_read(text, self._scanner, self._max_sentences)
 
-    def match(self, sentences: Sequence[str]) -> tuple[MeaningMatch, ...]:
-        """Steps 3 and 4, through the model (slow: run it off the event loop)."""
-        if not sentences:
+    def match(self, texts: Sequence[str]) -> tuple[MeaningMatch, ...]:
+        """Step 4, through the model (slow: run it off the event loop)."""
+        if not texts:
             return ()
-        rows = self._model.similarities(sentences, self._prototypes.sentences)
+        scores = self._model.score(texts, self._prototypes.sentences)
+        thresholds = self._model.thresholds
         matches = []
-        for category, begin in zip(self._prototypes.categories, self._offsets(), strict=True):
-            best: MeaningMatch | None = None
-            middle = begin + len(category.prototypes)
-            end = middle + len(category.anchors)
-            for row in rows:
-                index = max(range(begin, middle), key=row.__getitem__)
-                strength = row[index]
-                anchored = max(row[middle:end], default=-1.0)
-                counts = strength >= category.threshold and strength > anchored
-                if counts and (best is None or strength > best.strength):
-                    prototype = self._prototypes.sentences[index]
-                    best = MeaningMatch(category.category, prototype, round(strength, 3), category.band)
-            if best is not None:
-                matches.append(best)
-        return tuple(matches)
-
-    def _offsets(self) -> list[int]:
-        """Where each category's prototypes begin in ``Prototypes.sentences``."""
-        offsets = []
-        position = 0
+        begin = 0
         for category in self._prototypes.categories:
-            offsets.append(position)
-            position += len(category.prototypes) + len(category.anchors)
-        return offsets
+            end = begin + len(category.prototypes)
+            threshold = thresholds.get(category.category)
+            strongest = max(scores, key=lambda s: s.probabilities.get(category.category, 0.0))
+            probability = strongest.probabilities.get(category.category, 0.0)
+            if threshold is not None and probability >= threshold:
+                nearest = max(range(begin, end), key=strongest.similarities.__getitem__)
+                prototype = self._prototypes.sentences[nearest]
+                matches.append(MeaningMatch(category.category, prototype, round(probability, 3), category.band))
+            begin = end
+        return tuple(matches)

@@ -3,8 +3,9 @@
 It runs after the message was committed, off the request path (``workers/meaning.py``). It can only raise:
 ``raise_priority`` is one atomic "raise to the higher of the two" statement, so it never lowers a priority
 that the lexicon, a later message or a volunteer set, and two raises in a race end at the higher band.
-The reading is sealed under the conversation's data key, like the message itself. Nothing is audited: like
-the lexicon's band, it is the machine's prompt for a volunteer, not a decision.
+The reading is sealed under the conversation's data key, like the message itself; when the priority rises, the
+strongest match becomes the conversation's top reason on the queue row ("similar in meaning to: …"), sealed
+likewise. Nothing is audited: like the lexicon's band, it is the machine's prompt for a volunteer, not a decision.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ class RiskRaiser:
         """Keep the matches with the message and raise the priority; True if it rose. Publishes after commit."""
         if not matches:
             return False
-        band = max(match.band for match in matches)
+        top = max(matches, key=lambda match: (match.band, match.strength))
+        band = top.band
         reading = json.dumps([_as_json(match) for match in matches], separators=(",", ":"))
+        why = json.dumps({"category": top.category, "reason": f"similar in meaning to: {top.prototype}"})
 
         async def work(tx: Tx) -> bool | None:
             conversation = await tx.conversations.get(conversation_id)
@@ -45,7 +48,9 @@ class RiskRaiser:
                 return None  # purged or shredded meanwhile: nothing to keep, nothing to raise
             sealed = self._cipher.seal(conversation.key, _TABLE, message_id, _FIELD, reading)
             await tx.messages.set_meaning(message_id, sealed)
-            return await tx.conversations.raise_priority(conversation_id, int(band))
+            # As the lexicon's reason is sealed (``Conversations._add_message``): its table, row and field.
+            sealed_why = self._cipher.seal(conversation.key, "conversations", conversation_id, "risk_why", why)
+            return await tx.conversations.raise_priority(conversation_id, int(band), sealed_why)
 
         raised = await write_and_publish(
             self._store,

@@ -6,8 +6,9 @@ thread the system has put aside while holding it stalls the loop too. In a child
 ``spawn``, never ``fork``, as the server has threads) the two share nothing but a pipe, and the child runs at
 nice 19: on a busy machine the CPU goes to the server first and the meaning layer lags, as it may.
 
-The child loads the model files the parent has already checked against their pinned hashes, says whether it
-is ready, then answers one request at a time: texts and prototypes in, similarities out.
+The child loads the model files the parent has already checked against their pinned hashes, and the
+classifier's weights the parent has read, says whether it is ready, then answers one request at a time:
+texts and prototypes in, similarities and probabilities out.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from helpline.core.risk_meaning import TextScores
+from helpline.semantic.classifier import Classifier
 from helpline.semantic.model import MAX_TOKENS, ModelFiles, Unavailable
 
 # How long the child may take to load the model before the server gives up on it and runs lexicon-only.
@@ -28,11 +31,12 @@ READ_SECONDS = 60.0
 
 
 class ModelProcess:
-    """A child process running the model; ``similarities`` waits on its answer (call it off the event loop)."""
+    """A child process running the model; ``score`` waits on its answer (call it off the event loop)."""
 
     def __init__(self, files: ModelFiles, threads: int = 1) -> None:
         """``files`` already checked against their pinned hashes (``model.check_files``)."""
         self._files = files
+        self._classifier: Classifier = files.weights()
         self._threads = threads
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
@@ -43,7 +47,7 @@ class ModelProcess:
         ours, theirs = context.Pipe()
         process = context.Process(
             target=_serve,
-            args=(theirs, self._files.model, self._files.tokenizer, self._threads),
+            args=(theirs, self._files.model, self._files.tokenizer, self._classifier, self._threads),
             name="risk-meaning",
             daemon=True,
         )
@@ -61,13 +65,17 @@ class ModelProcess:
         self._process, self._connection = process, ours
         return None
 
-    def similarities(self, texts: Sequence[str], prototypes: Sequence[str]) -> list[list[float]]:
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        return self._classifier.thresholds
+
+    def score(self, texts: Sequence[str], prototypes: Sequence[str]) -> list[TextScores]:
         if self._connection is None:
             raise RuntimeError("the meaning layer's model is not running")
         self._connection.send((list(texts), list(prototypes)))
         if not self._connection.poll(READ_SECONDS):
             raise TimeoutError("the meaning layer's model did not answer")
-        answer: list[list[float]] = self._connection.recv()
+        answer: list[TextScores] = self._connection.recv()
         return answer
 
     def close(self) -> None:
@@ -84,14 +92,14 @@ class ModelProcess:
         self._process = self._connection = None
 
 
-def _serve(connection: Connection, model: Path, tokenizer: Path, threads: int) -> None:
+def _serve(connection: Connection, model: Path, tokenizer: Path, classifier: Classifier, threads: int) -> None:
     """The child: lowest priority, load the model, then answer requests until told to stop."""
     with contextlib.suppress(OSError):
         os.nice(19)
     try:
         from helpline.semantic.onnx import OnnxMeaningModel  # noqa: PLC0415 - only the child loads the runtime
 
-        loaded = OnnxMeaningModel.load(model, tokenizer, threads, MAX_TOKENS)
+        loaded = OnnxMeaningModel.load(model, tokenizer, classifier, threads, MAX_TOKENS)
     except Exception:  # noqa: BLE001 - the parent hears "failed" and runs lexicon-only
         connection.send("failed")
         return
@@ -104,4 +112,4 @@ def _serve(connection: Connection, model: Path, tokenizer: Path, threads: int) -
         if request is None:
             return
         texts, prototypes = request
-        connection.send(loaded.similarities(texts, prototypes))
+        connection.send(loaded.score(texts, prototypes))

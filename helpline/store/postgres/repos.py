@@ -179,11 +179,12 @@ class PgConversations:
         )
         return cursor.rowcount == 1
 
-    async def raise_priority(self, conversation_id: str, band: int) -> bool:
+    async def raise_priority(self, conversation_id: str, band: int, sealed_why: bytes | None = None) -> bool:
         rows = list(
             await self._conn.execute_fetchall(
-                "UPDATE conversations SET priority = $1 WHERE id = $2 AND priority < $1 RETURNING id",
-                (band, conversation_id),
+                "UPDATE conversations SET priority = $1, risk_why = COALESCE($3::bytea, risk_why)"
+                " WHERE id = $2 AND priority < $1 RETURNING id",
+                (band, conversation_id, sealed_why),
             )
         )
         return bool(rows)

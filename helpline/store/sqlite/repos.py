@@ -180,11 +180,12 @@ class SqliteConversations:
         )
         return cursor.rowcount == 1
 
-    async def raise_priority(self, conversation_id: str, band: int) -> bool:
+    async def raise_priority(self, conversation_id: str, band: int, sealed_why: bytes | None = None) -> bool:
         rows = list(
             await self._conn.execute_fetchall(
-                "UPDATE conversations SET priority = MAX(priority, ?) WHERE id = ? AND priority < ? RETURNING id",
-                (band, conversation_id, band),
+                "UPDATE conversations SET priority = MAX(priority, ?), risk_why = COALESCE(?, risk_why)"
+                " WHERE id = ? AND priority < ? RETURNING id",
+                (band, sealed_why, conversation_id, band),
             )
         )
         return bool(rows)

@@ -89,7 +89,7 @@
     return { nodes: nodes, spans: spans, body: body };
   }
 
-  /** A similarity (0 to 1) in words a volunteer can weigh: never a verdict, a reason to look. */
+  /** The meaning layer's strength (its classifier's probability, 0 to 1) in words a volunteer can weigh: never a verdict. */
   function strengthText(strength) {
     var value = Number(strength);
     if (isNaN(value)) return "strength unknown";
