@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,7 +29,7 @@ from helpline.core.blocks import Blocks
 from helpline.core.canned import Canned
 from helpline.core.closing import Closer
 from helpline.core.conversations import Conversations
-from helpline.core.delivery import Backoff, Delivery
+from helpline.core.delivery import Delivery
 from helpline.core.disclosure import Disclosures
 from helpline.core.erasure import Erasure
 from helpline.core.escalation import Escalations, OnCall
@@ -38,13 +40,14 @@ from helpline.core.notes import Notes
 from helpline.core.oversight import Oversight
 from helpline.core.password_changes import PasswordChanges
 from helpline.core.ports import ProviderRecords, Sender
+from helpline.core.provider_deletion import LEASE as DELETION_LEASE
 from helpline.core.provider_deletion import DeletionPolicy, ProviderDeletions
 from helpline.core.records import Records
 from helpline.core.reports.export import SmallNumbers
 from helpline.core.reports.figures import Vocabulary
 from helpline.core.reports.service import Reports
 from helpline.core.retention import Retention, RetentionPolicy
-from helpline.core.retry import RetryRule
+from helpline.core.retry import DueRule, RetryRule
 from helpline.core.risk import RiskScanner
 from helpline.core.risk_meaning import MeaningReader, Prototypes
 from helpline.core.risk_raising import RiskRaiser
@@ -66,6 +69,8 @@ from helpline.semantic.model import MODEL_NAME, ModelFiles, Unavailable, check_f
 from helpline.semantic.process import ModelProcess
 from helpline.settings import SafeguardingSettings, Settings
 from helpline.store.postgres.database import PostgresStore
+from helpline.store.postgres.events import PgEventHistory
+from helpline.store.postgres.instance_keys import PgInstanceKeys
 from helpline.store.postgres.limits import PgLimits
 from helpline.store.postgres.notifier import PgNotifier
 from helpline.store.postgres.presence import PgPresence
@@ -146,6 +151,8 @@ class Helpline:
     # The risk scanner's meaning layer: its worker, or None when it is off (and ``meaning_state`` says why).
     meaning: MeaningWorker | None = None
     meaning_state: MeaningState = field(default_factory=lambda: MeaningState(False, "turned off"))
+    # Where instances share PostgreSQL: the master key versions this one holds and uses, told to the others.
+    instance_keys: PgInstanceKeys | None = None
 
     async def open(self) -> None:
         await self.store.open()
@@ -281,14 +288,24 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         vault_grace=vault_grace,
     )
     outbox = settings.outbox
-    backoff = Backoff(
-        retry=RetryRule(
-            base=timedelta(seconds=outbox.backoff_base_seconds), maximum=timedelta(seconds=outbox.backoff_max_seconds)
-        ),
-        max_attempts=outbox.max_attempts,
-        unconfirmed_wait=timedelta(seconds=outbox.unconfirmed_wait_seconds),
+    # The outbox's due-job rule (core/retry.py): a send in flight is held for the send lease. Staff notices
+    # retry alike, but hold an attempt for the whole unconfirmed wait.
+    retry = RetryRule(
+        base=timedelta(seconds=outbox.backoff_base_seconds), maximum=timedelta(seconds=outbox.backoff_max_seconds)
     )
-    delivery = Delivery(store, cipher, notifier, clock, backoff, vault_grace=vault_grace)
+    unconfirmed_wait = timedelta(seconds=outbox.unconfirmed_wait_seconds)
+    sends = DueRule(retry=retry, lease=timedelta(seconds=outbox.send_lease_seconds), max_attempts=outbox.max_attempts)
+    backoff = DueRule(retry=retry, lease=unconfirmed_wait, max_attempts=outbox.max_attempts)
+    delivery = Delivery(
+        store,
+        cipher,
+        notifier,
+        clock,
+        sends,
+        unconfirmed_wait,
+        vault_grace=vault_grace,
+        shared=store.engine.shared_by_instances,
+    )
     sms = settings.sms
     sms_sender = TwilioSender(
         account_sid=sms.account_sid,
@@ -358,11 +375,14 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         clock,
         DeletionPolicy(
             channels=tuple(providers),
-            retry=RetryRule(
-                base=timedelta(seconds=sms.delete_retry_seconds),
-                maximum=timedelta(seconds=sms.delete_retry_max_seconds),
+            rule=DueRule(
+                retry=RetryRule(
+                    base=timedelta(seconds=sms.delete_retry_seconds),
+                    maximum=timedelta(seconds=sms.delete_retry_max_seconds),
+                ),
+                lease=DELETION_LEASE,
+                give_up_after=timedelta(hours=sms.delete_give_up_hours),
             ),
-            give_up_after=timedelta(hours=sms.delete_give_up_hours),
             batch_size=outbox.batch_size,
         ),
     )
@@ -377,6 +397,11 @@ def build(settings: Settings, clock: Clock | None = None, *, model_files: ModelF
         ),
         meaning=meaning,
         meaning_state=meaning_state,
+        instance_keys=(
+            PgInstanceKeys(store, keyring, host=f"{socket.gethostname()} pid {os.getpid()}")
+            if isinstance(store, PostgresStore)
+            else None
+        ),
         reports=Reports(
             store,
             clock,
@@ -527,6 +552,18 @@ def _email(
     return sender, server
 
 
+def _followers(helpline: Helpline) -> list[asyncio.Task[None]]:
+    """What every instance follows of the others, whether or not it runs the workers."""
+    tasks = [
+        # Hours an admin saves on any instance take effect on every one.
+        asyncio.create_task(helpline.hours.follow(helpline.notifier.subscribe()), name="hours"),
+    ]
+    if helpline.instance_keys is not None:
+        # A master key version made current at any instance is used here within a second (if held).
+        tasks.append(asyncio.create_task(helpline.instance_keys.run(), name="instance-keys"))
+    return tasks
+
+
 def _by_version(keyring: Keyring, purpose: str) -> list[bytes]:
     """A subkey under every master key version held, the current one first."""
     versions = sorted(keyring.versions, key=lambda v: v != keyring.current_version)
@@ -612,7 +649,14 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
         helpline.blocks,
         helpline.shift,
     )
-    live = ConsoleLive(auth, helpline.notifier, settings.server.public_url, helpline.shift.presence, helpline.clock)
+    live = ConsoleLive(
+        auth,
+        helpline.notifier,
+        settings.server.public_url,
+        helpline.shift.presence,
+        helpline.clock,
+        history=PgEventHistory(helpline.store.fetch) if isinstance(helpline.store, PostgresStore) else None,
+    )
     metrics = Metrics(
         helpline.bus, helpline.store, _readings(helpline, live), MetricsAccess(settings.server.metrics_token)
     )
@@ -659,16 +703,14 @@ def build_app(helpline: Helpline, *, run_workers: bool = True) -> web.Applicatio
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await helpline.open()
+        # From the start, so that a console resuming here finds what this instance has read meanwhile.
+        live.start()
         if not settings.safeguarding.oncall_channel:
             # A flag raised while no supervisor is online would then reach nobody.
             log.warning("safeguarding.no_oncall_channel", setting="safeguarding.oncall_channel")
         if helpline.email_server is not None:
             await helpline.email_server.start()
-        workers = [
-            asyncio.create_task(metrics.count(), name="metrics"),
-            # Hours an admin saves on any instance take effect on every one.
-            asyncio.create_task(helpline.hours.follow(helpline.notifier.subscribe()), name="hours"),
-        ]
+        workers = [asyncio.create_task(metrics.count(), name="metrics"), *_followers(helpline)]
         if run_workers:
             workers.append(asyncio.create_task(helpline.intake_worker.run(), name="intake"))
             workers.append(asyncio.create_task(helpline.outbound.run(), name="outbound"))

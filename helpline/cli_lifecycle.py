@@ -19,6 +19,7 @@ from helpline.app import Helpline, build
 from helpline.crypto.keyring import LOOK_EVERY_SECONDS, Keyring
 from helpline.errors import ConfigError, MasterKeyError
 from helpline.settings import Settings
+from helpline.store.postgres.instance_keys import PgInstanceKeys
 
 T = TypeVar("T")
 ConfigOption = Callable[[argparse.ArgumentParser], None]
@@ -33,6 +34,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
     keys = commands.add_parser("keys", help="rotate, verify and retire master key versions")
     key_commands = keys.add_subparsers(required=True, metavar="ACTION")
     rotate = key_commands.add_parser("rotate", help="add a master key version and rewrap everything under it")
+    rotate.add_argument(
+        "--wait-seconds",
+        type=float,
+        default=600.0,
+        help="with instances sharing PostgreSQL: how long to wait for every one to hold the new version",
+    )
     config_option(rotate)
     rotate.set_defaults(run=_keys_rotate)
     verify = key_commands.add_parser("verify", help="check that every wrapped key and sealed secret opens")
@@ -98,8 +105,32 @@ def _keys_rotate(args: argparse.Namespace) -> int:
 
     async def rotate(helpline: Helpline) -> int:
         rotation = helpline.rotation
+        instances = helpline.instance_keys
         if await rotation.unfinished():
             print(f"Resuming the rotation to master key version {keyring.current_version}.", flush=True)
+            if instances is not None and not await _instances_use(instances, keyring.current_version, args):
+                return 1
+        elif instances is not None:
+            # Instances share the database, each host with its own copy of the key file: the new version becomes
+            # current only once every running instance can open what it seals.
+            staged = keyring if keyring.newest_version > keyring.current_version else None
+            if staged is None:
+                staged = keyring.with_new_version(make_current=False)
+                staged.write_replacing(path)
+                print(f"Added master key version {staged.newest_version} to {path}, not yet current.", flush=True)
+            version = staged.newest_version
+            print(
+                f"Copy {path} to every other host running helpline (same path, mode 0600); each running instance"
+                " reads it within a second.",
+                flush=True,
+            )
+            if not await _instances_use(instances, version, args, using=False):
+                return 1
+            staged.made_current(version).write_replacing(path)
+            await rotation.announce(version)
+            print(f"Master key version {version} is current.", flush=True)
+            if not await _instances_use(instances, version, args):
+                return 1
         else:
             added = keyring.with_new_version()
             added.write_replacing(path)
@@ -123,6 +154,28 @@ def _keys_rotate(args: argparse.Namespace) -> int:
         return 0
 
     return _run(settings, rotate)
+
+
+async def _instances_use(
+    instances: PgInstanceKeys, version: int, args: argparse.Namespace, *, using: bool = True
+) -> bool:
+    """Wait until every running instance holds ``version`` (and, with ``using``, wraps new keys with it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + args.wait_seconds
+    said: list[str] | None = None
+    while lagging := await instances.lagging(version, using=using):
+        if lagging != said:
+            verb = "to use" if using else "to hold"
+            print(f"Waiting for {len(lagging)} instances {verb} version {version}: {', '.join(lagging)}", flush=True)
+            said = lagging
+        if loop.time() >= deadline:
+            print(
+                "Gave up waiting: copy the key file to those hosts, then run `helpline keys rotate` again.",
+                file=sys.stderr,
+            )
+            return False
+        await asyncio.sleep(0.5)
+    return True
 
 
 def _keys_verify(args: argparse.Namespace) -> int:

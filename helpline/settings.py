@@ -182,6 +182,7 @@ class OutboxSettings:
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 600.0
     unconfirmed_wait_seconds: float = 900.0
+    send_lease_seconds: float = 120.0
     poll_seconds: float = 1.0
     batch_size: int = 50
 
@@ -315,6 +316,17 @@ def load(
     return settings
 
 
+def _check_send_lease(settings: Settings) -> None:
+    """A send in flight is held longer than any sender may take to answer, and no longer than the unconfirmed wait."""
+    lease = settings.outbox.send_lease_seconds
+    longest = max(settings.sms.request_timeout_seconds, settings.email.relay_timeout_seconds)
+    if not longest < lease <= settings.outbox.unconfirmed_wait_seconds:
+        raise ConfigError(
+            "outbox.send_lease_seconds: must be above sms.request_timeout_seconds and email.relay_timeout_seconds,"
+            " and at most outbox.unconfirmed_wait_seconds"
+        )
+
+
 def check_database_url(storage: StorageSettings) -> None:
     """A PostgreSQL URL, when one is set, that holds no password; the pool sizes and timeout in range."""
     url = storage.database_url
@@ -387,6 +399,7 @@ def _check(settings: Settings) -> None:
     _check_sms(settings.sms)
     if settings.outbox.max_attempts < 1:
         raise ConfigError("outbox.max_attempts: must be at least 1")
+    _check_send_lease(settings)
     _check_console(settings.console)
     _check_safeguarding(settings.safeguarding)
     _check_reports(settings.reports)

@@ -140,8 +140,12 @@ class Console:
         assert status == 200, data
         return list(data["conversations"])
 
-    async def socket(self) -> aiohttp.ClientWebSocketResponse:
-        socket = await self.session.ws_connect(f"{self.server.url}/console/ws", headers={"Origin": self.server.url})
+    async def socket(self, server: Server | None = None, last: str | None = None) -> aiohttp.ClientWebSocketResponse:
+        """The live socket, at this console's server or another (the session is the database's), resuming after
+        the event ``last`` if given."""
+        at = server or self.server
+        query = {"last": last} if last is not None else None
+        socket = await self.session.ws_connect(f"{at.url}/console/ws", params=query, headers={"Origin": at.url})
         self.sockets.append(socket)
         return socket
 

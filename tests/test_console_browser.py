@@ -146,7 +146,7 @@ async def test_missed_event_and_dropped_socket_catch_up_without_duplicates(harne
         sockets.append(socket)
 
     page = await ui.page()
-    await page.route_web_socket(re.compile(r"/console/ws$"), route)
+    await page.route_web_socket(re.compile(r"/console/ws(\?.*)?$"), route)
     await ui.sign_in("lee", available=False, page=page)
     await page.goto(ui.base_url + f"/console/conversations/{waiting['id']}")
     await ui.wait_live(page)
@@ -168,4 +168,59 @@ async def test_missed_event_and_dropped_socket_catch_up_without_duplicates(harne
     await expect(incoming).to_have_text(
         ["first message", "sent while an event was lost", "sent while the socket was down"]
     )
+    await ui.assert_same_document(page)
+
+
+async def test_a_dropped_socket_resumes_after_the_last_event_without_reloading(harness: Harness, ui: ConsoleUI) -> None:
+    """The page reconnects with the id of the last event it saw, is sent what it missed, and does not reload."""
+    api = await harness.console("lee")
+    await harness.text(TEXTER, "first message")
+    assert (await api.post("/api/me/availability", {"availability": "available"})).status == 200
+    [waiting] = await api.queue()
+    assert (await api.post(f"/api/conversations/{waiting['id']}/claim")).status == 200
+
+    sockets: list[WebSocketRoute] = []
+    hellos: list[str] = []
+    refuse = {"now": False}
+
+    async def route(socket: WebSocketRoute) -> None:
+        if refuse["now"]:
+            await socket.close()
+            return
+        server = socket.connect_to_server()
+
+        def from_server(frame: str | bytes) -> None:
+            if '"type":"hello"' in str(frame):
+                hellos.append(socket.url + " " + str(frame))
+            socket.send(frame)
+
+        server.on_message(from_server)
+        sockets.append(socket)
+
+    page = await ui.page()
+    await page.route_web_socket(re.compile(r"/console/ws(\?.*)?$"), route)
+    await ui.sign_in("lee", available=False, page=page)
+    await page.goto(ui.base_url + f"/console/conversations/{waiting['id']}")
+    await ui.wait_live(page)
+    await ui.mark(page)
+    incoming = page.get_by_role("log").locator(".msg-in .msg-body")
+    await harness.text(TEXTER, "seen live")
+    await expect(incoming).to_have_text(["first message", "seen live"])
+    await page.evaluate(
+        """() => {
+          window.__liveStates = [];
+          new MutationObserver(() => window.__liveStates.push(document.documentElement.getAttribute("data-live")))
+            .observe(document.documentElement, {attributes: true, attributeFilter: ["data-live"]});
+        }"""
+    )
+
+    refuse["now"] = True
+    await sockets[-1].close()
+    await expect(page.locator("html")).to_have_attribute("data-live", "reconnecting")
+    await harness.text(TEXTER, "sent while the socket was down")
+    refuse["now"] = False
+    await ui.wait_live(page)
+    await expect(incoming).to_have_text(["first message", "seen live", "sent while the socket was down"])
+    assert "last=" in hellos[-1] and '"resumed":true' in hellos[-1]
+    assert "syncing" not in await page.evaluate("window.__liveStates")  # no reload from the API
     await ui.assert_same_document(page)

@@ -14,8 +14,12 @@ from tests.conftest import Console, Harness
 TIMEOUT = 5
 
 
-async def connect(console: Console, origin: str | None = None) -> aiohttp.ClientWebSocketResponse:
+async def connect(
+    console: Console, origin: str | None = None, last: str | None = None
+) -> aiohttp.ClientWebSocketResponse:
     url = console.client.make_url("/console/ws")
+    if last is not None:
+        url = url.with_query(last=last)
     headers = {"Origin": origin or f"{url.scheme}://{url.host}:{url.port}"}
     return await console.client.session.ws_connect(url, headers=headers, autoping=True)
 
@@ -40,12 +44,13 @@ async def test_new_text_arrives_live_with_ids_only(harness: Harness) -> None:
     """A new SMS shows up on the socket as events carrying ids and consecutive sequence numbers, never text."""
     amira = await harness.console("amira")
     socket = await connect(amira)
-    assert await receive(socket) == {"type": "hello", "seq": 0}
+    hello = await receive(socket)
+    assert hello["type"] == "hello" and "resumed" not in hello
     await harness.text("+447700900123", "CANARY please help")
     frames = await events_until(socket, "message.added")
-    assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))
+    assert [f["seq"] for f in frames] == list(range(hello["seq"] + 1, hello["seq"] + len(frames) + 1))
     opened = next(f for f in frames if f["event"] == "conversation.opened")
-    assert set(opened) == {"type", "seq", "event", "conversation_id"}
+    assert set(opened) == {"type", "seq", "id", "event", "conversation_id"}
     text = json.dumps(frames)
     assert "CANARY" not in text and "447700900123" not in text
     await socket.close()
@@ -125,3 +130,61 @@ async def test_catch_up_after_reconnect_has_no_gaps(harness: Harness) -> None:
         frames = await events_until(socket, "message.added")
     assert frames[-1]["message_seq"] == 5  # one, greeting, two, three, four
     await socket.close()
+
+
+async def frames_until_id(socket: aiohttp.ClientWebSocketResponse, last_id: str) -> list[dict[str, Any]]:
+    """Event frames (those with an id) until the one with ``last_id``."""
+    seen: list[dict[str, Any]] = []
+    while not seen or seen[-1]["id"] != last_id:
+        frame = await receive(socket)
+        if frame["type"] == "event" and "id" in frame:
+            seen.append(frame)
+    return seen
+
+
+def without_numbers(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in f.items() if k not in ("seq", "replay")} for f in frames]
+
+
+async def test_a_console_that_lost_its_socket_resumes_after_its_last_event_id_with_nothing_missed(
+    harness: Harness,
+) -> None:
+    """Reconnecting with the last event id, a console is sent exactly the events it missed, and reloads nothing."""
+    amira = await harness.console("amira")
+    ben = await harness.console("ben")
+    witness = await connect(ben)  # connected throughout: what every console should have seen
+    await receive(witness)
+    socket = await connect(amira)
+    await receive(socket)
+    await harness.text("+447700900123", "one")
+    seen = await events_until(socket, "message.added")
+    last = seen[-1]["id"]
+    await socket.close()
+    await harness.text("+447700900123", "two")
+    await harness.text("+447700900456", "three")
+    # Everything the witness heard after the console's last event, up to a settled point.
+    everything = await frames_until_id(witness, last)
+    missed = await events_until(witness, "message.added")
+    while len([f for f in missed if f.get("event") == "message.added"]) < 3:  # two; three and its greeting
+        missed += await events_until(witness, "message.added")
+    missed = [f for f in missed if "id" in f]
+    assert everything[-1]["id"] == last
+
+    socket = await connect(amira, last=last)
+    hello = await receive(socket)
+    assert hello["type"] == "hello" and hello["resumed"] is True and hello["last"] == last
+    resumed = await frames_until_id(socket, missed[-1]["id"])
+    assert without_numbers(resumed) == without_numbers(missed)
+    assert [f["seq"] for f in resumed if "seq" in f] == list(range(hello["seq"] + 1, hello["seq"] + 1 + len(resumed)))
+    await socket.close()
+    await witness.close()
+
+
+async def test_a_console_whose_last_event_id_is_unknown_is_told_to_reload(harness: Harness) -> None:
+    """An id this server does not know (trimmed, or from before a restart) gets a plain hello: the page reloads."""
+    amira = await harness.console("amira")
+    for unknown in ("1.1", "not-an-id", "9" * 80):
+        socket = await connect(amira, last=unknown)
+        hello = await receive(socket)
+        assert hello["type"] == "hello" and "resumed" not in hello and isinstance(hello["last"], str)
+        await socket.close()

@@ -18,6 +18,7 @@ from helpline.core.events import ContactTyping, Event, MessageAdded, NoteAdded
 from helpline.core.ports import Subscription, Tx
 from helpline.core.publishing import write_and_publish
 from helpline.store.postgres.database import PostgresStore
+from helpline.store.postgres.events import PgEventHistory
 from helpline.store.postgres.notifier import PgNotifier
 from tests.conftest import FakeClock
 
@@ -140,3 +141,27 @@ async def _nothing(tx: Tx) -> None:
 
 def _events(events: list[Event]) -> Callable[[None], list[Event]]:
     return lambda _: events
+
+
+async def test_the_stored_history_replays_what_followed_an_event_and_refuses_what_it_cannot(
+    instances: list[Instance],
+) -> None:
+    """Read back for a resuming console: the events after a stamp, each with its stamp; None once that stamp is
+    trimmed away, or when more followed it than a console should be sent."""
+    one = instances[0]
+    stamped = one.notifier.follow()
+    for n in range(4):
+        await write_and_publish(one.store, one.notifier, _nothing, _events([MessageAdded("c1", f"m{n}", n + 1)]))
+    got: list[tuple[str, Event]] = []
+    async with asyncio.timeout(TIMEOUT):
+        while len(got) < 4:
+            got.append(await anext(stamped))
+    stamped.close()
+    history = PgEventHistory(one.store.fetch)
+    replayed = await history.between(got[0][0], got[-1][0], 10)
+    assert replayed == got[1:]
+    assert await history.between(got[0][0], got[-1][0], 2) is None  # three followed: reload instead
+    assert await history.between(got[-1][0], got[-1][0], 10) == []
+    xid, _, row = got[1][0].partition(".")
+    await one.store.fetch("DELETE FROM events WHERE (xid, id) <= ($1::text::xid8, $2::bigint)", xid, int(row))
+    assert await history.between(got[0][0], got[-1][0], 10) is None  # trimmed past it

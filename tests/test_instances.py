@@ -113,7 +113,7 @@ async def test_a_text_to_one_instance_is_in_another_instances_queue_and_on_its_c
     a, b = two.servers
     ben = await two.console(b, "ben")
     socket = await ben.socket()
-    assert (await frame_where(socket, lambda f: f["type"] == "hello"))["seq"] == 0
+    assert isinstance((await frame_where(socket, lambda f: f["type"] == "hello"))["seq"], int)
     assert await two.text(a, "+447700900123", "hello from A") == 200
     added = await frame_where(socket, lambda f: f.get("event") == "message.added")
     [waiting] = await ben.queue()

@@ -4,13 +4,17 @@ The kill-like scenario: the outbox row is durably "sending" (the first step of e
 dies — before Twilio was called, or after Twilio accepted the message but before its answer was recorded.
 The next process starts, and without waiting out ``outbox.unconfirmed_wait_seconds`` reads Twilio's Message
 list for that number: if the reply is there its sid is recorded and it is marked sent; if not it is sent at
-once; if Twilio cannot be asked, nothing is sent until it can.
+once; if Twilio cannot be asked, nothing is sent until it can. Where instances share PostgreSQL, the next
+process takes such a send only once its send lease (two minutes, not the unconfirmed wait) has passed (until
+then it may be another instance's send in flight: ``test_instances_outbox.py``), and from then on behaves the
+same.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from helpline.app import Helpline, build
 from helpline.core.delivery import Job
@@ -36,6 +40,9 @@ def delivery(harness: Harness, message: str) -> str:
 @asynccontextmanager
 async def restarted(harness: Harness) -> AsyncIterator[Helpline]:
     """The next server process over the same data directory (its workers driven by the test)."""
+    if harness.helpline.store.engine.shared_by_instances:
+        # Another instance may be sending it until its send lease has passed.
+        harness.clock.advance(seconds=harness.settings.outbox.send_lease_seconds + 1)
     helpline = build(harness.settings, harness.clock)
     await helpline.open()
     try:
@@ -95,3 +102,18 @@ async def test_another_text_to_the_same_number_is_not_taken_for_the_lost_one(har
         await next_process.outbound.recover()
     assert [m["Body"] for m in harness.twilio.created] == ["a different reply", "first lost reply"]
     assert delivery(harness, message) == "sent"
+
+
+async def test_a_send_in_flight_is_held_for_the_send_lease_not_the_unconfirmed_wait(harness: Harness) -> None:
+    """A dead instance's send in flight is due again after the send lease; a lost answer after the unconfirmed wait."""
+    settings = harness.settings.outbox
+    assert settings.send_lease_seconds < settings.unconfirmed_wait_seconds
+    _, job = await left_sending(harness, "we will be here all night")
+    started = harness.clock.now()
+    held = await harness.helpline.store.read(lambda tx: tx.outbox.get(job.item.id))
+    assert held is not None and held.state == "sending"
+    assert held.next_attempt_at == started + timedelta(seconds=settings.send_lease_seconds)
+    await harness.helpline.delivery.unconfirmed(job.item)
+    held = await harness.helpline.store.read(lambda tx: tx.outbox.get(job.item.id))
+    assert held is not None and held.state == "sending"
+    assert held.next_attempt_at == started + timedelta(seconds=settings.unconfirmed_wait_seconds)

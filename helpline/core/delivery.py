@@ -10,12 +10,16 @@ attempt counted. Then:
   outbox id, so if the provider did accept it, its callback confirms it. When no callback has come after
   ``unconfirmed_wait``, the item is due again, still ``sending``.
 
-A process that dies mid-send leaves the item ``sending`` too; the outbound worker takes every such item
-as it starts (``interrupted``), without waiting. Before an item found ``sending`` is sent again
-(``Job.resumed``), the worker asks the provider, where it can (``SentLookup``), whether it already has
-that text for that address, created since the reply was written: if so the provider's id is recorded and
-the reply is ``sent`` without a second send; if not it is sent at once; if the provider cannot say, nothing
-is sent and it asks again after ``unconfirmed_wait``.
+A process that dies mid-send leaves the item ``sending`` too, held for the send lease (longer than any
+sender may take to answer); the outbound worker takes every such item as it starts (``interrupted``), without
+waiting — where one process owns the database. Where instances share it (``shared``), an item still
+``sending`` within its lease may be another instance's send in flight, so the start-up pass takes only those
+whose lease has passed (stale), as any later pass would: an instance's sends in flight when it dies are taken
+up by another within the lease.
+Before an item found ``sending`` is sent again (``Job.resumed``), the worker asks the provider, where it can
+(``SentLookup``), whether it already has that text for that address, created since the reply was written: if
+so the provider's id is recorded and the reply is ``sent`` without a second send; if not it is sent at once; if
+the provider cannot say, nothing is sent and it asks again after ``unconfirmed_wait``.
 """
 
 from __future__ import annotations
@@ -28,20 +32,11 @@ from helpline.core.events import DeliveryChanged, Event
 from helpline.core.models import DELIVERY_ORDER, FINAL_DELIVERY, OutboxItem
 from helpline.core.ports import Cipher, Notifier, Store, Tx
 from helpline.core.publishing import write_and_publish
-from helpline.core.retry import RetryRule
+from helpline.core.retry import DueRule
 from helpline.errors import DecryptionError
 
 # Later than any item's next attempt time: what an interrupted item is claimed against.
 _ANY_TIME = datetime(9999, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """How the outbox retries: the shared rule (``core/retry.py``), how often, and how long a lost answer waits."""
-
-    retry: RetryRule
-    max_attempts: int
-    unconfirmed_wait: timedelta
 
 
 @dataclass(frozen=True)
@@ -66,23 +61,31 @@ class Delivery:
         cipher: Cipher,
         notifier: Notifier,
         clock: Clock,
-        backoff: Backoff,
+        rule: DueRule,
+        unconfirmed_wait: timedelta,
         vault_grace: timedelta = timedelta(0),
+        *,
+        shared: bool = False,
     ) -> None:
         self._store = store
+        self._shared = shared
         self._vault_grace = vault_grace
         self._cipher = cipher
         self._notifier = notifier
         self._clock = clock
-        self._backoff = backoff
+        # The outbox's due-job rule (``core/retry.py``); its lease is how long a send in flight is held.
+        self._rule = rule
+        self._unconfirmed_wait = unconfirmed_wait
 
     async def due(self, limit: int) -> list[OutboxItem]:
         now = self._clock.now()
         return await self._store.read(lambda tx: tx.outbox.due(now, limit))
 
     async def interrupted(self, limit: int) -> list[OutboxItem]:
-        """Items left ``sending`` (at start: by a process that stopped mid-send), due or not."""
-        return await self._store.read(lambda tx: tx.outbox.sending(limit))
+        """Items left ``sending`` by a process that stopped mid-send: every one, or where instances share the
+        database only the stale ones (a fresher one may be a live instance's send in flight)."""
+        due_by = self._clock.now() if self._shared else None
+        return await self._store.read(lambda tx: tx.outbox.sending(limit, due_by))
 
     async def start(self, item_id: str, *, interrupted: bool = False) -> Job | None:
         """Mark an item ``sending`` (durably, before any network call) and open what it needs.
@@ -103,7 +106,7 @@ class Delivery:
                 return None
             if item.next_attempt_at > now and not (interrupted and item.state == "sending"):
                 return None
-            if item.attempts >= self._backoff.max_attempts:
+            if self._rule.gives_up(item.attempts):
                 await self._finish(tx, item, "failed", "too_many_attempts", events)
                 return None
             conversation = await tx.conversations.get(item.conversation_id)
@@ -120,8 +123,8 @@ class Delivery:
                 await self._finish(tx, item, "failed", "unreadable", events)
                 return None
             attempts = item.attempts + 1
-            # If we die before the answer, the item is retried only after the unconfirmed wait.
-            retry_at = now + self._backoff.unconfirmed_wait
+            # If we die before the answer, the item is taken up again once the send lease has passed.
+            retry_at = self._rule.held_until(now)
             await tx.outbox.update(item.id, "sending", attempts, retry_at)
             await self._set_delivery(tx, item.message_id, "sending", None, events)
             return Job(
@@ -156,10 +159,10 @@ class Delivery:
 
         async def work(tx: Tx) -> None:
             events.clear()
-            if item.attempts >= self._backoff.max_attempts:
+            if self._rule.gives_up(item.attempts):
                 await self._finish(tx, item, "failed", code, events)
                 return
-            await tx.outbox.update(item.id, "pending", item.attempts, now + self._backoff.retry.delay(item.attempts))
+            await tx.outbox.update(item.id, "pending", item.attempts, self._rule.again_at(now, item.attempts))
             await self._set_delivery(tx, item.message_id, "queued", None, events)
 
         await write_and_publish(self._store, self._notifier, work, lambda _: events)
@@ -167,9 +170,11 @@ class Delivery:
     async def unconfirmed(self, item: OutboxItem) -> None:
         """No answer: wait for a status callback before sending again (the item stays ``sending``)."""
         events: list[Event] = []
+        wait_until = self._clock.now() + self._unconfirmed_wait
 
         async def work(tx: Tx) -> None:
             events.clear()
+            await tx.outbox.update(item.id, "sending", item.attempts, wait_until)
             await self._set_delivery(tx, item.message_id, "unknown", None, events)
 
         await write_and_publish(self._store, self._notifier, work, lambda _: events)

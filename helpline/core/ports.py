@@ -212,11 +212,12 @@ class OutboxRepo(Protocol):
         """Items in state pending or sending whose next attempt time has come, oldest first."""
 
     async def update(self, item_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None: ...
-    async def sending(self, limit: int) -> list[OutboxItem]:
-        """Items in state sending, whatever their next attempt time, oldest first.
+    async def sending(self, limit: int, due_by: datetime | None = None) -> list[OutboxItem]:
+        """Items in state sending, oldest first: all of them, or only those due by ``due_by``.
 
         Read once as the outbound worker starts: with one server process, each is a send that a stopped
-        process left unfinished.
+        process left unfinished; where instances share the database, only one whose send lease has passed is
+        (a newer one may be another instance's send in flight).
         """
 
     async def pending_for(self, conversation_id: str) -> int:
@@ -675,6 +676,14 @@ class Subscription(Protocol):
     def close(self) -> None: ...
 
 
+class StampedSubscription(Protocol):
+    """Events with their stamps (where each stands in the record of events; empty for a signal), until closed."""
+
+    def __aiter__(self) -> StampedSubscription: ...
+    async def __anext__(self) -> tuple[str, Event]: ...
+    def close(self) -> None: ...
+
+
 class Notifier(Protocol):
     """The event bus: subscribers get every event from the moment they subscribe."""
 
@@ -685,6 +694,22 @@ class Notifier(Protocol):
         """An event nothing stores (someone is typing): it reaches the subscribers of every instance."""
 
     def subscribe(self) -> Subscription: ...
+
+    def follow(self) -> StampedSubscription:
+        """As ``subscribe``, each event with its stamp: what a console that lost its socket resumes from."""
+
+    @property
+    def position(self) -> str:
+        """The stamp of the last stored event handed to subscribers: a subscription taken now gets what follows."""
+
+
+class EventHistory(Protocol):
+    """The stored record of events, read back for a console that resumes after what this process holds."""
+
+    async def between(self, after: str, upto: str, limit: int) -> list[tuple[str, Event]] | None:
+        """The events stamped after ``after`` up to ``upto`` (both stamps), in order, each with its stamp; None
+        when ``after`` is not in the record (trimmed, or never there) or more than ``limit`` followed it: the
+        console must reload."""
 
 
 class SharedLimits(Protocol):

@@ -8,7 +8,7 @@ to delete it (with its media). Then:
 
 - deleted, or already gone: the queue row and the sealed id are dropped;
 - not yet possible (Twilio's 20009 while a message is still in progress) or a transient failure: tried
-  again as ``retry`` says (``core/retry.py``: doubling from its base up to its maximum);
+  again as its due-job rule says (``core/retry.py``: doubling from its base up to its maximum);
 - refused for good, or still failing ``give_up_after`` since it was queued: given up — the sealed id is
   dropped, the audit log says so with the provider's error code, and the record stays at the provider.
 """
@@ -23,20 +23,22 @@ from helpline.audit.events import Action, AuditEntry
 from helpline.clock import Clock
 from helpline.core.models import FINAL_DELIVERY, KeyRef, ProviderDeletion
 from helpline.core.ports import Cipher, Store, Tx
-from helpline.core.retry import RetryRule
+from helpline.core.retry import DueRule
 from helpline.errors import CryptoError, MasterKeyError
 
 SYSTEM = "system"
 
 
+# How long a worker holds a row it took (longer than a provider call can take): if it dies, another takes it.
+LEASE = timedelta(minutes=1)
+
+
 @dataclass(frozen=True)
 class DeletionPolicy:
     channels: tuple[str, ...]
-    retry: RetryRule
-    give_up_after: timedelta
+    # The queue's due-job rule (``core/retry.py``): its backoff, its lease and when it gives up.
+    rule: DueRule
     batch_size: int
-    # How long a worker holds a row it took (longer than a provider call can take): if it dies, another takes it.
-    lease: timedelta = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class ProviderDeletions:
         now = self._clock.now()
 
         async def work(tx: Tx) -> tuple[bool, KeyRef | None, bytes | None]:
-            if not await tx.provider_deletions.claim(item.message_id, now, now + self.policy.lease):
+            if not await tx.provider_deletions.claim(item.message_id, now, self.policy.rule.held_until(now)):
                 return False, None, None
             conversation = await tx.conversations.get(item.conversation_id)
             sealed = await tx.provider_deletions.sealed_provider_id(item.message_id)
@@ -103,10 +105,10 @@ class ProviderDeletions:
         """The provider did not delete it: retry later, or give up."""
         now = self._clock.now()
         attempts = item.attempts + 1
-        if permanent or now - item.queued_at >= self.policy.give_up_after:
+        if permanent or self.policy.rule.gives_up(attempts, now, item.queued_at):
             await self.give_up(item, code)
             return
-        retry_at = now + self.policy.retry.delay(attempts)
+        retry_at = self.policy.rule.again_at(now, attempts)
         await self._store.write(lambda tx: tx.provider_deletions.retry(item.message_id, attempts, retry_at, code))
 
     async def give_up(self, item: ProviderDeletion, code: str) -> None:

@@ -85,6 +85,10 @@ class KeyRotation:
 
         return await self._store.read(work)
 
+    async def announce(self, version: int) -> None:
+        """Record ``version`` as added: where instances share the database, each uses it from then on."""
+        await self._store.write(lambda tx: tx.keys.version_added(version, self._clock.now()))
+
     async def run(self, progress: Progress | None = None) -> RotationReport:
         """Move every data key, secret and open route onto the current master key version."""
         report = RotationReport(self._keys.current_version)

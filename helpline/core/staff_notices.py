@@ -8,16 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from helpline.clock import Clock
-from helpline.core.delivery import Backoff
 from helpline.core.models import StaffNotification
 from helpline.core.ports import Store
+from helpline.core.retry import DueRule
 
 
 class StaffNotices:
-    def __init__(self, store: Store, clock: Clock, backoff: Backoff) -> None:
+    def __init__(self, store: Store, clock: Clock, rule: DueRule) -> None:
         self._store = store
         self._clock = clock
-        self._backoff = backoff
+        self._rule = rule
 
     async def due(self, limit: int = 20) -> list[StaffNotification]:
         now = self._clock.now()
@@ -29,7 +29,7 @@ class StaffNotices:
         None if it is no longer due: another worker started it first, and only that one sends it.
         """
         now = self._clock.now()
-        retry_at = now + self._backoff.unconfirmed_wait
+        retry_at = self._rule.held_until(now)
         return await self._store.write(lambda tx: tx.staff_notifications.claim(notice.id, now, retry_at))
 
     async def sent(self, notice: StaffNotification) -> None:
@@ -39,10 +39,10 @@ class StaffNotices:
         await self._set(notice, "failed", notice.next_attempt_at)
 
     async def retry(self, notice: StaffNotification) -> None:
-        if notice.attempts >= self._backoff.max_attempts:
+        if self._rule.gives_up(notice.attempts):
             await self.failed(notice)
             return
-        await self._set(notice, "pending", self._clock.now() + self._backoff.retry.delay(notice.attempts))
+        await self._set(notice, "pending", self._rule.again_at(self._clock.now(), notice.attempts))
 
     async def _set(self, notice: StaffNotification, state: str, at: datetime) -> None:
         await self._store.write(lambda tx: tx.staff_notifications.update(notice.id, state, notice.attempts, at))

@@ -14,6 +14,12 @@ every ``LOOK_EVERY_SECONDS`` (a ``stat`` on every use cost several per message),
 a version it does not hold; ``helpline keys rotate`` waits twice that long after replacing the file before
 it rewraps anything, so every running server uses the new version by then. If the file cannot be read at
 that moment, the keys already held stay in use.
+
+Where instances on several hosts share one database, each host has its own copy of the key file, so a new
+version cannot be current the moment one host's file has it. ``helpline keys rotate`` then adds it to the file
+without making it current (``with_new_version(make_current=False)``), waits until every running instance holds
+it (the operator copies the file to each host), and records it as current in the database; each instance
+``adopt``s it from there (``store/postgres/instance_keys.py``), whatever its own file says is current.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ class Keyring:
             raise MasterKeyError("master key versions start at 1")
         self._keys = dict(keys)
         self._current = current
+        # A newer version made current by the database's say-so, not the file's (see the module's text).
+        self._adopted = 0
         self._source = source
         self._mark = _file_mark(source) if source is not None else None
         self._monotonic = monotonic
@@ -65,7 +73,19 @@ class Keyring:
     def current_version(self) -> int:
         """The version that wraps new keys (after noticing a rotation made by another process)."""
         self._follow_file()
+        if self._adopted > self._current and self._adopted in self._keys:
+            return self._adopted
         return self._current
+
+    def adopt(self, version: int) -> bool:
+        """Wrap new keys with ``version`` from now on, if it is held (re-reading the key file once if not) and
+        newer than the current one; False if it is not held."""
+        if version not in self._keys:
+            self._follow_file(now=True)
+        if version not in self._keys:
+            return False
+        self._adopted = max(self._adopted, version)
+        return True
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -139,10 +159,23 @@ class Keyring:
         finally:
             os.close(directory)
 
-    def with_new_version(self) -> Keyring:
-        """A copy with one more random master key, made current; every old version is kept."""
+    def with_new_version(self, *, make_current: bool = True) -> Keyring:
+        """A copy with one more random master key, made current unless told not to; every old version is kept."""
         version = max(self._keys) + 1
-        return Keyring({**self._keys, version: secrets.token_bytes(KEY_BYTES)}, version, self._source)
+        current = version if make_current else self._current
+        return Keyring({**self._keys, version: secrets.token_bytes(KEY_BYTES)}, current, self._source)
+
+    def made_current(self, version: int) -> Keyring:
+        """A copy in which ``version`` (held) is current."""
+        if version not in self._keys:
+            raise MasterKeyError(f"master key version {version} is not in the keyring")
+        return Keyring(self._keys, version, self._source)
+
+    @property
+    def newest_version(self) -> int:
+        """The highest version held: newer than the current one while a rotation waits for every instance."""
+        self._follow_file()
+        return max(self._keys)
 
     def without_version(self, version: int) -> Keyring:
         """A copy that no longer holds ``version`` (which must not be the current one)."""

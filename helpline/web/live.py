@@ -6,6 +6,16 @@ The socket is authenticated by the session cookie, and only the console's own pa
 with the next one. Events carry ids only; the page fetches what it shows from the API. A socket that fell
 behind sees a gap in the numbers (or is sent ``resync``) and reloads: the database is the source of truth.
 
+**Resuming.** Each event frame carries the event's ``id``: where it stands in the record of events, the same
+at every instance sharing PostgreSQL (``helpline/bus.py``); ``hello`` carries the id of the last event before
+it. A page that lost its socket opens a new one — at this instance or another — with ``?last=<id>``, the last
+event it saw. If what came after is known, ``hello`` says ``"resumed": true`` and the socket is sent exactly
+the events after that id, then goes on live: the page reloads nothing. They come from the frames this
+instance sent recently (``live_recent.py``), or, further back, from the ``events`` table (``EventHistory``,
+PostgreSQL only: on SQLite a restart forgets them), sent as ``"replay": true`` frames before the numbered
+ones. A page whose id is no longer known (trimmed, too old, from before a restart) gets a plain ``hello`` and
+reloads, as on its first connect.
+
 The numbers are the console stream's own, the same for every socket, so each event is encoded once, as a
 WebSocket frame, and the same bytes go to every socket: one bus subscription for all the sockets, and one
 write per socket for all the events committed together, however many volunteers are connected. When quiet,
@@ -29,10 +39,11 @@ from aiohttp import WSMsgType, web
 
 from helpline.clock import Clock
 from helpline.core.events import Event
-from helpline.core.ports import Notifier, PresenceBook, Subscription
-from helpline.errors import Forbidden, NotSignedIn
+from helpline.core.ports import EventHistory, Notifier, PresenceBook, StampedSubscription
+from helpline.errors import Forbidden, NotSignedIn, StoreError
 from helpline.log import get_logger
 from helpline.web.auth import SessionAuth
+from helpline.web.live_recent import RecentFrames, stamp_order
 
 log = get_logger(__name__)
 RESYNC = '{"type":"resync"}'
@@ -46,6 +57,12 @@ MAX_BUFFERED = 1024 * 1024
 FLUSH_SECONDS = 0.01
 # The most of the server's time that writing to the sockets may take under load (see the module's text).
 FLUSH_SHARE = 0.2
+# Frames kept for consoles that resume (about a minute of a busy helpline's events); older ones come from the
+# events table where there is one.
+KEEP_FRAMES = 10_000
+# How long a console that saw events this instance has not read yet (another instance committed them a moment
+# ago) waits for them before it is told to reload.
+CATCH_UP_SECONDS = 2.0
 
 
 def origin_of(url: str) -> str:
@@ -53,13 +70,26 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def event_json(seq: int, event: Event) -> str:
-    """One event frame's JSON: ids only, the event's own ``seq`` renamed ``message_seq``."""
+def event_json(seq: int | None, stamp: str, event: Event) -> str:
+    """One event frame's JSON: ids only, the event's own ``seq`` renamed ``message_seq``.
+
+    ``stamp`` (the event's place in the record) is the frame's ``id``, absent for an event nothing records; a
+    frame without ``seq`` is a replayed one (see the module's text).
+    """
     # Events are flat (ids, numbers, flags): a shallow copy, without asdict's deep one.
     fields = {"event": event.name, **{f.name: getattr(event, f.name) for f in dataclasses.fields(event)}}
     if "seq" in fields:  # a message's own sequence number, not the frame's
         fields["message_seq"] = fields.pop("seq")
-    return f'{{"type":"event","seq":{seq},{json.dumps(fields, separators=(",", ":"))[1:-1]}}}'
+    head = '"replay":true' if seq is None else f'"seq":{seq}'
+    # The id last: readers that match a frame's start ("type", "seq", "event") need not know of it.
+    tail = f',"id":{json.dumps(stamp)}' if stamp else ""
+    return f'{{"type":"event",{head},{json.dumps(fields, separators=(",", ":"))[1:-1]}{tail}}}'
+
+
+def hello_json(seq: int, last: str, *, resumed: bool) -> str:
+    """The first frame on a socket: the stream's number, and the id of the last event before it."""
+    fields = {"type": "hello", "seq": seq, "last": last, **({"resumed": True} if resumed else {})}
+    return json.dumps(fields, separators=(",", ":"))
 
 
 def text_frame(text: str) -> bytes:
@@ -89,9 +119,15 @@ class ConsoleLive:
         presence: PresenceBook,
         clock: Clock,
         *,
+        history: EventHistory | None = None,
         heartbeat: float = 25.0,
+        keep_frames: int = KEEP_FRAMES,
     ) -> None:
         self._auth = auth
+        self._history = history
+        self._keep_frames = keep_frames
+        self._recent = RecentFrames(keep_frames, "", 0)
+        self._advanced = asyncio.Event()
         self._presence = presence
         self._clock = clock
         self._notifier = notifier
@@ -104,6 +140,8 @@ class ConsoleLive:
         self._next_flush = 0.0
         self._broadcaster: asyncio.Task[None] | None = None
         self.connected = 0
+        # Sockets that resumed where they left off, without a reload, since start.
+        self.resumed = 0
 
     def _origin_allowed(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin", "")
@@ -124,9 +162,16 @@ class ConsoleLive:
         transport = request.transport
         if transport is None:  # the client already left
             return socket
-        self._start_broadcasting()
+        self.start()
+        frames = await self._resume(request.query.get("last", "")[:64])
+        if socket.closed or transport.is_closing():
+            return socket
         # Nothing between numbering the hello and joining the fan-out can yield, so no event falls between.
-        transport.write(text_frame(f'{{"type":"hello","seq":{self._seq}}}'))
+        if frames is None:
+            transport.write(text_frame(hello_json(self._seq, self._recent.last_stamp, resumed=False)))
+        else:
+            transport.write(b"".join(frames))
+            self.resumed += 1
         self._sockets[socket] = transport
         self.connected += 1
         # An open console is a live one: the user is present while it is (core/shift.py).
@@ -146,10 +191,56 @@ class ConsoleLive:
             self._presence.closed(user_id, self._clock.now())
             self.connected -= 1
             self._sockets.pop(socket, None)
-            if not self._sockets:
-                await self._stop_broadcasting()
         log.info("console.socket_closed", user_id=session.user.id)
         return socket
+
+    async def _resume(self, last: str) -> list[bytes] | None:
+        """The frames that resume a page after the event ``last``, hello first; None if it must reload."""
+        if not last:
+            return None
+        recent = self._recent
+        seq = recent.seq_of(last)
+        if seq is None and self._history is not None and stamp_order(last) is not None:
+            await self._catch_up(last)
+            seq = recent.seq_of(last)
+            if seq is None:
+                return await self._replay(self._history, last)
+        if seq is None:
+            return None
+        later = recent.since(seq)
+        if later is None:
+            return None
+        return [text_frame(hello_json(seq, last, resumed=True)), *later]
+
+    async def _catch_up(self, last: str) -> None:
+        """Wait a little while ``last`` is ahead of what this instance has read (another just committed it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CATCH_UP_SECONDS
+        while self._ahead(last) and loop.time() < deadline:
+            self._advanced.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(deadline - loop.time()):
+                    await self._advanced.wait()
+
+    def _ahead(self, last: str) -> bool:
+        mine, theirs = stamp_order(self._recent.last_stamp), stamp_order(last)
+        return mine is not None and theirs is not None and theirs > mine
+
+    async def _replay(self, history: EventHistory, last: str) -> list[bytes] | None:
+        """Resume from the stored record: what followed ``last`` up to this stream's newest frame, then the rest."""
+        if self._ahead(last):
+            return None
+        recent = self._recent
+        seq, upto = recent.last_seq, recent.last_stamp
+        try:
+            stored = await history.between(last, upto, self._keep_frames)
+        except StoreError:
+            return None
+        later = recent.since(seq)
+        if stored is None or later is None:
+            return None
+        replayed = [text_frame(event_json(None, stamp, event)) for stamp, event in stored]
+        return [text_frame(hello_json(seq, upto, resumed=True)), *replayed, *later]
 
     async def close_all(self, app: web.Application) -> None:
         """At shutdown: tell every console to reconnect, and close its socket, so that nothing holds the stop up."""
@@ -168,9 +259,12 @@ class ConsoleLive:
             return False
         return True
 
-    def _start_broadcasting(self) -> None:
+    def start(self) -> None:
+        """Follow the bus from now until shutdown, keeping recent frames even while no console is connected."""
         if self._broadcaster is None or self._broadcaster.done():
-            subscription = self._notifier.subscribe()
+            subscription = self._notifier.follow()
+            # Taken with no yield since subscribing: every event after this stamp comes to the subscription.
+            self._recent = RecentFrames(self._keep_frames, self._notifier.position, self._seq)
             self._broadcaster = asyncio.create_task(self._broadcast(subscription), name="console-live")
 
     async def _stop_broadcasting(self) -> None:
@@ -180,15 +274,21 @@ class ConsoleLive:
             with contextlib.suppress(asyncio.CancelledError):
                 await broadcaster
 
-    async def _broadcast(self, subscription: Subscription) -> None:
+    async def _broadcast(self, subscription: StampedSubscription) -> None:
         """Number and encode each event once; the events that arrive together go out in one write."""
         try:
-            async for event in subscription:
+            async for stamp, event in subscription:
                 if event.name == "bus.overflowed":
-                    self._pending.append(text_frame(RESYNC))
+                    self._recent.missed()
+                    frame = text_frame(RESYNC)
                 else:
                     self._seq += 1
-                    self._pending.append(text_frame(event_json(self._seq, event)))
+                    frame = text_frame(event_json(self._seq, stamp, event))
+                    self._recent.add(self._seq, stamp, frame)
+                self._advanced.set()
+                if not self._sockets:
+                    continue
+                self._pending.append(frame)
                 if not self._flush_scheduled:
                     # Runs once the subscription has nothing more queued, so one flush takes them all.
                     self._flush_scheduled = True

@@ -6,7 +6,8 @@ for retries whose time has come. Sends run concurrently, at most ``concurrency``
 As it starts, ``run`` first takes every send a stopped process left unfinished (``recover``), on the
 channels whose provider can be asked whether it already has the message (``lookups``); a resumed send is
 checked with the provider before it is sent again (see ``core/delivery.py``), so a reply is never sent twice
-and never waits out ``outbox.unconfirmed_wait_seconds`` because of a restart.
+and, with one process, never waits because of a restart. Where instances share the database it takes only
+the sends whose ``outbox.send_lease_seconds`` have passed: one within it may be in flight at another instance.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
   with an open socket gets its new place and rough wait, if they changed;
 - a volunteer claimed the chat: the contact is told someone is with them;
 - the volunteer ended the conversation: the contact sees the last messages, then that it has ended;
-- a reply was sent (by any instance's outbox): the contact's sockets here catch up;
+- a reply was sent (by any instance's outbox): the contact's sockets here catch up, and the chat's idle timer
+  starts again (the contact may be reading it), as when this instance's outbox sends it;
 - the volunteer is typing;
 - the bus overflowed: everything above is worked out again from the database.
 
@@ -67,6 +68,7 @@ class ChatEvents:
             await self._service.finish(chat, "volunteer")
         elif isinstance(event, DeliveryChanged) and event.delivery == "sent" and chat is not None:
             # Sent by whichever instance's outbox took it; the contact's sockets may be held here.
+            self._service.touch(chat)
             for listener in list(chat.listeners):
                 await listener.catch_up()
         elif isinstance(event, VolunteerTyping) and chat is not None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import asyncpg
 
 from helpline.core import events as kinds
 from helpline.core.events import Event
@@ -79,3 +81,38 @@ class PgEvents:
             "INSERT INTO events (kind, conversation_id, body) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
             ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
         )
+
+
+_BETWEEN = (
+    "SELECT xid::text AS xid, id, kind, conversation_id, body FROM events"
+    " WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND (xid, id) <= ($3::text::xid8, $4::bigint)"
+    " ORDER BY xid, id LIMIT $5"
+)
+_FIRST = "SELECT xid::text AS xid, id FROM events ORDER BY xid, id LIMIT 1"
+
+
+class PgEventHistory:
+    """Implements ``core.ports.EventHistory`` from the ``events`` table (trimmed to a day by the notifier)."""
+
+    def __init__(self, fetch: Callable[..., Awaitable[list[asyncpg.Record]]]) -> None:
+        self._fetch = fetch
+
+    async def between(self, after: str, upto: str, limit: int) -> list[tuple[str, Event]] | None:
+        start, end = Position.parse(after), Position.parse(upto)
+        if start is None or end is None:
+            return None
+        if end <= start:
+            return []
+        first = await self._fetch(_FIRST)
+        # Rows are trimmed oldest first: if the oldest kept is after ``after``, what followed it may be gone.
+        if not first or Position(int(first[0]["xid"]), int(first[0]["id"])) > start:
+            return None
+        rows = await self._fetch(_BETWEEN, str(start.xid), start.id, str(end.xid), end.id, limit + 1)
+        if len(rows) > limit:
+            return None  # reloading is quicker than replaying that much
+        found: list[tuple[str, Event]] = []
+        for row in rows:
+            event = decode(row["kind"], row["conversation_id"], row["body"])
+            if event is not None:
+                found.append((Position(int(row["xid"]), int(row["id"])).token(), event))
+        return found

@@ -34,12 +34,13 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import asyncpg
 
 from helpline.clock import Clock
 from helpline.core.events import Event
-from helpline.core.ports import Notifier, Subscription
+from helpline.core.ports import StampedSubscription, Subscription
 from helpline.log import get_logger
 from helpline.store.postgres.events import Position, decode, encode
 
@@ -60,6 +61,17 @@ _READ = (
     " e.xid < pg_snapshot_xmin(pg_current_snapshot()) AS ready"
     " FROM events e WHERE (e.xid, e.id) > ($1::text::xid8, $2::bigint) ORDER BY e.xid, e.id LIMIT $3"
 )
+
+
+class Fanout(Protocol):
+    """The in-process bus this notifier hands what it reads to (``helpline/bus.py``)."""
+
+    def publish(self, event: Event, stamp: str | None = None) -> None: ...
+    def signal(self, event: Event) -> None: ...
+    def subscribe(self) -> Subscription: ...
+    def follow(self) -> StampedSubscription: ...
+
+
 _LOST = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 
@@ -69,7 +81,7 @@ class PgNotifier:
     def __init__(
         self,
         connect: Callable[[], Awaitable[asyncpg.Connection]],
-        bus: Notifier,
+        bus: Fanout,
         clock: Clock,
         *,
         poll_seconds: float = 1.0,
@@ -109,6 +121,10 @@ class PgNotifier:
 
     def subscribe(self) -> Subscription:
         return self._bus.subscribe()
+
+    def follow(self) -> StampedSubscription:
+        """Each event with its row's position in the ``events`` table, the same at every instance."""
+        return self._bus.follow()
 
     # -- running --------------------------------------------------------------------------------------------
 
@@ -156,7 +172,7 @@ class PgNotifier:
         except (ValueError, TypeError):
             return
         if event is not None:
-            self._bus.publish(event)
+            self._bus.signal(event)
 
     async def _run(self, conn: asyncpg.Connection | None) -> None:
         pause = 0.2
@@ -225,7 +241,7 @@ class PgNotifier:
                 taken += 1
                 event = decode(row["kind"], row["conversation_id"], row["body"])
                 if event is not None:
-                    self._bus.publish(event)
+                    self._bus.publish(event, self._cursor.token())
             self.read_rows += taken
             if len(rows) < BATCH:
                 return False

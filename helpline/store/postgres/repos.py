@@ -537,9 +537,11 @@ class PgOutbox:
             (state, attempts, next_attempt_at, item_id),
         )
 
-    async def sending(self, limit: int) -> list[OutboxItem]:
+    async def sending(self, limit: int, due_by: datetime | None = None) -> list[OutboxItem]:
         rows = await self._conn.execute_fetchall(
-            "SELECT * FROM outbox WHERE state = 'sending' ORDER BY next_attempt_at LIMIT $1", (limit,)
+            "SELECT * FROM outbox WHERE state = 'sending' AND ($2::timestamptz IS NULL OR next_attempt_at <= $2)"
+            " ORDER BY next_attempt_at LIMIT $1",
+            (limit, due_by),
         )
         return [self._item(row) for row in rows]
 

@@ -498,9 +498,11 @@ class SqliteOutbox:
             (state, attempts, to_text(next_attempt_at), item_id),
         )
 
-    async def sending(self, limit: int) -> list[OutboxItem]:
+    async def sending(self, limit: int, due_by: datetime | None = None) -> list[OutboxItem]:
         rows = await self._conn.execute_fetchall(
-            "SELECT * FROM outbox WHERE state = 'sending' ORDER BY next_attempt_at LIMIT ?", (limit,)
+            "SELECT * FROM outbox WHERE state = 'sending' AND (? IS NULL OR next_attempt_at <= ?)"
+            " ORDER BY next_attempt_at LIMIT ?",
+            (*(2 * [to_text(due_by) if due_by is not None else None]), limit),
         )
         return [self._item(row) for row in rows]
 

@@ -9,13 +9,19 @@
  * (the page refetches what the ids point at and renders keyed by id).
  *
  * The catch-up protocol, on every (re)connect:
- *   1. open the socket; the server answers {"type":"hello","seq":n};
- *   2. from then on keep every event frame that arrives;
- *   3. reload from the API;
- *   4. apply the kept frames, then apply new frames as they come.
+ *   1. open the socket, with ?last=<id> once the page has seen an event; the
+ *      server answers {"type":"hello","seq":n,"last":id};
+ *   2. if the hello says "resumed": the server sends exactly the events after
+ *      the page's last id ("replay" frames first, then numbered ones): apply
+ *      them, reload nothing, and go on live;
+ *   3. otherwise keep every event frame that arrives from then on, reload from
+ *      the API, apply the kept frames, then apply new frames as they come.
  * Frames are numbered n+1, n+2, …: one already seen is dropped, a gap (or a
- * {"type":"resync"} frame) starts again from step 3. Frames kept before a
- * reload starts are covered by that reload and are dropped.
+ * {"type":"resync"} frame) starts again with a reload. Frames kept before a
+ * reload starts are covered by that reload and are dropped. Each event frame
+ * carries its event's id; the page remembers the last one it applied (or the
+ * hello's, after a reload), so another socket — at this server or another —
+ * resumes after it.
  *
  * A lost socket is reopened with exponential backoff and jitter (1 s up to
  * 30 s); a socket that stays silent past a ping is treated as lost. The
@@ -34,14 +40,17 @@
   var RELOAD_RETRY_MS = 5000;
   var SESSION_ENDED = 4401;
 
-  function socketUrl() {
+  function socketUrl(lastId) {
     var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    return scheme + "//" + window.location.host + "/console/ws";
+    var query = lastId ? "?last=" + encodeURIComponent(lastId) : "";
+    return scheme + "//" + window.location.host + "/console/ws" + query;
   }
 
   function start(options) {
     var socket = null;
     var lastSeq = null;
+    var lastId = null; // the id of the last event the page has (applied, or covered by a reload)
+    var seenId = null; // the id of the last event the socket has told of (a reload started now covers it)
     var syncing = false;
     var kept = [];
     var generation = 0;
@@ -68,7 +77,7 @@
       setState(attempt === 0 ? "connecting" : "reconnecting");
       var ws;
       try {
-        ws = new WebSocket(socketUrl());
+        ws = new WebSocket(socketUrl(lastId));
       } catch (e) {
         lost(null, false);
         return;
@@ -113,9 +122,20 @@
       if (!frame || typeof frame !== "object") return;
       if (frame.type === "hello" && typeof frame.seq === "number") {
         lastSeq = frame.seq;
+        seenId = typeof frame.last === "string" ? frame.last : null;
         attempt = 0;
         startPing();
-        resync();
+        if (frame.resumed === true) {
+          generation += 1; // nothing to reload: what was missed follows
+          syncing = false;
+          kept = [];
+          setState("live");
+        } else {
+          resync();
+        }
+      } else if (frame.type === "event" && frame.replay === true && lastSeq !== null && !syncing) {
+        if (typeof frame.id === "string") seenId = frame.id;
+        deliver([frame]);
       } else if (frame.type === "pong") {
         if (pongTimer !== null) window.clearTimeout(pongTimer);
         pongTimer = null;
@@ -123,6 +143,7 @@
         resync();
       } else if (frame.type === "event" && typeof frame.seq === "number" && lastSeq !== null) {
         if (frame.seq <= lastSeq) return; // seen already
+        if (typeof frame.id === "string") seenId = frame.id;
         var gap = frame.seq !== lastSeq + 1;
         lastSeq = frame.seq;
         if (gap) resync();
@@ -133,6 +154,7 @@
 
     function resync() {
       var mine = ++generation;
+      var covered = seenId; // the reload has at least every event told of so far
       syncing = true;
       kept = [];
       setState("syncing");
@@ -141,6 +163,7 @@
         var frames = kept;
         kept = [];
         syncing = false;
+        if (covered !== null) lastId = covered;
         setState("live");
         if (frames.length) deliver(frames);
       }, function () {
@@ -156,6 +179,10 @@
         options.apply(frames);
       } catch (e) {
         resync(); // could not apply: the API is the source of truth
+        return;
+      }
+      for (var i = 0; i < frames.length; i++) {
+        if (typeof frames[i].id === "string") lastId = frames[i].id;
       }
     }
 

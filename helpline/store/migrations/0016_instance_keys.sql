@@ -1,0 +1,2 @@
+-- Nothing on SQLite: one process owns a SQLite file and follows its own key file. Instances sharing PostgreSQL
+-- say there which master key versions they hold and use, for `helpline keys rotate`.
