@@ -8,11 +8,10 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import TypeVar
 
 import aiohttp
 import aiosmtplib
@@ -27,18 +26,17 @@ from helpline.app import Helpline, build, build_app, open_store
 from helpline.audit.chain import GENESIS, StoredAuditRow, first_bad
 from helpline.bench import command as bench_command
 from helpline.channels.sms.webhook import normalise_sender
+from helpline.cli_instance import run_on_store, settings_of
 from helpline.clock import SystemClock
 from helpline.core.models import User
 from helpline.crypto.keyring import Keyring
 from helpline.deploy import command as deploy_command
 from helpline.errors import HelplineError, PublicError
 from helpline.loops import freeze_after_start, new_event_loop
-from helpline.settings import Settings
 from helpline.store.postgres.database import PostgresStore
 from helpline.web import serving
 
 DEFAULT_CONFIG = Path("var/helpline.toml")
-T = TypeVar("T")
 
 INSTANCE_TEMPLATE = """\
 # This helpline instance's settings. Every setting, with its meaning, is in config/default.toml;
@@ -174,10 +172,6 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="instance config (default: %(default)s)")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return settings_module.load(args.config, os.environ)
-
-
 def _init(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -201,7 +195,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     log.configure(settings.log.level)
     helpline = build(settings)
     app = build_app(helpline)
@@ -215,19 +209,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _user_add(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     generated = not args.password_stdin
     password = secrets.token_urlsafe(15) if generated else sys.stdin.readline().rstrip("\n")
 
-    async def add() -> None:
-        helpline = build(settings)
-        await helpline.store.open()
-        try:
-            await helpline.accounts.add_user(args.username, args.role, password)
-        finally:
-            await helpline.store.close()
-
-    asyncio.run(add())
+    run_on_store(settings, lambda helpline: helpline.accounts.add_user(args.username, args.role, password))
     roles = " + ".join(dict.fromkeys(args.role))
     if generated:
         print(f"Created {roles} '{args.username}' with password: {password}")
@@ -238,28 +224,14 @@ def _user_add(args: argparse.Namespace) -> int:
 
 
 def _user_roles(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    user = _run_on_store(settings, lambda helpline: helpline.accounts.set_roles(args.username, args.role))
+    settings = settings_of(args)
+    user = run_on_store(settings, lambda helpline: helpline.accounts.set_roles(args.username, args.role))
     print(f"'{user.username}' now holds: {', '.join(user.role_names)}.")
     return 0
 
 
-def _run_on_store(settings: Settings, work: Callable[[Helpline], Awaitable[T]]) -> T:
-    """Open the instance's store, run ``work`` against the built parts, and close it again."""
-
-    async def run() -> T:
-        helpline = build(settings)
-        await helpline.store.open()
-        try:
-            return await work(helpline)
-        finally:
-            await helpline.store.close()
-
-    return asyncio.run(run())
-
-
 def _user_admin(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     system_admin = User(id="system", username="system", roles=frozenset({"admin"}), disabled=False, password_hash="")
 
     password = ""
@@ -280,7 +252,7 @@ def _user_admin(args: argparse.Namespace) -> int:
         else:
             await accounts.unlock(system_admin, args.username)
 
-    _run_on_store(settings, change)
+    run_on_store(settings, change)
     print(f"Done: {args.action} {args.username}.")
     if args.action == "reset-password" and not getattr(args, "password_stdin", False):
         print(f"New password for '{args.username}': {password}")
@@ -293,7 +265,7 @@ def _audit_rows(helpline: Helpline) -> Awaitable[list[StoredAuditRow]]:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    rows = _run_on_store(_settings(args), _audit_rows)
+    rows = run_on_store(settings_of(args), _audit_rows)
     bad = first_bad(rows)
     if bad is not None:
         print(f"The audit log is broken at entry {bad}: it was edited, deleted or moved.", file=sys.stderr)
@@ -307,13 +279,13 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_head(args: argparse.Namespace) -> int:
-    rows = _run_on_store(_settings(args), _audit_rows)
+    rows = run_on_store(settings_of(args), _audit_rows)
     print(rows[-1].hash.hex() if rows else GENESIS.hex())
     return 0
 
 
 def _simulate_sms(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     if not settings.sms.auth_token:
         print("error: sms.auth_token is not set, so the webhook cannot be signed", file=sys.stderr)
         return 2
@@ -349,7 +321,8 @@ def _simulate_sms(args: argparse.Namespace) -> int:
     print(f"Webhook posted: HTTP {status}")
     if status != 200:
         return 1
-    replies = asyncio.run(_automatic_replies(settings, normalise_sender(args.sender), args.body))
+    sender = normalise_sender(args.sender)
+    replies = run_on_store(settings, lambda helpline: _automatic_replies(helpline, sender, args.body))
     if replies:
         print("The texter would get back at once:")
         for reply in replies:
@@ -362,27 +335,22 @@ def _simulate_sms(args: argparse.Namespace) -> int:
 REPLY_LOOKS = 15  # times 0.2 s: how long simulate sms waits for the server to route its message
 
 
-async def _automatic_replies(settings: Settings, sender: str, body: str) -> list[str]:
+async def _automatic_replies(helpline: Helpline, sender: str, body: str) -> list[str]:
     """The automatic messages (greeting, closed message) sent after the texter's latest message with ``body``."""
-    helpline = build(settings)
-    await helpline.store.open()
-    try:
-        # In a surge the server routes a message a moment after answering its webhook: look for a while.
-        for _ in range(REPLY_LOOKS):
-            conversation = await helpline.conversations.find_open("sms", sender)
-            if conversation is not None:
-                messages = await helpline.conversations.contact_transcript(conversation.id, 0)
-                sent = [m.seq for m in messages if m.direction == "in" and m.body == body]
-                if sent:
-                    return [m.body for m in messages if m.seq > sent[-1] and m.direction == "out" and m.author is None]
-            await asyncio.sleep(0.2)
-        return []
-    finally:
-        await helpline.store.close()
+    # In a surge the server routes a message a moment after answering its webhook: look for a while.
+    for _ in range(REPLY_LOOKS):
+        conversation = await helpline.conversations.find_open("sms", sender)
+        if conversation is not None:
+            messages = await helpline.conversations.contact_transcript(conversation.id, 0)
+            sent = [m.seq for m in messages if m.direction == "in" and m.body == body]
+            if sent:
+                return [m.body for m in messages if m.seq > sent[-1] and m.direction == "out" and m.author is None]
+        await asyncio.sleep(0.2)
+    return []
 
 
 def _simulate_email(args: argparse.Namespace) -> int:
-    mail = _settings(args).email
+    mail = settings_of(args).email
     if not mail.enabled:
         print("error: email is not enabled (set email.enabled and email.addresses)", file=sys.stderr)
         return 2
@@ -415,7 +383,7 @@ def _simulate_email(args: argparse.Namespace) -> int:
 
 
 def _simulate_chat(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     if not settings.webchat.enabled:
         print("error: web chat is not enabled (webchat.enabled)", file=sys.stderr)
         return 2

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable
 
-from helpline import settings as settings_module
-from helpline.app import Helpline, build
+from helpline.app import Helpline
+from helpline.cli_instance import run_on_store, settings_of
 from helpline.crypto.keyring import LOOK_EVERY_SECONDS, Keyring
 from helpline.errors import ConfigError, MasterKeyError
 from helpline.settings import Settings
 from helpline.store.postgres.instance_keys import PgInstanceKeys
 
-T = TypeVar("T")
 ConfigOption = Callable[[argparse.ArgumentParser], None]
 
 
@@ -58,29 +55,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
     erase.set_defaults(run=_records_erase)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return settings_module.load(args.config, os.environ)
-
-
-def _run(settings: Settings, work: Callable[[Helpline], Awaitable[T]]) -> T:
-    async def run() -> T:
-        helpline = build(settings)
-        await helpline.store.open()
-        try:
-            return await work(helpline)
-        finally:
-            await helpline.store.close()
-
-    return asyncio.run(run())
-
-
 def _progress(what: str, count: int) -> None:
     print(f"progress: {what} {count}", flush=True)
 
 
 def _purge(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    report = _run(settings, lambda helpline: helpline.retention.purge(_progress))
+    settings = settings_of(args)
+    report = run_on_store(settings, lambda helpline: helpline.retention.purge(_progress))
     print(
         f"Purged: {report.conversations} transcripts, {report.records} records, {report.addresses} addresses,"
         f" {report.inbound_keys} idempotency keys, {report.blocks} ended blocks. The write-ahead log is truncated."
@@ -99,7 +80,7 @@ def _key_file(settings: Settings) -> Keyring:
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     keyring = _key_file(settings)
     path = settings.storage.key_file
 
@@ -153,7 +134,7 @@ def _keys_rotate(args: argparse.Namespace) -> int:
             print(f"Nothing uses versions {', '.join(map(str, old))} now; remove them with `helpline keys retire N`.")
         return 0
 
-    return _run(settings, rotate)
+    return run_on_store(settings, rotate)
 
 
 async def _instances_use(
@@ -179,7 +160,7 @@ async def _instances_use(
 
 
 def _keys_verify(args: argparse.Namespace) -> int:
-    result = _run(_settings(args), lambda helpline: helpline.rotation.verify())
+    result = run_on_store(settings_of(args), lambda helpline: helpline.rotation.verify())
     for version, count in sorted(result.opened.items()):
         print(f"master key version {version}: {count} keys and secrets open")
     for failure in result.failed:
@@ -192,7 +173,7 @@ def _keys_verify(args: argparse.Namespace) -> int:
 
 
 def _keys_retire(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     keyring = _key_file(settings)
     version: int = args.version
     remaining = keyring.without_version(version)  # refuses the current version and one it does not hold
@@ -209,7 +190,7 @@ def _keys_retire(args: argparse.Namespace) -> int:
         await helpline.rotation.retired(version)
         return 0
 
-    _run(settings, retire)
+    run_on_store(settings, retire)
     print(f"Retired master key version {version}: it is no longer in {settings.storage.key_file}.")
     print(
         "Made under it and no longer matched: idempotency keys of older inbound messages, thread keys of older"
@@ -219,7 +200,7 @@ def _keys_retire(args: argparse.Namespace) -> int:
 
 
 def _records_erase(args: argparse.Namespace) -> int:
-    erased = _run(_settings(args), lambda helpline: helpline.erasure.erase_as_operator(args.record_id))
+    erased = run_on_store(settings_of(args), lambda helpline: helpline.erasure.erase_as_operator(args.record_id))
     print(f"Erased record {erased.record_id} and {len(erased.conversations)} linked conversations.")
     for conversation_id, why in erased.held.items():
         reason = "still open" if why == "open" else "held for safeguarding"

@@ -7,14 +7,12 @@ and shows totals for volunteers, as an admin sees them in the console.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
 import sys
 from collections.abc import Callable
 
-from helpline import settings as settings_module
-from helpline.app import build
+from helpline.app import Helpline
+from helpline.cli_instance import run_on_store, settings_of
 from helpline.core.reports.export import SmallNumbers, as_csv, as_json, as_text
 
 ConfigOption = Callable[[argparse.ArgumentParser], None]
@@ -34,19 +32,14 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser], c
 
 
 def _report(args: argparse.Namespace) -> int:
-    settings = settings_module.load(args.config, os.environ)
+    settings = settings_of(args)
     small = SmallNumbers(settings.reports.small_number_threshold)
 
-    async def run() -> dict[str, object]:
-        helpline = build(settings)
+    async def figures(helpline: Helpline) -> dict[str, object]:
         period = helpline.reports.period(args.first, args.last)
-        await helpline.store.open()
-        try:
-            return as_json(await helpline.reports.for_operator(period), small)
-        finally:
-            await helpline.store.close()
+        return as_json(await helpline.reports.for_operator(period), small)
 
-    data = asyncio.run(run())
+    data = run_on_store(settings, figures)
     if args.format == "json":
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif args.format == "csv":

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from helpline import settings as settings_module
-from helpline.app import build, open_store
+from helpline.app import open_store
+from helpline.cli_instance import on_store, settings_of
 from helpline.clock import SystemClock
 from helpline.errors import ConfigError, StoreError
-from helpline.settings import Settings
 from helpline.store.copy import copy_sqlite_to_postgres
 from helpline.store.postgres.database import PostgresStore
 from helpline.store.sqlite.backup import backup
@@ -41,12 +40,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
     keep.set_defaults(run=_backup)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return settings_module.load(args.config, os.environ)
-
-
 def _db_copy(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     if settings.storage.database_url:
         raise ConfigError("storage.database_url: db copy copies from the SQLite file, so leave this empty for it")
     target = settings.replace("storage", database_url=args.to)
@@ -64,12 +59,7 @@ def _db_copy(args: argparse.Namespace) -> int:
         for table, count in report.rows.items():
             if count:
                 print(f"{table}: {count} rows")
-        helpline = build(target)
-        await helpline.store.open()
-        try:
-            checked = await helpline.rotation.verify()
-        finally:
-            await helpline.store.close()
+        checked = await on_store(target, lambda helpline: helpline.rotation.verify())
         if checked.failed:
             for failure in checked.failed:
                 print(f"does not open: {failure}", file=sys.stderr)
@@ -84,7 +74,7 @@ def _db_copy(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     if not open_store(settings, SystemClock()).engine.online_backup:
         raise StoreError(
             "this helpline runs on PostgreSQL: back it up with pg_dump or your provider's point-in-time recovery"

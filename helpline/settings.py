@@ -270,8 +270,12 @@ class Settings:
 
 
 def default_config_path() -> Path:
-    """``config/default.toml`` of the source tree this package runs from."""
-    return Path(__file__).resolve().parent.parent / "config" / "default.toml"
+    """``default.toml`` shipped in the package, beside the risk lexicon and prototypes it names.
+
+    An installed package holds a copy of ``config/`` as ``helpline/config``; in the source tree ``helpline/config``
+    is a link to ``config/``, so both find the same files the same way.
+    """
+    return Path(__file__).resolve().parent / "config" / "default.toml"
 
 
 def known_settings() -> dict[str, set[str]]:

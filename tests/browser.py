@@ -8,24 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, expect
 
+from tests.chromium import TIMEOUT_MS, chromium
 from tests.conftest import PASSWORD, Harness
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 10_000
 EXPECT_DEFAULT_MS = 5_000  # Playwright's own default, put back after each test
 
 # Runs before any page script, outside the page's CSP: it records every CSP violation the page reports.
@@ -129,18 +119,9 @@ class ConsoleUI:
 
 
 @pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is needed at /usr/bin/chromium: scripts/test installs it")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture

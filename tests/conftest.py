@@ -18,10 +18,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from helpline import cli, log
 from helpline.app import Helpline, build, build_app
 from helpline.settings import Settings, load
+from helpline.store.postgres.database import PostgresStore
+from helpline.store.sqlite.database import SqliteStore
 from helpline.testing.twilio_api import FakeTwilio
 from helpline.web import serving
 from tests.direct_db import DirectDb
 from tests.engines import Databases, on_postgres, url_of
+from tests.stored import Store
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "f" * 32
@@ -113,6 +116,18 @@ def database_url(pg_databases: Databases | None) -> Iterator[str]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def store(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
+    """A migrated, empty store on the engine this run tests."""
+    opened: Store
+    if database_url:
+        opened = await PostgresStore(database_url, clock, pool_min=1, pool_max=2).open()
+    else:
+        opened = await SqliteStore(tmp_path / "h.db", clock).open()
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
@@ -208,6 +223,15 @@ class Harness:
     data_dir: Path
     _clients: list[TestClient[Any, Any]] = field(default_factory=list)
 
+    @classmethod
+    async def serving(
+        cls, helpline: Helpline, twilio: FakeTwilio, clock: FakeClock, data_dir: Path, port: int
+    ) -> Harness:
+        """Serve ``helpline`` on 127.0.0.1:``port``, without its background workers (tests run them once each)."""
+        server = TestServer(build_app(helpline, run_workers=False), port=port)
+        await server.start_server()
+        return cls(helpline, server, twilio, clock, data_dir)
+
     @property
     def settings(self) -> Settings:
         return self.helpline.settings
@@ -278,10 +302,7 @@ class Harness:
 async def harness(
     settings: Settings, clock: FakeClock, fake_twilio: FakeTwilio, data_dir: Path, port: int
 ) -> AsyncIterator[Harness]:
-    helpline = build(settings, clock)
-    server = TestServer(build_app(helpline, run_workers=False), port=port)
-    await server.start_server()
-    running = Harness(helpline, server, fake_twilio, clock, data_dir)
+    running = await Harness.serving(build(settings, clock), fake_twilio, clock, data_dir, port)
     yield running
     await running.close()
 

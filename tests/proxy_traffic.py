@@ -43,6 +43,24 @@ async def read_until_closed(reader: asyncio.StreamReader, seconds: float) -> tup
     return received, time.monotonic() - started
 
 
+# Requests that stop half way, for the proxies' header and body timeouts.
+HALF_HEADERS = f"GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CANARY_AGENT}\r\n".encode()
+HALF_BODY = (
+    b"POST /webhooks/twilio/sms HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\nBody=slow"
+)
+
+
+async def stalled(port: int, tls: ssl.SSLContext, request: bytes) -> tuple[bytes, float]:
+    """Send part of a request to the proxy and stop: what it answers until it closes, and after how long."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
+    writer.write(request)
+    await writer.drain()
+    received, seconds = await read_until_closed(reader, 8.0)
+    writer.close()
+    return received, seconds
+
+
 class Browser:
     """A browser (or Twilio) reaching the helpline through the proxy, carrying the canary address and agent."""
 

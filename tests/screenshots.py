@@ -27,7 +27,7 @@ from helpline import cli, log
 from helpline.app import Helpline, build, build_app
 from helpline.settings import Settings, load
 from tests import report_demo, shift_demo
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import PASSWORD, FakeClock
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"

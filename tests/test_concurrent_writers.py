@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import asyncpg
 import pytest
@@ -24,17 +24,16 @@ from helpline.core.models import (
     Conversation,
     Escalation,
     Inbound,
-    KeyRef,
     OutboxItem,
     StaffNotification,
     StoredMessage,
-    User,
 )
 from helpline.core.ports import Tx
 from helpline.errors import Conflict, StoreError
 from helpline.settings import Settings
 from helpline.store.postgres.database import PostgresStore
 from tests.conftest import FakeClock
+from tests.stored import conversation, two_instances, user
 
 pytestmark = pytest.mark.postgres_only
 T = TypeVar("T")
@@ -42,11 +41,8 @@ T = TypeVar("T")
 
 @pytest.fixture
 async def stores(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
-    first = await PostgresStore(database_url, clock, pool_min=1, pool_max=3).open()
-    second = await PostgresStore(database_url, clock, pool_min=1, pool_max=3).open()
-    yield first, second
-    await first.close()
-    await second.close()
+    async with two_instances(database_url, clock, pool_max=3) as both:
+        yield both
 
 
 class Held:
@@ -90,36 +86,12 @@ async def waiting_on_lock(url: str) -> None:
         await conn.close()
 
 
-def conversation(clock: FakeClock, status: Literal["waiting", "active", "closed"] = "waiting") -> Conversation:
-    conversation_id = new_id()
-    return Conversation(
-        id=conversation_id,
-        channel="sms",
-        status=status,
-        assignee_id=None,
-        assignee_name=None,
-        priority=0,
-        created_at=clock.now(),
-        waiting_since=clock.now(),
-        closed_at=None,
-        outcome=None,
-        key=KeyRef("conversations", conversation_id, b"wrapped-key", 1),
-        last_seq=0,
-    )
-
-
-async def add_user(store: PostgresStore, clock: FakeClock, name: str) -> str:
-    user = User(new_id(), name, frozenset({"volunteer"}), False, "hash")
-    assert await store.write(lambda tx: tx.users.insert(user, clock.now()))
-    return user.id
-
-
 async def test_one_claim_wins(stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str) -> None:
     """Two volunteers claim one conversation at once: the second waits for the first, then loses."""
     first, second = stores
     waiting = conversation(clock)
     await first.write(lambda tx: tx.conversations.insert(waiting))
-    amira, ben = await add_user(first, clock, "amira"), await add_user(first, clock, "ben")
+    amira, ben = (await user(first, clock, "amira")).id, (await user(first, clock, "ben")).id
     held = await Held(first, lambda tx: tx.conversations.claim(waiting.id, amira)).started()
     late = asyncio.create_task(second.write(lambda tx: tx.conversations.claim(waiting.id, ben)))
     await waiting_on_lock(database_url)
@@ -151,7 +123,7 @@ async def test_capacity_checks_take_turns(
 ) -> None:
     """Two claims by one volunteer at once: the second's capacity check waits for the first's to commit."""
     first, second = stores
-    amira = await add_user(first, clock, "amira")
+    amira = (await user(first, clock, "amira")).id
     held = await Held(first, lambda tx: tx.users.lock(amira)).started()
     late = asyncio.create_task(second.write(lambda tx: tx.users.lock(amira)))
     await waiting_on_lock(database_url)
@@ -212,7 +184,7 @@ async def test_one_realert(stores: tuple[PostgresStore, PostgresStore], clock: F
     """Two timers find one escalation due at once: only one of them re-alerts it."""
     first, second = stores
     flagged = conversation(clock, "active")
-    raiser = await add_user(first, clock, "amira")
+    raiser = (await user(first, clock, "amira")).id
     escalation = Escalation(
         new_id(), flagged.id, "suicide", "concern", b"sealed", "raised", raiser, clock.now(),
         None, None, None, None, None, None, None, clock.now(), 1, None,
@@ -286,7 +258,7 @@ async def test_a_lost_deadlock_is_run_again(
 ) -> None:
     """Two units that lock two rows in opposite orders deadlock; the one PostgreSQL aborts is run again and commits."""
     first, second = stores
-    amira, ben = await add_user(first, clock, "amira"), await add_user(first, clock, "ben")
+    amira, ben = (await user(first, clock, "amira")).id, (await user(first, clock, "ben")).id
     in_both = asyncio.Event()
     arrivals = 0
 

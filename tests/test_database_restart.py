@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestServer
 
-from helpline.app import build, build_app
+from helpline.app import build
 from helpline.settings import Settings
 from helpline.store.postgres.database import PostgresStore
 from helpline.testing.twilio_api import FakeTwilio
@@ -38,9 +37,7 @@ async def on_cluster(
     """A running server on the private cluster's database."""
     await PostgresStore(cluster.url, clock).migrate()
     helpline = build(settings.replace("storage", database_url=cluster.url, pool_min=2, pool_max=4), clock)
-    server = TestServer(build_app(helpline, run_workers=False), port=port)
-    await server.start_server()
-    running = Harness(helpline, server, fake_twilio, clock, data_dir)
+    running = await Harness.serving(helpline, fake_twilio, clock, data_dir, port)
     yield running
     await running.close()
 

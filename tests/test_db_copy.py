@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from helpline import cli
-from helpline.app import build, build_app
+from helpline.app import build
 from helpline.settings import Settings
 from helpline.testing.twilio_api import FakeTwilio
 from tests.conftest import FakeClock, Harness
@@ -26,9 +25,7 @@ async def on_sqlite(
 ) -> AsyncIterator[Harness]:
     """A running server on the instance's SQLite file, whatever engine the suite runs on."""
     helpline = build(settings.replace("storage", database_url=""), clock)
-    server = TestServer(build_app(helpline, run_workers=False), port=port)
-    await server.start_server()
-    running = Harness(helpline, server, fake_twilio, clock, data_dir)
+    running = await Harness.serving(helpline, fake_twilio, clock, data_dir, port)
     yield running
     await running.close()
 

@@ -1,13 +1,12 @@
 """The Caddyfile `helpline deploy caddy` prints, run by real Caddy (Debian's) in front of a real `helpline serve`.
 
-As with nginx: the canaries go through on every road in and must not be written by Caddy or the server,
-signatures are checked against the public URL, and slow or oversized requests end at the proxy. Caddy's own
-log describes a request whose proxying failed; its filter must leave the client out of that too.
+As with nginx: the canaries go through on every road in and must not be written by Caddy or the server, and
+slow or oversized requests end at the proxy. Caddy's own log describes a request whose proxying failed; its
+filter must leave the client out of that too. What holds behind either proxy is in test_deploy_proxies.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,16 +15,15 @@ import pytest
 
 from helpline.deploy.render import MAX_BODY_BYTES
 from tests.proxy_traffic import (
-    CANARY_AGENT,
-    CANARY_NUMBER,
     CANARY_QUERY,
+    HALF_BODY,
+    HALF_HEADERS,
     Browser,
     canaries,
     client_ports,
     hits,
-    next_frame,
-    read_until_closed,
     rude_clients,
+    stalled,
     whole_path,
     written_by,
 )
@@ -75,17 +73,6 @@ async def test_nothing_of_the_contact_is_written_by_caddy_or_the_server(deployme
     assert client_ports(caddy_log, deployment.proxy.port, deployment.server.port) == set()
 
 
-async def test_webhook_signature_is_checked_against_the_public_url(deployment: Deployment) -> None:
-    """Behind Caddy a webhook signed for the public URL is taken; one signed for the server's own address is not."""
-    twilio, browser = deployment.twilio, Browser(deployment.public_url, deployment.tls)
-    try:
-        assert await browser.text(twilio, CANARY_NUMBER, "Hello") == 200
-        inside = f"http://127.0.0.1:{deployment.server.port}"
-        assert await browser.text(twilio, CANARY_NUMBER, "Hello again", signed_for=inside) == 403
-    finally:
-        await browser.close()
-
-
 async def test_oversized_body_is_refused_by_caddy(deployment: Deployment) -> None:
     """A body over the server's limit gets 413 from Caddy, and the server never sees the request."""
     browser = Browser(deployment.public_url, deployment.tls)
@@ -104,39 +91,15 @@ async def test_oversized_body_is_refused_by_caddy(deployment: Deployment) -> Non
 
 async def test_slow_headers_are_cut_off_by_caddy(deployment: Deployment) -> None:
     """A client that sends half its headers and stops is disconnected by Caddy after read_header."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", deployment.proxy.port, ssl=deployment.tls)
-    writer.write(f"GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CANARY_AGENT}\r\n".encode())
-    await writer.drain()
-    received, seconds = await read_until_closed(reader, 8.0)
-    writer.close()
+    received, seconds = await stalled(deployment.proxy.port, deployment.tls, HALF_HEADERS)
     assert not received.startswith(b"HTTP/1.1 200") and 1.5 < seconds < 8.0
     assert not deployment.server_saw("/chat")
 
 
 async def test_slow_body_is_cut_off_by_caddy(deployment: Deployment) -> None:
     """A body that stops arriving is dropped by Caddy after read_body; the server never sees it."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", deployment.proxy.port, ssl=deployment.tls)
-    head = "POST /webhooks/twilio/sms HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n"
-    writer.write(f"{head}Content-Type: application/x-www-form-urlencoded\r\n\r\nBody=slow".encode())
-    await writer.drain()
-    received, seconds = await read_until_closed(reader, 8.0)
-    writer.close()
+    received, seconds = await stalled(deployment.proxy.port, deployment.tls, HALF_BODY)
     # Caddy 2.6 then answers an empty 200 of its own (not 408) and closes: the request went no further.
     assert b"Server: Caddy" in received and received.endswith(b"Content-Length: 0\r\nConnection: close\r\n\r\n")
     assert 1.5 < seconds < 8.0
     assert not deployment.server_saw("/webhooks/twilio/sms")
-
-
-async def test_sockets_stay_open_past_the_client_timeouts(deployment: Deployment) -> None:
-    """A chat socket through Caddy still works after longer than the header and body timeouts (2 s here)."""
-    browser = Browser(deployment.public_url, deployment.tls)
-    try:
-        chat = await browser.socket("/chat/ws")
-        await chat.send_json({"type": "hello", "token": None, "after": 0})
-        await asyncio.sleep(3)  # real time on purpose: Caddy's own timers
-        await chat.send_json({"type": "message", "id": "late-message-1", "body": "still here"})
-        answer = await next_frame(chat, lambda frame: frame["type"] in ("ack", "error"))
-        assert answer["type"] == "ack", answer
-        await chat.close()
-    finally:
-        await browser.close()

@@ -2,12 +2,12 @@
 
 A contact's canary address (in X-Forwarded-For), user agent and query string, a phone number and message
 texts go through the proxy on every road in (SMS webhooks, console, the chat's socket and its plain form);
-nothing of them may be written by nginx or the server. Slow and oversized requests end at the proxy.
+nothing of them may be written by nginx or the server. Slow and oversized requests end at the proxy. What
+holds behind either proxy is in test_deploy_proxies.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,14 +16,13 @@ import pytest
 
 from helpline.deploy.render import MAX_BODY_BYTES
 from tests.proxy_traffic import (
-    CANARY_AGENT,
-    CANARY_NUMBER,
+    HALF_BODY,
+    HALF_HEADERS,
     Browser,
     canaries,
     hits,
-    next_frame,
-    read_until_closed,
     rude_clients,
+    stalled,
     whole_path,
     written_by,
 )
@@ -62,17 +61,6 @@ async def test_nothing_of_the_contact_is_written_by_nginx_or_the_server(deployme
     assert hits(logs, ["127.0.0.1", "client:"]) == []  # nor the connection's own address
 
 
-async def test_webhook_signature_is_checked_against_the_public_url(deployment: Deployment) -> None:
-    """Behind nginx a webhook signed for the public URL is taken; one signed for the server's own address is not."""
-    twilio, browser = deployment.twilio, Browser(deployment.public_url, deployment.tls)
-    try:
-        assert await browser.text(twilio, CANARY_NUMBER, "Hello") == 200
-        inside = f"http://127.0.0.1:{deployment.server.port}"
-        assert await browser.text(twilio, CANARY_NUMBER, "Hello again", signed_for=inside) == 403
-    finally:
-        await browser.close()
-
-
 async def test_oversized_body_is_refused_by_nginx(deployment: Deployment) -> None:
     """A body over the server's limit gets 413 from nginx, and the server never sees the request."""
     browser = Browser(deployment.public_url, deployment.tls)
@@ -89,23 +77,14 @@ async def test_oversized_body_is_refused_by_nginx(deployment: Deployment) -> Non
 
 async def test_slow_headers_are_cut_off_by_nginx(deployment: Deployment) -> None:
     """A client that sends half its headers and stops is disconnected by nginx after client_header_timeout."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", deployment.proxy.port, ssl=deployment.tls)
-    writer.write(f"GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CANARY_AGENT}\r\n".encode())
-    await writer.drain()
-    received, seconds = await read_until_closed(reader, 8.0)
-    writer.close()
+    received, seconds = await stalled(deployment.proxy.port, deployment.tls, HALF_HEADERS)
     assert received == b"" and 1.5 < seconds < 8.0
     assert not deployment.server_saw("/chat")
 
 
 async def test_slow_body_is_cut_off_by_nginx(deployment: Deployment) -> None:
     """A body that stops arriving is dropped by nginx after client_body_timeout; the server never sees it."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", deployment.proxy.port, ssl=deployment.tls)
-    head = "POST /webhooks/twilio/sms HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n"
-    writer.write(f"{head}Content-Type: application/x-www-form-urlencoded\r\n\r\nBody=slow".encode())
-    await writer.drain()
-    received, seconds = await read_until_closed(reader, 8.0)
-    writer.close()
+    received, seconds = await stalled(deployment.proxy.port, deployment.tls, HALF_BODY)
     assert received in (b"", b"HTTP/1.1 408") or received.startswith(b"HTTP/1.1 408 ")
     assert 1.5 < seconds < 8.0
     assert not deployment.server_saw("/webhooks/twilio/sms")
@@ -128,18 +107,3 @@ async def test_an_error_log_would_name_the_client(deployment: Deployment, tmp_pa
     deployment.proxy.stop()
     written = logged.read_text()
     assert "client: 127.0.0.1" in written and "/chat/send?q=1" in written
-
-
-async def test_sockets_stay_open_past_the_client_timeouts(deployment: Deployment) -> None:
-    """A chat socket through nginx still works after longer than the header and body timeouts (2 s here)."""
-    browser = Browser(deployment.public_url, deployment.tls)
-    try:
-        chat = await browser.socket("/chat/ws")
-        await chat.send_json({"type": "hello", "token": None, "after": 0})
-        await asyncio.sleep(3)  # real time on purpose: nginx's own timers
-        await chat.send_json({"type": "message", "id": "late-message-1", "body": "still here"})
-        answer = await next_frame(chat, lambda frame: frame["type"] in ("ack", "error"))
-        assert answer["type"] == "ack", answer
-        await chat.close()
-    finally:
-        await browser.close()

@@ -21,6 +21,7 @@ from helpline.store.postgres.database import PostgresStore
 from helpline.store.postgres.events import PgEventHistory
 from helpline.store.postgres.notifier import PgNotifier
 from tests.conftest import FakeClock
+from tests.engines import url_of
 
 pytestmark = pytest.mark.postgres_only
 TIMEOUT = 10
@@ -165,3 +166,38 @@ async def test_the_stored_history_replays_what_followed_an_event_and_refuses_wha
     xid, _, row = got[1][0].partition(".")
     await one.store.fetch("DELETE FROM events WHERE (xid, id) <= ($1::text::xid8, $2::bigint)", xid, int(row))
     assert await history.between(got[0][0], got[-1][0], 10) is None  # trimmed past it
+
+
+async def test_a_long_transaction_in_another_database_does_not_hold_events_back(instances: list[Instance]) -> None:
+    """Another database on the same server holds a write transaction open: this database's events still flow."""
+    first, _, reader = instances
+    subscription = reader.notifier.subscribe()
+    elsewhere = await asyncpg.connect(url_of("postgres"))
+    try:
+        holding = elsewhere.transaction()
+        await holding.start()
+        await elsewhere.fetchval("SELECT pg_current_xact_id()")  # takes a transaction id, and keeps it
+        await first.store.write(lambda tx: tx.events.record([NoteAdded("c1", "n1")]))
+        reader.notifier.publish(NoteAdded("c1", "n1"))
+        assert await next_events(subscription, 1) == [NoteAdded("c1", "n1")]
+        await holding.rollback()
+    finally:
+        await elsewhere.close()
+
+
+async def test_a_transaction_in_this_database_still_holds_later_events_back(instances: list[Instance]) -> None:
+    """A transaction open in this database, with an id, holds back rows committed after it, until it ends."""
+    first, _, reader = instances
+    subscription = reader.notifier.subscribe()
+    holder = await first.store.connect()
+    try:
+        holding = holder.transaction()
+        await holding.start()
+        await holder.fetchval("SELECT pg_current_xact_id()")
+        await first.store.write(lambda tx: tx.events.record([NoteAdded("c2", "n2")]))
+        reader.notifier.publish(NoteAdded("c2", "n2"))
+        await until(lambda: reader.notifier.held_reads > 0)
+        await holding.rollback()
+        assert await next_events(subscription, 1) == [NoteAdded("c2", "n2")]
+    finally:
+        await holder.close()

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from helpline.app import build, build_app
+from helpline.app import build
 from helpline.semantic.model import ModelFiles, installed_files
 from helpline.settings import Settings
 from helpline.testing.twilio_api import FakeTwilio
@@ -33,9 +32,7 @@ async def start(
     settings: Settings, clock: FakeClock, fake_twilio: FakeTwilio, data_dir: Path, port: int, files: ModelFiles
 ) -> Harness:
     helpline = build(settings.replace("safeguarding", meaning_layer=True), clock, model_files=files)
-    server = TestServer(build_app(helpline, run_workers=False), port=port)
-    await server.start_server()
-    return Harness(helpline, server, fake_twilio, clock, data_dir)
+    return await Harness.serving(helpline, fake_twilio, clock, data_dir, port)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from helpline.store.postgres.database import PostgresStore
 from helpline.store.postgres.limits import PgLimits
 from tests.conftest import FakeClock
+from tests.stored import two_instances
 
 pytestmark = pytest.mark.postgres_only
 MINUTE = timedelta(minutes=1)
@@ -19,11 +19,8 @@ MINUTE = timedelta(minutes=1)
 
 @pytest.fixture
 async def two(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[PgLimits, PgLimits]]:
-    first = await PostgresStore(database_url, clock, pool_min=1, pool_max=8).open()
-    second = await PostgresStore(database_url, clock, pool_min=1, pool_max=8).open()
-    yield PgLimits(first), PgLimits(second)
-    await first.close()
-    await second.close()
+    async with two_instances(database_url, clock, pool_max=8) as (first, second):
+        yield PgLimits(first), PgLimits(second)
 
 
 async def test_a_rate_limit_holds_across_instances_even_when_taken_at_once(

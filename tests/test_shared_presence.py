@@ -6,20 +6,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from helpline.store.postgres.database import PostgresStore
 from helpline.store.postgres.presence import PgPresence
 from tests.conftest import FakeClock
+from tests.stored import two_instances
 
 pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture
 async def two(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[PgPresence, PgPresence]]:
-    first = await PostgresStore(database_url, clock, pool_min=1, pool_max=4).open()
-    second = await PostgresStore(database_url, clock, pool_min=1, pool_max=4).open()
-    yield PgPresence(first), PgPresence(second)
-    await first.close()
-    await second.close()
+    async with two_instances(database_url, clock, pool_max=4) as (first, second):
+        yield PgPresence(first), PgPresence(second)
 
 
 async def test_a_console_open_at_one_instance_is_live_at_the_other_after_a_round(

@@ -3,31 +3,12 @@ and a change's events recorded in its own transaction (rows on PostgreSQL, nothi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from helpline.core.events import MessageAdded
 from helpline.store.postgres.database import PostgresStore
-from helpline.store.sqlite.database import SqliteStore
 from tests.conftest import FakeClock
-from tests.test_store_conformance import message, opened
-
-Store = SqliteStore | PostgresStore
-
-
-@pytest.fixture
-async def store(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    """A migrated, empty store on the engine this run tests."""
-    made: Store
-    if database_url:
-        made = await PostgresStore(database_url, clock, pool_min=1, pool_max=2).open()
-    else:
-        made = await SqliteStore(tmp_path / "h.db", clock).open()
-    yield made
-    await made.close()
+from tests.stored import Store, message, opened
 
 
 async def test_a_provider_deletion_is_leased_to_one_worker_until_its_lease_ends(store: Store, clock: FakeClock) -> None:

@@ -6,13 +6,8 @@ and reads the results back; times round-trip exactly, binary values byte for byt
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
-from typing import Literal
-
-import pytest
 
 from helpline.audit.chain import first_bad
 from helpline.audit.events import AuditEntry
@@ -20,7 +15,6 @@ from helpline.core.ids import new_id
 from helpline.core.models import (
     Block,
     CannedResponse,
-    Conversation,
     Disclosure,
     Escalation,
     KeyRef,
@@ -28,70 +22,13 @@ from helpline.core.models import (
     SealedSecret,
     Session,
     StaffNotification,
-    StoredMessage,
     StoredNote,
     StoredRecord,
-    User,
 )
 from helpline.core.ports import Tx
 from helpline.store.migrations import all_migrations
-from helpline.store.postgres.database import PostgresStore
-from helpline.store.sqlite.database import SqliteStore
 from tests.conftest import FakeClock
-
-Store = SqliteStore | PostgresStore
-
-
-@pytest.fixture
-async def store(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    """A migrated, empty store on the engine this run tests."""
-    opened: Store
-    if database_url:
-        opened = await PostgresStore(database_url, clock, pool_min=1, pool_max=2).open()
-    else:
-        opened = await SqliteStore(tmp_path / "h.db", clock).open()
-    yield opened
-    await opened.close()
-
-
-def conversation(clock: FakeClock, status: Literal["waiting", "active", "closed"] = "waiting") -> Conversation:
-    conversation_id = new_id()
-    return Conversation(
-        id=conversation_id,
-        channel="sms",
-        status=status,
-        assignee_id=None,
-        assignee_name=None,
-        priority=0,
-        created_at=clock.now(),
-        waiting_since=clock.now(),
-        closed_at=None,
-        outcome=None,
-        key=KeyRef("conversations", conversation_id, b"\x00wrapped\xff", 1),
-        last_seq=0,
-    )
-
-
-async def user(
-    store: Store, clock: FakeClock, name: str, role: Literal["volunteer", "supervisor"] = "volunteer"
-) -> User:
-    made = User(new_id(), name, frozenset({role}), False, "argon2-hash", created_at=clock.now())
-    assert await store.write(lambda tx: tx.users.insert(made, clock.now()))
-    return made
-
-
-async def opened(
-    store: Store, clock: FakeClock, status: Literal["waiting", "active", "closed"] = "waiting"
-) -> Conversation:
-    made = conversation(clock, status)
-    await store.write(lambda tx: tx.conversations.insert(made))
-    return made
-
-
-def message(conversation_id: str, seq: int, clock: FakeClock, direction: Literal["in", "out"] = "in") -> StoredMessage:
-    return StoredMessage(
-        new_id(), conversation_id, seq, direction, None, None, b"sealed\x00body", clock.now(), None, None
-    )
+from tests.stored import Store, conversation, message, opened, user
 
 
 async def test_conversations(store: Store, clock: FakeClock) -> None:

@@ -24,14 +24,14 @@ from playwright.async_api import (
     BrowserContext,
     Page,
     WebSocketRoute,
-    async_playwright,
     expect,
 )
 
-from helpline.app import build, build_app
+from helpline.app import build
 from helpline.core.events import ContactLeft, ContactTyping
 from helpline.settings import Settings
 from helpline.testing.twilio_api import FakeTwilio
+from tests.chromium import TIMEOUT_MS, chromium
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, CapturedLog, Console, FakeClock, Harness
 from tests.direct_db import at_rest
 from tests.test_canary import text_forms
@@ -39,16 +39,6 @@ from tests.test_webchat_socket import next_event
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -65,19 +55,10 @@ STORED = "#messages li[data-seq]"
 # ---------- fixtures: one browser for the module; the harness on the module's event loop ----------
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is needed at /usr/bin/chromium: scripts/test installs it")
-    return CHROMIUM
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture
@@ -102,10 +83,7 @@ async def fake_twilio() -> AsyncIterator[FakeTwilio]:
 async def harness(
     settings: Settings, clock: FakeClock, fake_twilio: FakeTwilio, data_dir: Path, port: int
 ) -> AsyncIterator[Harness]:
-    helpline = build(settings, clock)
-    server = TestServer(build_app(helpline, run_workers=False), port=port)
-    await server.start_server()
-    running = Harness(helpline, server, fake_twilio, clock, data_dir)
+    running = await Harness.serving(build(settings, clock), fake_twilio, clock, data_dir, port)
     yield running
     await running.close()
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from helpline.channels.webchat.limits import NetworkTags, RateLimiter, network_of
+from helpline.channels.webchat.limits import NetworkTags, RateLimiter
 from helpline.channels.webchat.tokens import HmacKey
 from helpline.channels.webchat.waiting import WaitEstimate
+from helpline.core.networks import UNKNOWN, forwarded_address, network_of
 from helpline.settings import Settings
 from tests.conftest import FakeClock, Harness
 from tests.test_webchat_socket import ChatClient
@@ -94,6 +95,15 @@ def test_networks_are_slash_24_and_slash_48() -> None:
     assert network_of("::ffff:192.0.2.7") == network_of("192.0.2.1")
     assert network_of("2001:db8:1:2::1") == network_of("2001:db8:1:3:ffff::9") != network_of("2001:db8:2:2::1")
     assert network_of("not an address") == network_of("")
+    assert network_of("") == UNKNOWN
+
+
+def test_only_the_entry_our_own_proxies_wrote_is_believed() -> None:
+    """The client is the entry ``hops`` from the end of X-Forwarded-For; with fewer entries, none is believed."""
+    assert forwarded_address("203.0.113.9, 192.0.2.1", 1) == "192.0.2.1"
+    assert forwarded_address("203.0.113.9, 192.0.2.1", 2) == "203.0.113.9"
+    assert forwarded_address("192.0.2.1", 2) is None
+    assert forwarded_address("192.0.2.1", 0) is None
 
 
 def test_network_tags_are_keyed_and_hold_no_address() -> None:

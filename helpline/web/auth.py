@@ -8,8 +8,8 @@ from aiohttp import web
 
 from helpline.core.accounts import Accounts, SignedIn
 from helpline.core.models import Session
+from helpline.core.networks import UNKNOWN, forwarded_address, network_of
 from helpline.errors import Forbidden, NotSignedIn
-from helpline.web.client_network import request_network
 
 COOKIE = "helpline_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -24,8 +24,12 @@ class SessionAuth:
         self._hops = trusted_proxy_hops
 
     def network(self, request: web.Request) -> str:
-        """The network the request comes from (for sign-in throttling only)."""
-        return request_network(request, self._hops)
+        """The network the request comes from (for sign-in throttling only): ``UNKNOWN`` when our own proxies
+        should have recorded the client in X-Forwarded-For and did not."""
+        if self._hops > 0:
+            forwarded = forwarded_address(request.headers.get("X-Forwarded-For", ""), self._hops)
+            return UNKNOWN if forwarded is None else network_of(forwarded)
+        return network_of(request.remote or "")
 
     async def session(self, request: web.Request, *, unenrolled: bool = False) -> Session:
         """The signed-in session, or NotSignedIn; before two-factor enrolment, only where ``unenrolled``."""

@@ -1,11 +1,8 @@
 """Rate limits for web chat, per chat and per network, counted for their window only: in memory, or where
 several instances share a PostgreSQL database, in an unlogged table there, so they hold for the helpline.
 
-A *network* is an IPv4 /24 or an IPv6 /48 (an IPv4-mapped IPv6 address counts as IPv4): a household,
-school or phone network shares one budget, and an address cannot dodge a limit by moving within its
-network. IPv6 is taken at /48, the usual allocation to one site, because a site gets 65,536 /64s: at /64
-one subscriber could open as many networks as it liked. The network is never kept as an address:
-``NetworkTags`` turns it into a keyed HMAC at once, and that tag is the only key the counters hold.
+A *network* is an IPv4 /24 or an IPv6 /48 (``helpline.core.networks`` says why). It is never kept as an
+address: ``NetworkTags`` turns it into a keyed HMAC at once, and that tag is the only key the counters hold.
 
 Each limit is a token bucket: up to ``capacity`` takes, refilled evenly over ``window``. A bucket that
 has refilled completely says nothing a fresh one would not, so ``sweep`` drops it: no counter outlives the
@@ -15,7 +12,6 @@ window in which it was last used, and nothing about a network stays in memory af
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,31 +20,14 @@ from aiohttp import web
 
 from helpline.channels.webchat.tokens import Keyed
 from helpline.clock import Clock
+from helpline.core.networks import forwarded_address, network_of
 from helpline.core.ports import SharedLimits
-
-UNKNOWN_NETWORK = b"unknown"
-
-
-def network_of(address: str) -> bytes:
-    """The /24 (IPv4) or /48 (IPv6) an address belongs to, as bytes; ``UNKNOWN_NETWORK`` if unreadable."""
-    try:
-        ip = ipaddress.ip_address(address.strip().split("%", 1)[0])
-    except ValueError:
-        return UNKNOWN_NETWORK
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if isinstance(ip, ipaddress.IPv4Address):
-        return b"4" + ip.packed[:3]
-    return b"6" + ip.packed[:6]
 
 
 def client_address(request: web.Request, trusted_proxy_hops: int) -> str:
-    """The client's address: the connection's, or the one our own proxies recorded in X-Forwarded-For."""
-    if trusted_proxy_hops > 0:
-        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
-        if len(forwarded) >= trusted_proxy_hops:
-            return forwarded[-trusted_proxy_hops]
-    return request.remote or ""
+    """The client's address: the one our own proxies recorded in X-Forwarded-For, else the connection's."""
+    forwarded = forwarded_address(request.headers.get("X-Forwarded-For", ""), trusted_proxy_hops)
+    return forwarded if forwarded is not None else request.remote or ""
 
 
 class NetworkTags:
@@ -58,7 +37,7 @@ class NetworkTags:
         self._key = key
 
     def tag(self, address: str) -> bytes:
-        return self._key.digest(b"helpline/webchat/network\x00" + network_of(address))
+        return self._key.digest(b"helpline/webchat/network\x00" + network_of(address).encode())
 
 
 @dataclass

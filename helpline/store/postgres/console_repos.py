@@ -6,8 +6,9 @@ from datetime import datetime
 
 import asyncpg
 
-from helpline.core.models import Block, CannedResponse, KeyRef, StoredNote, StoredRecord
+from helpline.core.models import Block, CannedResponse, StoredNote, StoredRecord
 from helpline.store.postgres.connection import PgConnection as Connection
+from helpline.store.rows import block_from, note_from, record_from
 
 
 class PgNotes:
@@ -27,36 +28,7 @@ class PgNotes:
             " WHERE n.conversation_id = $1 ORDER BY n.created_at, n.pos",
             (conversation_id,),
         )
-        return [
-            StoredNote(
-                row["id"],
-                row["conversation_id"],
-                row["author_id"],
-                row["username"],
-                row["kind"],
-                bytes(row["body"]),
-                row["created_at"],
-            )
-            for row in rows
-        ]
-
-
-def _record(row: asyncpg.Record) -> StoredRecord:
-    data_key = row["data_key"]
-    return StoredRecord(
-        id=row["id"],
-        key=KeyRef("records", row["id"], bytes(data_key), row["kek_version"]) if data_key is not None else None,
-        blind_index=bytes(row["blind_index"]) if row["blind_index"] is not None else None,
-        name=bytes(row["name"]),
-        date_of_birth=bytes(row["date_of_birth"]),
-        contact_details=bytes(row["contact_details"]),
-        summary=bytes(row["summary"]),
-        consent_wording=row["consent_wording"],
-        consented_at=row["consented_at"],
-        created_by=row["created_by"],
-        created_by_name=row["username"],
-        created_at=row["created_at"],
-    )
+        return [note_from(row) for row in rows]
 
 
 class PgRecords:
@@ -92,7 +64,7 @@ class PgRecords:
                 (record_id,),
             )
         )
-        return _record(rows[0]) if rows else None
+        return record_from(rows[0]) if rows else None
 
     async def find(self, blind_index: bytes) -> str | None:
         rows = list(
@@ -103,18 +75,6 @@ class PgRecords:
             )
         )
         return str(rows[0][0]) if rows else None
-
-
-def _block(row: asyncpg.Record) -> Block:
-    return Block(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        reason=row["reason"],
-        created_by=row["username"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        lifted_at=row["lifted_at"],
-    )
 
 
 class PgBlocks:
@@ -160,7 +120,7 @@ class PgBlocks:
             " WHERE b.lifted_at IS NULL AND b.expires_at > $1 ORDER BY b.created_at DESC",
             (now,),
         )
-        return [_block(row) for row in rows]
+        return [block_from(row) for row in rows]
 
     async def lift(self, block_id: str, user_id: str, now: datetime) -> bool:
         cursor = await self._conn.execute(

@@ -5,11 +5,14 @@ Every instance reads that table from a cursor of its own and hands what it reads
 which its console and chat sockets and its workers take them. The table, not the doorbell, is the truth:
 
 * **Order without gaps.** Row ids are handed out before commit, so rows commit out of id order. A reader
-  therefore takes only rows whose transaction ids are below the horizon — ``pg_snapshot_xmin`` of the current
-  snapshot, the oldest transaction still running: every transaction below it has ended, and every one still
-  to write is above it — in (transaction id, row id) order, and moves its cursor past them. A row committed late
-  by a long transaction is taken once that transaction ends, never skipped. The horizon is the whole
-  cluster's: any long write transaction on the server, in any database, holds every instance's events back.
+  therefore takes only rows whose transaction ids are below the horizon — the oldest transaction still running
+  in this database: every transaction below it has ended, and every one still to write is above it — in
+  (transaction id, row id) order, and moves its cursor past them. A row committed late by a long transaction
+  is taken once that transaction ends, never skipped. The horizon is read first, in a statement of its own,
+  and the rows after it, so every transaction below it had ended before the rows' snapshot was taken.
+  Transactions in other databases on the same server cannot write these rows and do not hold them back; where
+  another role's sessions in this database are hidden from the helpline's role in ``pg_stat_activity``, the
+  horizon falls back to the oldest transaction on the whole server.
 * **A doorbell, not a channel.** After a commit this instance reads at once, and sends ``NOTIFY`` (empty)
   so the others read too. It is sent after the commit, never inside the data transaction (a transaction that
   notifies takes a lock at commit that serialises every notifying commit). Rows held back by the horizon are
@@ -50,15 +53,24 @@ SIGNALS = "helpline_signals"
 # Rows read at once; a longer backlog is read in several rounds.
 BATCH = 500
 # How soon rows held back by the horizon (a transaction still running) are read again: at first, and at most.
-# Nothing rings when the holding transaction ends (it may not be the helpline's: the horizon is the whole
-# cluster's), so held rows are read again this often, a cheap indexed read, until they can be taken.
+# Nothing rings when the holding transaction ends (it may be a command's, not a server's), so held rows are
+# read again this often, a cheap indexed read, until they can be taken.
 HELD_RETRY_SECONDS = 0.005
 HELD_MAX_SECONDS = 0.05
 # How often, at most, audit entries are linked into the chain (each link is a transaction with a commit of its own).
 LINK_SECONDS = 0.2
+# The oldest transaction id still running in this database (the next to be handed out when none is): the
+# next id less the age of the oldest running one. Its age is read after the next id, so it can only come out
+# lower (held longer), never higher. A session of this database the role may not see falls back to the oldest
+# transaction on the whole server.
+HORIZON = (
+    "SELECT CASE WHEN bool_or(a.query = '<insufficient privilege>')"
+    " THEN pg_snapshot_xmin(pg_current_snapshot())::text"
+    " ELSE (pg_snapshot_xmax(pg_current_snapshot())::text::bigint - COALESCE(max(age(a.backend_xid)), 0))::text END"
+    " FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()"
+)
 _READ = (
-    "SELECT e.xid::text AS xid, e.id, e.kind, e.conversation_id, e.body,"
-    " e.xid < pg_snapshot_xmin(pg_current_snapshot()) AS ready"
+    "SELECT e.xid::text AS xid, e.id, e.kind, e.conversation_id, e.body, e.xid < $4::text::xid8 AS ready"
     " FROM events e WHERE (e.xid, e.id) > ($1::text::xid8, $2::bigint) ORDER BY e.xid, e.id LIMIT $3"
 )
 
@@ -136,7 +148,7 @@ class PgNotifier:
     async def start(self) -> None:
         """Connect, start reading from the rows that commit from now on, and keep reading until ``stop``."""
         conn = await self._listen()
-        horizon = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+        horizon = await conn.fetchval(HORIZON)
         # Every row below the horizon is history; a row at or above it commits from now on.
         self._cursor = Position(int(horizon), 0)
         self._task = asyncio.create_task(self._run(conn), name="pg-notifier")
@@ -231,7 +243,9 @@ class PgNotifier:
     async def _read(self, conn: asyncpg.Connection) -> bool:
         """Hand every row below the horizon to the bus; True if committed rows wait behind it."""
         while True:
-            rows = await conn.fetch(_READ, str(self._cursor.xid), self._cursor.id, BATCH)
+            # Two statements, in this order: every transaction below the horizon ended before the rows are read.
+            horizon = await conn.fetchval(HORIZON)
+            rows = await conn.fetch(_READ, str(self._cursor.xid), self._cursor.id, BATCH, horizon)
             taken = 0
             for row in rows:
                 if not row["ready"]:

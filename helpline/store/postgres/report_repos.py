@@ -15,6 +15,13 @@ from helpline.core.reports.facts import (
     EscalationFacts,
 )
 from helpline.store.postgres.connection import PgConnection as Connection
+from helpline.store.rows import (
+    answer_facts_from,
+    availability_span_from,
+    conversation_facts_from,
+    disclosure_facts_from,
+    escalation_facts_from,
+)
 
 
 class PgReports:
@@ -55,22 +62,7 @@ class PgReports:
             " WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, id",
             (start, end),
         )
-        return [
-            ConversationFacts(
-                id=row["id"],
-                channel=row["channel"],
-                status=row["status"],
-                created_at=row["created_at"],
-                closed_at=row["closed_at"],
-                outcome=row["outcome"],
-                contact_type=row["contact_type"],
-                missing_type=row["missing_type"],
-                returning=bool(row["returning_contact"]),
-                out_of_hours=bool(row["out_of_hours"]),
-                contact_left_at=row["contact_left_at"],
-            )
-            for row in rows
-        ]
+        return [conversation_facts_from(row) for row in rows]
 
     async def answers(self, start: datetime, end: datetime) -> list[AnswerFacts]:
         rows = await self._conn.execute_fetchall(
@@ -79,9 +71,7 @@ class PgReports:
             " WHERE c.created_at >= $1 AND c.created_at < $2 ORDER BY a.first_reply_at, a.conversation_id, a.user_id",
             (start, end),
         )
-        return [
-            AnswerFacts(row["conversation_id"], row["user_id"], row["username"], row["first_reply_at"]) for row in rows
-        ]
+        return [answer_facts_from(row) for row in rows]
 
     async def escalations(self, start: datetime, end: datetime) -> list[EscalationFacts]:
         rows = await self._conn.execute_fetchall(
@@ -89,17 +79,7 @@ class PgReports:
             " WHERE raised_at >= $1 AND raised_at < $2 ORDER BY raised_at, id",
             (start, end),
         )
-        return [
-            EscalationFacts(
-                category=row["category"],
-                level=row["level"],
-                state=row["state"],
-                decision=row["decision"],
-                raised_at=row["raised_at"],
-                acknowledged_at=row["acknowledged_at"],
-            )
-            for row in rows
-        ]
+        return [escalation_facts_from(row) for row in rows]
 
     async def disclosures(self, start: datetime, end: datetime) -> list[DisclosureFacts]:
         rows = await self._conn.execute_fetchall(
@@ -107,7 +87,7 @@ class PgReports:
             " ORDER BY requested_at, id",
             (start, end),
         )
-        return [DisclosureFacts(row["state"], row["requested_at"]) for row in rows]
+        return [disclosure_facts_from(row) for row in rows]
 
     async def availability(self, start: datetime, end: datetime) -> list[AvailabilitySpan]:
         rows = await self._conn.execute_fetchall(
@@ -116,4 +96,4 @@ class PgReports:
             " WHERE s.started_at < $1 AND (s.ended_at IS NULL OR s.ended_at > $2) ORDER BY s.started_at, s.user_id",
             (end, start),
         )
-        return [AvailabilitySpan(row["user_id"], row["username"], row["started_at"], row["ended_at"]) for row in rows]
+        return [availability_span_from(row) for row in rows]

@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import asyncpg
-
 from helpline.core.models import KeyRef, KeyVersion, ProviderDeletion, RouteEntry, SealedSecret
+from helpline.store.names import CONTENT_TABLES, KEY_OWNERS, key_owner, key_owners_after, secret_column
 from helpline.store.postgres.connection import PgConnection as Connection
-
-# The tables that own a wrapped data key, and the user columns that hold a sealed secret: the only names that
-# are ever put into SQL text below.
-_KEY_OWNERS = ("conversations", "records")
-# What a conversation's transcript is made of, children first (the queue rows point at messages).
-_CONTENT_TABLES = ("provider_deletions", "outbox", "messages", "notes", "whispers", "vault", "routes", "thread_keys")
-_SECRET_COLUMNS = ("totp_secret", "totp_pending")
+from helpline.store.rows import deletion_from, key_ref_from, key_version_from, route_from, sealed_secrets_from
 
 
 class PgRetention:
@@ -83,7 +76,7 @@ class PgRetention:
         if shredded.rowcount != 1:
             return False
         one = (conversation_id,)
-        for table in _CONTENT_TABLES:
+        for table in CONTENT_TABLES:
             await self._conn.execute(f"DELETE FROM {table} WHERE conversation_id = $1", one)  # noqa: S608 - fixed names
         # Safeguarding rows stay as content-free statistics (category, level, decision, times); their sealed
         # notes and the free-text disclosure reason go.
@@ -147,33 +140,29 @@ class PgKeys:
 
     async def wrapped(self, after: tuple[str, str] | None, limit: int, not_version: int | None) -> list[KeyRef]:
         found: list[KeyRef] = []
-        for table in _KEY_OWNERS:
-            if after is not None and _KEY_OWNERS.index(table) < _KEY_OWNERS.index(after[0]):
-                continue
-            start = after[1] if after is not None and after[0] == table else ""
+        for table, start in key_owners_after(after):
             rows = await self._conn.execute_fetchall(
-                f"SELECT id, data_key, kek_version FROM {table}"  # noqa: S608 - table is one of _KEY_OWNERS
+                f"SELECT id, data_key, kek_version FROM {table}"  # noqa: S608 - table is one of KEY_OWNERS
                 " WHERE data_key IS NOT NULL AND id > $1 AND ($2::integer IS NULL OR kek_version IS DISTINCT FROM $2)"
                 " ORDER BY id LIMIT $3",
                 (start, not_version, limit - len(found)),
             )
-            found += [KeyRef(table, row[0], bytes(row[1]), int(row[2] or 0)) for row in rows]
+            found += [key_ref_from(table, row) for row in rows]
             if len(found) >= limit:
                 break
         return found
 
     async def replace_wrapped(self, old: KeyRef, new: KeyRef) -> bool:
-        if old.table not in _KEY_OWNERS or (old.table, old.row_id) != (new.table, new.row_id):
-            raise ValueError("not a wrapped data key")
+        table = key_owner(old, new)
         cursor = await self._conn.execute(
-            f"UPDATE {old.table} SET data_key = $1, kek_version = $2 WHERE id = $3 AND data_key = $4",  # noqa: S608 - checked
+            f"UPDATE {table} SET data_key = $1, kek_version = $2 WHERE id = $3 AND data_key = $4",  # noqa: S608 - checked
             (new.wrapped, new.kek_version, old.row_id, old.wrapped),
         )
         return cursor.rowcount == 1
 
     async def count_wrapped(self, version: int) -> int:
         total = 0
-        for table in _KEY_OWNERS:
+        for table in KEY_OWNERS:
             rows = list(
                 await self._conn.execute_fetchall(
                     f"SELECT COUNT(*) FROM {table} WHERE data_key IS NOT NULL AND kek_version = $1",  # noqa: S608
@@ -188,18 +177,12 @@ class PgKeys:
             "SELECT id, totp_secret, totp_pending FROM users"
             " WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL ORDER BY id"
         )
-        return [
-            SealedSecret(row["id"], column, bytes(row[column]))
-            for row in rows
-            for column in _SECRET_COLUMNS
-            if row[column] is not None
-        ]
+        return sealed_secrets_from(rows)
 
     async def replace_secret(self, old: SealedSecret, sealed: bytes) -> bool:
-        if old.column not in _SECRET_COLUMNS:
-            raise ValueError("not a sealed secret column")
+        column = secret_column(old)
         cursor = await self._conn.execute(
-            f"UPDATE users SET {old.column} = $1 WHERE id = $2 AND {old.column} = $3",  # noqa: S608 - checked above
+            f"UPDATE users SET {column} = $1 WHERE id = $2 AND {column} = $3",  # noqa: S608 - checked above
             (sealed, old.user_id, old.sealed),
         )
         return cursor.rowcount == 1
@@ -212,16 +195,7 @@ class PgKeys:
             " WHERE c.data_key IS NOT NULL AND r.conversation_id > $1 ORDER BY r.conversation_id LIMIT $2",
             (after or "", limit),
         )
-        return [
-            RouteEntry(
-                conversation_id=row[0],
-                channel=row[2],
-                pseudonym=bytes(row[1]),
-                sealed_address=bytes(row[3]),
-                key=KeyRef("conversations", row[0], bytes(row[4]), int(row[5])),
-            )
-            for row in rows
-        ]
+        return [route_from(row) for row in rows]
 
     async def rekey_route(self, conversation_id: str, old: bytes, new: bytes) -> bool:
         cursor = await self._conn.execute(
@@ -235,7 +209,7 @@ class PgKeys:
 
     async def versions(self) -> list[KeyVersion]:
         rows = await self._conn.execute_fetchall("SELECT * FROM key_versions ORDER BY version")
-        return [KeyVersion(row["version"], row["added_at"], row["rewrapped_at"], row["retired_at"]) for row in rows]
+        return [key_version_from(row) for row in rows]
 
     async def version_added(self, version: int, now: datetime) -> None:
         await self._conn.execute(
@@ -282,7 +256,7 @@ class PgProviderDeletions:
             " WHERE p.next_attempt_at <= $1 ORDER BY p.next_attempt_at LIMIT $2",
             (now, limit),
         )
-        return [_deletion(row) for row in rows]
+        return [deletion_from(row) for row in rows]
 
     async def sealed_provider_id(self, message_id: str) -> bytes | None:
         rows = list(await self._conn.execute_fetchall("SELECT provider_id FROM messages WHERE id = $1", (message_id,)))
@@ -304,15 +278,3 @@ class PgProviderDeletions:
             "UPDATE provider_deletions SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE message_id = $4",
             (attempts, next_attempt_at, code, message_id),
         )
-
-
-def _deletion(row: asyncpg.Record) -> ProviderDeletion:
-    return ProviderDeletion(
-        message_id=row["message_id"],
-        conversation_id=row["conversation_id"],
-        channel=row["channel"],
-        direction="in" if row["direction"] == "in" else "out",
-        attempts=row["attempts"],
-        queued_at=row["queued_at"],
-        next_attempt_at=row["next_attempt_at"],
-    )

@@ -4,37 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
-
 from helpline.core.models import Disclosure, Escalation, StaffNotification, StoredNote
+from helpline.store.names import DISCLOSURES, URGENCY
 from helpline.store.postgres.connection import PgConnection as Connection
-
-
-def _escalation(row: asyncpg.Record) -> Escalation:
-    return Escalation(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        category=row["category"],
-        level=row["level"],
-        note=bytes(row["note"]),
-        state=row["state"],
-        raised_by=row["raised_by"],
-        raised_at=row["raised_at"],
-        acknowledged_by=row["acknowledged_by"],
-        acknowledged_at=row["acknowledged_at"],
-        decision=row["decision"],
-        decision_note=bytes(row["decision_note"]) if row["decision_note"] is not None else None,
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        closed_at=row["closed_at"],
-        next_alert_at=row["next_alert_at"],
-        alerts=row["alerts"],
-        oncall_notified_at=row["oncall_notified_at"],
-    )
-
-
-# Most urgent first: immediate danger, then significant harm, then concern; older first within a level.
-_URGENCY = "CASE level WHEN 'immediate_danger' THEN 0 WHEN 'significant_harm' THEN 1 ELSE 2 END, raised_at"
+from helpline.store.rows import disclosure_from, escalation_from, note_from, notification_from
 
 
 class PgEscalations:
@@ -63,25 +36,25 @@ class PgEscalations:
 
     async def get(self, escalation_id: str) -> Escalation | None:
         rows = list(await self._conn.execute_fetchall("SELECT * FROM escalations WHERE id = $1", (escalation_id,)))
-        return _escalation(rows[0]) if rows else None
+        return escalation_from(rows[0]) if rows else None
 
     async def for_conversation(self, conversation_id: str) -> list[Escalation]:
         rows = await self._conn.execute_fetchall(
             "SELECT * FROM escalations WHERE conversation_id = $1 ORDER BY raised_at", (conversation_id,)
         )
-        return [_escalation(row) for row in rows]
+        return [escalation_from(row) for row in rows]
 
     async def open(self) -> list[Escalation]:
-        query = f"SELECT * FROM escalations WHERE state != 'closed' ORDER BY {_URGENCY}"  # noqa: S608 - constant
+        query = f"SELECT * FROM escalations WHERE state != 'closed' ORDER BY {URGENCY}"  # noqa: S608 - constant
         rows = await self._conn.execute_fetchall(query)
-        return [_escalation(row) for row in rows]
+        return [escalation_from(row) for row in rows]
 
     async def closed_since(self, since: datetime, limit: int) -> list[Escalation]:
         rows = await self._conn.execute_fetchall(
             "SELECT * FROM escalations WHERE state = 'closed' AND closed_at >= $1 ORDER BY closed_at DESC LIMIT $2",
             (since, limit),
         )
-        return [_escalation(row) for row in rows]
+        return [escalation_from(row) for row in rows]
 
     async def acknowledge(self, escalation_id: str, user_id: str, now: datetime) -> bool:
         cursor = await self._conn.execute(
@@ -111,10 +84,10 @@ class PgEscalations:
         # In a write, an escalation another worker is re-alerting right now is passed over: one re-alert each.
         lock = self._conn.lock("FOR NO KEY UPDATE SKIP LOCKED")
         rows = await self._conn.execute_fetchall(
-            f"SELECT * FROM escalations WHERE state = 'raised' AND next_alert_at <= $1 ORDER BY {_URGENCY}{lock}",  # noqa: S608 - constant clauses
+            f"SELECT * FROM escalations WHERE state = 'raised' AND next_alert_at <= $1 ORDER BY {URGENCY}{lock}",  # noqa: S608 - constant clauses
             (now,),
         )
-        return [_escalation(row) for row in rows]
+        return [escalation_from(row) for row in rows]
 
     async def alerted(self, escalation_id: str, next_alert_at: datetime, oncall_notified: datetime | None) -> None:
         await self._conn.execute(
@@ -122,24 +95,6 @@ class PgEscalations:
             " oncall_notified_at = COALESCE(oncall_notified_at, $2) WHERE id = $3",
             (next_alert_at, oncall_notified, escalation_id),
         )
-
-
-def _disclosure(row: asyncpg.Record) -> Disclosure:
-    return Disclosure(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        escalation_id=row["escalation_id"],
-        requested_by=row["requested_by"],
-        requested_by_name=row["username"],
-        requested_at=row["requested_at"],
-        reason=row["reason"],
-        state=row["state"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-    )
-
-
-_DISCLOSURE = "SELECT d.*, u.username FROM disclosures d LEFT JOIN users u ON u.id = d.requested_by"
 
 
 class PgDisclosures:
@@ -165,14 +120,14 @@ class PgDisclosures:
         )
 
     async def get(self, disclosure_id: str) -> Disclosure | None:
-        rows = list(await self._conn.execute_fetchall(f"{_DISCLOSURE} WHERE d.id = $1", (disclosure_id,)))
-        return _disclosure(rows[0]) if rows else None
+        rows = list(await self._conn.execute_fetchall(f"{DISCLOSURES} WHERE d.id = $1", (disclosure_id,)))
+        return disclosure_from(rows[0]) if rows else None
 
     async def pending(self) -> list[Disclosure]:
         rows = await self._conn.execute_fetchall(
-            f"{_DISCLOSURE} WHERE d.state IN ('requested', 'approved') ORDER BY d.requested_at"
+            f"{DISCLOSURES} WHERE d.state IN ('requested', 'approved') ORDER BY d.requested_at"
         )
-        return [_disclosure(row) for row in rows]
+        return [disclosure_from(row) for row in rows]
 
     async def set_state(
         self, disclosure_id: str, from_state: str, to_state: str, user_id: str | None, now: datetime
@@ -208,18 +163,7 @@ class PgOversight:
             " WHERE w.conversation_id = $1 ORDER BY w.created_at, w.pos",
             (conversation_id,),
         )
-        return [
-            StoredNote(
-                row["id"],
-                row["conversation_id"],
-                row["author_id"],
-                row["username"],
-                "whisper",
-                bytes(row["body"]),
-                row["created_at"],
-            )
-            for row in rows
-        ]
+        return [note_from(row, "whisper") for row in rows]
 
     async def join(self, conversation_id: str, user_id: str, now: datetime) -> None:
         await self._conn.execute(
@@ -265,7 +209,7 @@ class PgStaffNotifications:
             " ORDER BY next_attempt_at LIMIT $2",
             (now, limit),
         )
-        return [_notification(row) for row in rows]
+        return [notification_from(row) for row in rows]
 
     async def claim(self, notification_id: str, now: datetime, retry_at: datetime) -> StaffNotification | None:
         rows = list(
@@ -275,16 +219,10 @@ class PgStaffNotifications:
                 (retry_at, notification_id, now),
             )
         )
-        return _notification(rows[0]) if rows else None
+        return notification_from(rows[0]) if rows else None
 
     async def update(self, notification_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None:
         await self._conn.execute(
             "UPDATE staff_notifications SET state = $1, attempts = $2, next_attempt_at = $3 WHERE id = $4",
             (state, attempts, next_attempt_at, notification_id),
         )
-
-
-def _notification(row: asyncpg.Record) -> StaffNotification:
-    return StaffNotification(
-        row["id"], row["channel"], row["body"], row["state"], row["attempts"], row["next_attempt_at"]
-    )

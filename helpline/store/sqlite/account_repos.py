@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
-from helpline.clock import from_text, to_text
-from helpline.core.models import ROLES, Role, Session, SignInLimit, User
+from helpline.clock import to_text
+from helpline.core.models import Role, Session, SignInLimit, User
+from helpline.store.rows import USER_COLUMNS, roles_text, session_from, signin_limit_from, user_from
 from helpline.store.sqlite.connection import Connection
-
-_USER_COLUMNS = (
-    "u.id AS u_id, u.username, u.roles, u.disabled, u.password_hash, u.availability, u.totp_secret,"
-    " u.created_at AS u_created_at, u.created_by"
-)
-
-
-def _time(value: str | None) -> datetime | None:
-    return from_text(value) if value else None
-
-
-def _roles(text: str) -> frozenset[Role]:
-    return frozenset(role for role in ROLES if role in text.split())
-
-
-def _user(row: sqlite3.Row) -> User:
-    return User(
-        id=row["u_id"],
-        username=row["username"],
-        roles=_roles(row["roles"]),
-        disabled=bool(row["disabled"]),
-        password_hash=row["password_hash"],
-        availability=row["availability"],
-        totp_enabled=row["totp_secret"] is not None,
-        created_at=_time(row["u_created_at"]),
-        created_by=row["created_by"],
-    )
 
 
 class SqliteUsers:
@@ -42,8 +15,8 @@ class SqliteUsers:
         self._conn = conn
 
     async def _select(self, where: str, params: tuple[object, ...]) -> list[User]:
-        rows = await self._conn.execute_fetchall(f"SELECT {_USER_COLUMNS} FROM users u {where}", params)  # noqa: S608 - fixed clauses
-        return [_user(row) for row in rows]
+        rows = await self._conn.execute_fetchall(f"SELECT {USER_COLUMNS} FROM users u {where}", params)  # noqa: S608 - fixed clauses
+        return [user_from(row) for row in rows]
 
     async def get(self, user_id: str) -> User | None:
         found = await self._select("WHERE u.id = ?", (user_id,))
@@ -73,7 +46,7 @@ class SqliteUsers:
         return cursor.rowcount == 1
 
     async def set_roles(self, user_id: str, roles: frozenset[Role]) -> None:
-        names = " ".join(role for role in ROLES if role in roles)
+        names = roles_text(roles)
         await self._conn.execute("UPDATE users SET roles = ? WHERE id = ?", (names, user_id))
 
     async def all(self) -> list[User]:
@@ -148,20 +121,13 @@ class SqliteSessions:
         rows = list(
             await self._conn.execute_fetchall(
                 "SELECT s.token_hash, s.csrf_token, s.created_at AS s_created, s.last_seen_at,"  # noqa: S608 - fixed columns
-                f" {_USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+                f" {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
                 (token_hash,),
             )
         )
         if not rows:
             return None
-        row = rows[0]
-        return Session(
-            token_hash=bytes(row["token_hash"]),
-            user=_user(row),
-            csrf_token=row["csrf_token"],
-            created_at=from_text(row["s_created"]),
-            last_seen_at=from_text(row["last_seen_at"]),
-        )
+        return session_from(rows[0])
 
     async def touch(self, token_hash: bytes, now: datetime) -> None:
         await self._conn.execute(
@@ -243,10 +209,7 @@ class SqliteSignInLimits:
         )
         if not rows:
             return None
-        row = rows[0]
-        return SignInLimit(
-            row["attempts"], from_text(row["window_start"]), _time(row["retry_at"]), _time(row["locked_until"])
-        )
+        return signin_limit_from(rows[0])
 
     async def locked(self, keys: list[bytes], now: datetime) -> set[bytes]:
         if not keys:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
-from helpline.clock import from_text, to_text
-from helpline.core.models import Block, CannedResponse, KeyRef, StoredNote, StoredRecord
+from helpline.clock import to_text
+from helpline.core.models import Block, CannedResponse, StoredNote, StoredRecord
+from helpline.store.rows import block_from, note_from, record_from
 from helpline.store.sqlite.connection import Connection
 
 
@@ -26,36 +26,7 @@ class SqliteNotes:
             " WHERE n.conversation_id = ? ORDER BY n.created_at, n.rowid",
             (conversation_id,),
         )
-        return [
-            StoredNote(
-                row["id"],
-                row["conversation_id"],
-                row["author_id"],
-                row["username"],
-                row["kind"],
-                bytes(row["body"]),
-                from_text(row["created_at"]),
-            )
-            for row in rows
-        ]
-
-
-def _record(row: sqlite3.Row) -> StoredRecord:
-    data_key = row["data_key"]
-    return StoredRecord(
-        id=row["id"],
-        key=KeyRef("records", row["id"], bytes(data_key), row["kek_version"]) if data_key is not None else None,
-        blind_index=bytes(row["blind_index"]) if row["blind_index"] is not None else None,
-        name=bytes(row["name"]),
-        date_of_birth=bytes(row["date_of_birth"]),
-        contact_details=bytes(row["contact_details"]),
-        summary=bytes(row["summary"]),
-        consent_wording=row["consent_wording"],
-        consented_at=from_text(row["consented_at"]),
-        created_by=row["created_by"],
-        created_by_name=row["username"],
-        created_at=from_text(row["created_at"]),
-    )
+        return [note_from(row) for row in rows]
 
 
 class SqliteRecords:
@@ -91,7 +62,7 @@ class SqliteRecords:
                 (record_id,),
             )
         )
-        return _record(rows[0]) if rows else None
+        return record_from(rows[0]) if rows else None
 
     async def find(self, blind_index: bytes) -> str | None:
         rows = list(
@@ -102,19 +73,6 @@ class SqliteRecords:
             )
         )
         return str(rows[0][0]) if rows else None
-
-
-def _block(row: sqlite3.Row) -> Block:
-    lifted = row["lifted_at"]
-    return Block(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        reason=row["reason"],
-        created_by=row["username"],
-        created_at=from_text(row["created_at"]),
-        expires_at=from_text(row["expires_at"]),
-        lifted_at=from_text(lifted) if lifted else None,
-    )
 
 
 class SqliteBlocks:
@@ -160,7 +118,7 @@ class SqliteBlocks:
             " WHERE b.lifted_at IS NULL AND b.expires_at > ? ORDER BY b.created_at DESC",
             (to_text(now),),
         )
-        return [_block(row) for row in rows]
+        return [block_from(row) for row in rows]
 
     async def lift(self, block_id: str, user_id: str, now: datetime) -> bool:
         cursor = await self._conn.execute(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from helpline.clock import from_text, to_text
+from helpline.clock import to_text
 from helpline.core.reports.facts import (
     AnswerFacts,
     AvailabilitySpan,
@@ -16,11 +16,14 @@ from helpline.core.reports.facts import (
     DisclosureFacts,
     EscalationFacts,
 )
+from helpline.store.rows import (
+    answer_facts_from,
+    availability_span_from,
+    conversation_facts_from,
+    disclosure_facts_from,
+    escalation_facts_from,
+)
 from helpline.store.sqlite.connection import Connection
-
-
-def _time(value: str | None) -> datetime | None:
-    return from_text(value) if value is not None else None
 
 
 class SqliteReports:
@@ -62,22 +65,7 @@ class SqliteReports:
             " WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",
             (to_text(start), to_text(end)),
         )
-        return [
-            ConversationFacts(
-                id=row["id"],
-                channel=row["channel"],
-                status=row["status"],
-                created_at=from_text(row["created_at"]),
-                closed_at=_time(row["closed_at"]),
-                outcome=row["outcome"],
-                contact_type=row["contact_type"],
-                missing_type=row["missing_type"],
-                returning=bool(row["returning_contact"]),
-                out_of_hours=bool(row["out_of_hours"]),
-                contact_left_at=_time(row["contact_left_at"]),
-            )
-            for row in rows
-        ]
+        return [conversation_facts_from(row) for row in rows]
 
     async def answers(self, start: datetime, end: datetime) -> list[AnswerFacts]:
         rows = await self._conn.execute_fetchall(
@@ -86,10 +74,7 @@ class SqliteReports:
             " WHERE c.created_at >= ? AND c.created_at < ? ORDER BY a.first_reply_at, a.conversation_id, a.user_id",
             (to_text(start), to_text(end)),
         )
-        return [
-            AnswerFacts(row["conversation_id"], row["user_id"], row["username"], from_text(row["first_reply_at"]))
-            for row in rows
-        ]
+        return [answer_facts_from(row) for row in rows]
 
     async def escalations(self, start: datetime, end: datetime) -> list[EscalationFacts]:
         rows = await self._conn.execute_fetchall(
@@ -97,17 +82,7 @@ class SqliteReports:
             " WHERE raised_at >= ? AND raised_at < ? ORDER BY raised_at, id",
             (to_text(start), to_text(end)),
         )
-        return [
-            EscalationFacts(
-                category=row["category"],
-                level=row["level"],
-                state=row["state"],
-                decision=row["decision"],
-                raised_at=from_text(row["raised_at"]),
-                acknowledged_at=_time(row["acknowledged_at"]),
-            )
-            for row in rows
-        ]
+        return [escalation_facts_from(row) for row in rows]
 
     async def disclosures(self, start: datetime, end: datetime) -> list[DisclosureFacts]:
         rows = await self._conn.execute_fetchall(
@@ -115,7 +90,7 @@ class SqliteReports:
             " ORDER BY requested_at, id",
             (to_text(start), to_text(end)),
         )
-        return [DisclosureFacts(row["state"], from_text(row["requested_at"])) for row in rows]
+        return [disclosure_facts_from(row) for row in rows]
 
     async def availability(self, start: datetime, end: datetime) -> list[AvailabilitySpan]:
         rows = await self._conn.execute_fetchall(
@@ -124,7 +99,4 @@ class SqliteReports:
             " WHERE s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at > ?) ORDER BY s.started_at, s.user_id",
             (to_text(end), to_text(start)),
         )
-        return [
-            AvailabilitySpan(row["user_id"], row["username"], from_text(row["started_at"]), _time(row["ended_at"]))
-            for row in rows
-        ]
+        return [availability_span_from(row) for row in rows]

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from helpline.clock import from_text, to_text
+from helpline.clock import to_text
 from helpline.core.models import KeyRef, KeyVersion, ProviderDeletion, RouteEntry, SealedSecret
+from helpline.store.names import CONTENT_TABLES, KEY_OWNERS, key_owner, key_owners_after, secret_column
+from helpline.store.rows import deletion_from, key_ref_from, key_version_from, route_from, sealed_secrets_from
 from helpline.store.sqlite.connection import Connection
-
-# The tables that own a wrapped data key, and the user columns that hold a sealed secret: the only names that
-# are ever put into SQL text below.
-_KEY_OWNERS = ("conversations", "records")
-# What a conversation's transcript is made of, children first (the queue rows point at messages).
-_CONTENT_TABLES = ("provider_deletions", "outbox", "messages", "notes", "whispers", "vault", "routes", "thread_keys")
-_SECRET_COLUMNS = ("totp_secret", "totp_pending")
-
-
-def _time(value: str | None) -> datetime | None:
-    return from_text(value) if value is not None else None
 
 
 class SqliteRetention:
@@ -84,7 +74,7 @@ class SqliteRetention:
         if not rows:
             return False
         one = (conversation_id,)
-        for table in _CONTENT_TABLES:
+        for table in CONTENT_TABLES:
             await self._conn.execute(f"DELETE FROM {table} WHERE conversation_id = ?", one)  # noqa: S608 - fixed names
         # Safeguarding rows stay as content-free statistics (category, level, decision, times); their sealed
         # notes and the free-text disclosure reason go.
@@ -151,34 +141,30 @@ class SqliteKeys:
 
     async def wrapped(self, after: tuple[str, str] | None, limit: int, not_version: int | None) -> list[KeyRef]:
         found: list[KeyRef] = []
-        for table in _KEY_OWNERS:
-            if after is not None and _KEY_OWNERS.index(table) < _KEY_OWNERS.index(after[0]):
-                continue
-            start = after[1] if after is not None and after[0] == table else ""
+        for table, start in key_owners_after(after):
             version_clause = "" if not_version is None else " AND (kek_version IS NULL OR kek_version != ?)"
             params: tuple[object, ...] = (start,) if not_version is None else (start, not_version)
             rows = await self._conn.execute_fetchall(
-                f"SELECT id, data_key, kek_version FROM {table}"  # noqa: S608 - table is one of _KEY_OWNERS
+                f"SELECT id, data_key, kek_version FROM {table}"  # noqa: S608 - table is one of KEY_OWNERS
                 f" WHERE data_key IS NOT NULL AND id > ?{version_clause} ORDER BY id LIMIT ?",
                 (*params, limit - len(found)),
             )
-            found += [KeyRef(table, row[0], bytes(row[1]), int(row[2] or 0)) for row in rows]
+            found += [key_ref_from(table, row) for row in rows]
             if len(found) >= limit:
                 break
         return found
 
     async def replace_wrapped(self, old: KeyRef, new: KeyRef) -> bool:
-        if old.table not in _KEY_OWNERS or (old.table, old.row_id) != (new.table, new.row_id):
-            raise ValueError("not a wrapped data key")
+        table = key_owner(old, new)
         cursor = await self._conn.execute(
-            f"UPDATE {old.table} SET data_key = ?, kek_version = ? WHERE id = ? AND data_key = ?",  # noqa: S608 - checked
+            f"UPDATE {table} SET data_key = ?, kek_version = ? WHERE id = ? AND data_key = ?",  # noqa: S608 - checked
             (new.wrapped, new.kek_version, old.row_id, old.wrapped),
         )
         return cursor.rowcount == 1
 
     async def count_wrapped(self, version: int) -> int:
         total = 0
-        for table in _KEY_OWNERS:
+        for table in KEY_OWNERS:
             rows = list(
                 await self._conn.execute_fetchall(
                     f"SELECT COUNT(*) FROM {table} WHERE data_key IS NOT NULL AND kek_version = ?",  # noqa: S608
@@ -193,18 +179,12 @@ class SqliteKeys:
             "SELECT id, totp_secret, totp_pending FROM users"
             " WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL ORDER BY id"
         )
-        return [
-            SealedSecret(row["id"], column, bytes(row[column]))
-            for row in rows
-            for column in _SECRET_COLUMNS
-            if row[column] is not None
-        ]
+        return sealed_secrets_from(rows)
 
     async def replace_secret(self, old: SealedSecret, sealed: bytes) -> bool:
-        if old.column not in _SECRET_COLUMNS:
-            raise ValueError("not a sealed secret column")
+        column = secret_column(old)
         cursor = await self._conn.execute(
-            f"UPDATE users SET {old.column} = ? WHERE id = ? AND {old.column} = ?",  # noqa: S608 - checked above
+            f"UPDATE users SET {column} = ? WHERE id = ? AND {column} = ?",  # noqa: S608 - checked above
             (sealed, old.user_id, old.sealed),
         )
         return cursor.rowcount == 1
@@ -217,16 +197,7 @@ class SqliteKeys:
             " WHERE c.data_key IS NOT NULL AND r.conversation_id > ? ORDER BY r.conversation_id LIMIT ?",
             (after or "", limit),
         )
-        return [
-            RouteEntry(
-                conversation_id=row[0],
-                channel=row[2],
-                pseudonym=bytes(row[1]),
-                sealed_address=bytes(row[3]),
-                key=KeyRef("conversations", row[0], bytes(row[4]), int(row[5])),
-            )
-            for row in rows
-        ]
+        return [route_from(row) for row in rows]
 
     async def rekey_route(self, conversation_id: str, old: bytes, new: bytes) -> bool:
         cursor = await self._conn.execute(
@@ -239,10 +210,7 @@ class SqliteKeys:
 
     async def versions(self) -> list[KeyVersion]:
         rows = await self._conn.execute_fetchall("SELECT * FROM key_versions ORDER BY version")
-        return [
-            KeyVersion(row["version"], from_text(row["added_at"]), _time(row["rewrapped_at"]), _time(row["retired_at"]))
-            for row in rows
-        ]
+        return [key_version_from(row) for row in rows]
 
     async def version_added(self, version: int, now: datetime) -> None:
         await self._conn.execute(
@@ -291,7 +259,7 @@ class SqliteProviderDeletions:
             " WHERE p.next_attempt_at <= ? ORDER BY p.next_attempt_at LIMIT ?",
             (to_text(now), limit),
         )
-        return [_deletion(row) for row in rows]
+        return [deletion_from(row) for row in rows]
 
     async def sealed_provider_id(self, message_id: str) -> bytes | None:
         rows = list(await self._conn.execute_fetchall("SELECT provider_id FROM messages WHERE id = ?", (message_id,)))
@@ -313,15 +281,3 @@ class SqliteProviderDeletions:
             "UPDATE provider_deletions SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE message_id = ?",
             (attempts, to_text(next_attempt_at), code, message_id),
         )
-
-
-def _deletion(row: sqlite3.Row) -> ProviderDeletion:
-    return ProviderDeletion(
-        message_id=row["message_id"],
-        conversation_id=row["conversation_id"],
-        channel=row["channel"],
-        direction="in" if row["direction"] == "in" else "out",
-        attempts=row["attempts"],
-        queued_at=from_text(row["queued_at"]),
-        next_attempt_at=from_text(row["next_attempt_at"]),
-    )

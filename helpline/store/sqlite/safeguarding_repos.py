@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
-from helpline.clock import from_text, to_text
+from helpline.clock import to_text
 from helpline.core.models import Disclosure, Escalation, StaffNotification, StoredNote
+from helpline.store.names import DISCLOSURES, URGENCY
+from helpline.store.rows import disclosure_from, escalation_from, note_from, notification_from
 from helpline.store.sqlite.connection import Connection
-
-
-def _time(value: str | None) -> datetime | None:
-    return from_text(value) if value is not None else None
-
-
-def _escalation(row: sqlite3.Row) -> Escalation:
-    return Escalation(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        category=row["category"],
-        level=row["level"],
-        note=bytes(row["note"]),
-        state=row["state"],
-        raised_by=row["raised_by"],
-        raised_at=from_text(row["raised_at"]),
-        acknowledged_by=row["acknowledged_by"],
-        acknowledged_at=_time(row["acknowledged_at"]),
-        decision=row["decision"],
-        decision_note=bytes(row["decision_note"]) if row["decision_note"] is not None else None,
-        decided_by=row["decided_by"],
-        decided_at=_time(row["decided_at"]),
-        closed_at=_time(row["closed_at"]),
-        next_alert_at=_time(row["next_alert_at"]),
-        alerts=row["alerts"],
-        oncall_notified_at=_time(row["oncall_notified_at"]),
-    )
-
-
-# Most urgent first: immediate danger, then significant harm, then concern; older first within a level.
-_URGENCY = "CASE level WHEN 'immediate_danger' THEN 0 WHEN 'significant_harm' THEN 1 ELSE 2 END, raised_at"
 
 
 class SqliteEscalations:
@@ -67,25 +37,25 @@ class SqliteEscalations:
 
     async def get(self, escalation_id: str) -> Escalation | None:
         rows = list(await self._conn.execute_fetchall("SELECT * FROM escalations WHERE id = ?", (escalation_id,)))
-        return _escalation(rows[0]) if rows else None
+        return escalation_from(rows[0]) if rows else None
 
     async def for_conversation(self, conversation_id: str) -> list[Escalation]:
         rows = await self._conn.execute_fetchall(
             "SELECT * FROM escalations WHERE conversation_id = ? ORDER BY raised_at", (conversation_id,)
         )
-        return [_escalation(row) for row in rows]
+        return [escalation_from(row) for row in rows]
 
     async def open(self) -> list[Escalation]:
-        query = f"SELECT * FROM escalations WHERE state != 'closed' ORDER BY {_URGENCY}"  # noqa: S608 - constant
+        query = f"SELECT * FROM escalations WHERE state != 'closed' ORDER BY {URGENCY}"  # noqa: S608 - constant
         rows = await self._conn.execute_fetchall(query)
-        return [_escalation(row) for row in rows]
+        return [escalation_from(row) for row in rows]
 
     async def closed_since(self, since: datetime, limit: int) -> list[Escalation]:
         rows = await self._conn.execute_fetchall(
             "SELECT * FROM escalations WHERE state = 'closed' AND closed_at >= ? ORDER BY closed_at DESC LIMIT ?",
             (to_text(since), limit),
         )
-        return [_escalation(row) for row in rows]
+        return [escalation_from(row) for row in rows]
 
     async def acknowledge(self, escalation_id: str, user_id: str, now: datetime) -> bool:
         cursor = await self._conn.execute(
@@ -112,10 +82,10 @@ class SqliteEscalations:
 
     async def due_alerts(self, now: datetime) -> list[Escalation]:
         rows = await self._conn.execute_fetchall(
-            f"SELECT * FROM escalations WHERE state = 'raised' AND next_alert_at <= ? ORDER BY {_URGENCY}",  # noqa: S608 - a constant clause
+            f"SELECT * FROM escalations WHERE state = 'raised' AND next_alert_at <= ? ORDER BY {URGENCY}",  # noqa: S608 - a constant clause
             (to_text(now),),
         )
-        return [_escalation(row) for row in rows]
+        return [escalation_from(row) for row in rows]
 
     async def alerted(self, escalation_id: str, next_alert_at: datetime, oncall_notified: datetime | None) -> None:
         await self._conn.execute(
@@ -123,24 +93,6 @@ class SqliteEscalations:
             " oncall_notified_at = COALESCE(oncall_notified_at, ?) WHERE id = ?",
             (to_text(next_alert_at), to_text(oncall_notified) if oncall_notified else None, escalation_id),
         )
-
-
-def _disclosure(row: sqlite3.Row) -> Disclosure:
-    return Disclosure(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        escalation_id=row["escalation_id"],
-        requested_by=row["requested_by"],
-        requested_by_name=row["username"],
-        requested_at=from_text(row["requested_at"]),
-        reason=row["reason"],
-        state=row["state"],
-        decided_by=row["decided_by"],
-        decided_at=_time(row["decided_at"]),
-    )
-
-
-_DISCLOSURE = "SELECT d.*, u.username FROM disclosures d LEFT JOIN users u ON u.id = d.requested_by"
 
 
 class SqliteDisclosures:
@@ -166,14 +118,14 @@ class SqliteDisclosures:
         )
 
     async def get(self, disclosure_id: str) -> Disclosure | None:
-        rows = list(await self._conn.execute_fetchall(f"{_DISCLOSURE} WHERE d.id = ?", (disclosure_id,)))
-        return _disclosure(rows[0]) if rows else None
+        rows = list(await self._conn.execute_fetchall(f"{DISCLOSURES} WHERE d.id = ?", (disclosure_id,)))
+        return disclosure_from(rows[0]) if rows else None
 
     async def pending(self) -> list[Disclosure]:
         rows = await self._conn.execute_fetchall(
-            f"{_DISCLOSURE} WHERE d.state IN ('requested', 'approved') ORDER BY d.requested_at"
+            f"{DISCLOSURES} WHERE d.state IN ('requested', 'approved') ORDER BY d.requested_at"
         )
-        return [_disclosure(row) for row in rows]
+        return [disclosure_from(row) for row in rows]
 
     async def set_state(
         self, disclosure_id: str, from_state: str, to_state: str, user_id: str | None, now: datetime
@@ -209,18 +161,7 @@ class SqliteOversight:
             " WHERE w.conversation_id = ? ORDER BY w.created_at, w.rowid",
             (conversation_id,),
         )
-        return [
-            StoredNote(
-                row["id"],
-                row["conversation_id"],
-                row["author_id"],
-                row["username"],
-                "whisper",
-                bytes(row["body"]),
-                from_text(row["created_at"]),
-            )
-            for row in rows
-        ]
+        return [note_from(row, "whisper") for row in rows]
 
     async def join(self, conversation_id: str, user_id: str, now: datetime) -> None:
         await self._conn.execute(
@@ -264,7 +205,7 @@ class SqliteStaffNotifications:
             " ORDER BY next_attempt_at LIMIT ?",
             (to_text(now), limit),
         )
-        return [_notification(row) for row in rows]
+        return [notification_from(row) for row in rows]
 
     async def claim(self, notification_id: str, now: datetime, retry_at: datetime) -> StaffNotification | None:
         rows = list(
@@ -274,16 +215,10 @@ class SqliteStaffNotifications:
                 (to_text(retry_at), notification_id, to_text(now)),
             )
         )
-        return _notification(rows[0]) if rows else None
+        return notification_from(rows[0]) if rows else None
 
     async def update(self, notification_id: str, state: str, attempts: int, next_attempt_at: datetime) -> None:
         await self._conn.execute(
             "UPDATE staff_notifications SET state = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
             (state, attempts, to_text(next_attempt_at), notification_id),
         )
-
-
-def _notification(row: sqlite3.Row) -> StaffNotification:
-    return StaffNotification(
-        row["id"], row["channel"], row["body"], row["state"], row["attempts"], from_text(row["next_attempt_at"])
-    )
