@@ -72,3 +72,17 @@ async def test_server_log_holds_no_identifier_even_for_failed_statements(
     for needle in [*number_forms(NUMBER), *text_forms(TEXT), *text_forms(REPLY)]:
         assert needle not in written, f"{needle!r} found in the PostgreSQL server's log"
     assert b"PGLOGCANARY" not in harness.db.dump()
+
+
+async def test_pooled_connections_stay_quiet_after_each_unit(clock: FakeClock, database_url: str) -> None:
+    """A connection back from a unit of work keeps its quiet log settings (a ``RESET ALL`` would undo them)."""
+    store = await PostgresStore(database_url, clock, pool_min=1, pool_max=1).open()
+    try:
+        for _ in range(3):
+            await store.write(lambda tx: tx.inbox.remember(b"idempotency-key", clock.now()))
+            settings = await store.fetch(
+                "SELECT current_setting('log_error_verbosity'), current_setting('log_min_error_statement')"
+            )
+            assert tuple(settings[0]) == ("terse", "panic")
+    finally:
+        await store.close()

@@ -20,6 +20,7 @@ from helpline.audit.chain import first_bad
 from helpline.audit.events import AuditEntry
 from helpline.core.ids import new_id
 from helpline.core.models import (
+    CannedResponse,
     Conversation,
     Escalation,
     Inbound,
@@ -202,15 +203,22 @@ async def test_one_realert(stores: tuple[PostgresStore, PostgresStore], clock: F
 async def test_audit_chain_never_forks(
     stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str
 ) -> None:
-    """Appends from two processes take turns on the chain's head: the chain verifies, no two entries on one link."""
+    """Entries appended from two processes at once are linked onto the chain's head in turn: it verifies, in order."""
     first, second = stores
 
     def append(action: str, object_id: str | None = None) -> Callable[[Tx], Awaitable[None]]:
         return lambda tx: tx.audit.append(AuditEntry(clock.now(), "system", action, object_id))
 
-    held = await Held(first, append("test.first")).started()
-    late = asyncio.create_task(second.write(append("test.second")))
-    await waiting_on_lock(database_url)
+    def append_and_link(action: str) -> Callable[[Tx], Awaitable[object]]:
+        async def work(tx: Tx) -> object:
+            await append(action)(tx)
+            return await tx.audit.rows()  # links what it may first, holding the chain's head until the unit ends
+
+        return work
+
+    held = await Held(first, append_and_link("test.first")).started()
+    late = asyncio.create_task(second.write(append_and_link("test.second")))
+    await waiting_on_lock(database_url)  # the second linker waits for the first
     await held.release()
     await late
     await asyncio.gather(*(store.write(append("test.many", str(n))) for n in range(20) for store in (first, second)))
@@ -369,3 +377,36 @@ async def test_a_closing_conversation_takes_a_reply_in_turn(
     assert await held.release() is True
     seen = await late
     assert seen is not None and seen.status == "closed"
+
+
+async def test_concurrent_insert_of_one_canned_code_is_a_conflict(
+    stores: tuple[PostgresStore, PostgresStore], clock: FakeClock, database_url: str
+) -> None:
+    """Two new canned responses with one code at once: the second waits for the first, then is refused, not failed."""
+    first, second = stores
+    mine = CannedResponse(new_id(), "welcome", "Welcome", "Hello, you can talk to us.")
+    theirs = CannedResponse(new_id(), "welcome", "Hi", "Hi there.")
+    held = await Held(first, lambda tx: tx.canned.upsert(mine, clock.now())).started()
+    late = asyncio.create_task(second.write(lambda tx: tx.canned.upsert(theirs, clock.now())))
+    await waiting_on_lock(database_url)
+    assert await held.release() is True
+    assert await late is False
+    assert await second.read(lambda tx: tx.canned.all()) == [mine]
+
+
+async def test_two_servers_saving_one_canned_code_give_one_conflict(settings: Settings, clock: FakeClock) -> None:
+    """Admins on two server processes add a response with one code at once: one is saved, the other a Conflict."""
+    first, second = build(settings, clock), build(settings, clock)
+    await first.store.open()
+    await second.store.open()
+    try:
+        admin = await first.accounts.add_user("ada", "admin", "a long enough password")
+        outcomes = await asyncio.gather(
+            *(h.canned.save(admin, None, "welcome", f"Welcome {n}", "Hello.") for n, h in enumerate((first, second))),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(o, str) for o in outcomes) == 1
+        assert sum(isinstance(o, Conflict) for o in outcomes) == 1
+    finally:
+        await first.store.close()
+        await second.store.close()

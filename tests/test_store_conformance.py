@@ -403,6 +403,21 @@ async def test_signin_limits_and_later_columns(store: Store, clock: FakeClock) -
     assert (await store.read(lambda tx: tx.messages.get(inbound.id))).meaning == b"sealed-meaning"  # type: ignore[union-attr]
 
 
+async def test_message_append_numbers_and_raises(store: Store, clock: FakeClock) -> None:
+    """``append`` numbers a message as ``next_seq`` does, raises the priority and keeps the reason and provider id."""
+    held = await opened(store, clock)
+    w = store.write
+    first, second = message(held.id, 0, clock), message(held.id, 0, clock, "out")
+    assert await w(lambda tx: tx.messages.append(first, 2, b"why-2", b"sealed-provider-id")) == 1
+    assert await w(lambda tx: tx.messages.append(second)) == 2
+    assert await w(lambda tx: tx.conversations.next_seq(held.id)) == 3
+    stored = await store.read(lambda tx: tx.messages.for_conversation(held.id))
+    assert [(m.id, m.seq, m.direction) for m in stored] == [(first.id, 1, "in"), (second.id, 2, "out")]
+    got = await store.read(lambda tx: tx.conversations.get(held.id))
+    assert got is not None and (got.priority, got.risk_why, got.last_seq) == (2, b"why-2", 3)
+    assert await store.read(lambda tx: tx.provider_deletions.sealed_provider_id(first.id)) == b"sealed-provider-id"
+
+
 async def test_shift_reasons_and_reconciliation(store: Store, clock: FakeClock) -> None:
     """A risk reason kept only when the priority rises; unanswered counts; held, left and sending rows; accounts."""
     amira, sam = await user(store, clock, "amira"), await user(store, clock, "sam", "supervisor")

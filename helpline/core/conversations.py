@@ -196,13 +196,14 @@ class Conversations:
 
     def _prepare(self, inbound: Inbound, now: datetime) -> _Prepared:
         """What routing a message needs that is computed outside the transaction (the writer never waits on it)."""
+        # One scan for both: only the band is kept; the signals are found again whenever the conversation is shown.
+        assessment = self._risk.scan(inbound.body)
         return _Prepared(
             routes=self._pseudonyms.route_candidates(inbound.channel, inbound.address),
             threads=thread_keys(self._pseudonyms, inbound),
-            # Only the band is kept; the signals are found again whenever the conversation is shown.
-            band=(band := self._risk.band(inbound.body)),
+            band=assessment.band,
             now=now,
-            why=_strongest(self._risk, inbound.body) if band else None,
+            why=_strongest(assessment.signals),
         )
 
     async def _route(self, tx: Tx, inbound: Inbound, prepared: _Prepared) -> Received:
@@ -322,15 +323,14 @@ class Conversations:
         if why is not None and band > conversation.priority:
             text = json.dumps({"category": why[0], "reason": why[1]})
             sealed_why = self._cipher.seal(key, "conversations", conversation.id, "risk_why", text)
-        seq = await tx.conversations.next_seq(conversation.id, band, sealed_why)
         sealed_provider_id = None
         if provider_id is not None:
             sealed_provider_id = self._cipher.seal(key, "messages", message_id, "provider_id", provider_id)
-        await tx.messages.insert(
+        seq = await tx.messages.append(
             StoredMessage(
                 id=message_id,
                 conversation_id=conversation.id,
-                seq=seq,
+                seq=0,
                 direction="in" if direction == "in" else "out",
                 author_id=author_id,
                 author_name=None,
@@ -339,6 +339,8 @@ class Conversations:
                 delivery=None if direction == "in" else "queued",
                 delivery_error=None,
             ),
+            band,
+            sealed_why,
             sealed_provider_id,
         )
         events.append(MessageAdded(conversation.id, message_id, seq))
@@ -550,9 +552,8 @@ class Conversations:
         return [c.id for c in conversations if c.status == "waiting"]
 
 
-def _strongest(risk: RiskScanner, body: str) -> tuple[str, str] | None:
+def _strongest(signals: Sequence[Signal]) -> tuple[str, str] | None:
     """The category and lexicon reason of the message's strongest signal (the first of the strongest)."""
-    signals = risk.scan(body).signals
     if not signals:
         return None
     top = max(signals, key=lambda s: s.weight)

@@ -153,6 +153,17 @@ class MessageRepo(Protocol):
     async def insert(self, message: StoredMessage, sealed_provider_id: bytes | None = None) -> None:
         """Store a message; an inbound one's provider id (sealed) with it, until the provider's copy is deleted."""
 
+    async def append(
+        self,
+        message: StoredMessage,
+        band: int = 0,
+        sealed_why: bytes | None = None,
+        sealed_provider_id: bytes | None = None,
+    ) -> int:
+        """Store a message as its conversation's next, numbered as ``ConversationRepo.next_seq`` numbers (and
+        raising the priority as it does), its ``seq`` ignored; returns the number. One statement where the
+        engine allows it."""
+
     async def get(self, message_id: str) -> StoredMessage | None: ...
     async def for_conversation(self, conversation_id: str) -> list[StoredMessage]: ...
     async def after(self, conversation_id: str, after_seq: int, limit: int) -> list[StoredMessage]:

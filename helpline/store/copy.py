@@ -54,9 +54,9 @@ TABLES = (
 _FROM_ROWID = {("notes", "pos"), ("whispers", "pos")}
 # Rows PostgreSQL's migrations put there themselves; the target is empty apart from these.
 _SEEDED = ("schema_migrations", "audit_head")
-# What only instances sharing PostgreSQL keep, while they run (events, limits, presence, key versions in use):
-# nothing in SQLite to copy.
-_SHARED_ONLY = ("events", "limit_buckets", "ended_chats", "console_presence", "instance_keys")
+# What only instances sharing PostgreSQL keep, while they run (events, limits, presence, key versions in use,
+# audit entries not yet linked into the chain): nothing in SQLite to copy.
+_SHARED_ONLY = ("events", "limit_buckets", "ended_chats", "console_presence", "instance_keys", "audit_pending")
 
 
 @dataclass

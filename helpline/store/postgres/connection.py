@@ -36,5 +36,9 @@ class PgConnection:
         last = status.rsplit(" ", 1)[-1]
         return Result(int(last) if last.isdigit() else 0)
 
+    def savepoint(self) -> Any:
+        """A savepoint (``async with``): a statement that fails inside it undoes only what it did, not the unit."""
+        return self._conn.transaction()
+
     async def execute_fetchall(self, sql: str, parameters: Iterable[Any] | None = None) -> Sequence[asyncpg.Record]:
         return cast(Sequence[asyncpg.Record], await self._conn.fetch(sql, *(parameters or ())))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import asyncpg
+
 from helpline.core.models import Block, CannedResponse, StoredNote, StoredRecord
 from helpline.store.postgres.connection import PgConnection as Connection
 from helpline.store.rows import block_from, note_from, record_from
@@ -144,12 +146,18 @@ class PgCanned:
         )
         if taken:
             return False
-        await self._conn.execute(
-            "INSERT INTO canned_responses (id, code, title, body, updated_at) VALUES ($1, $2, $3, $4, $5)"
-            " ON CONFLICT (id) DO UPDATE SET code = excluded.code, title = excluded.title, body = excluded.body,"
-            " updated_at = excluded.updated_at",
-            (canned.id, canned.code, canned.title, canned.body, now),
-        )
+        # The check above cannot see a response with the same code that another unit is adding right now: its
+        # insert waits for that unit, and fails on the code's unique index if it commits. Only that is undone.
+        try:
+            async with self._conn.savepoint():
+                await self._conn.execute(
+                    "INSERT INTO canned_responses (id, code, title, body, updated_at) VALUES ($1, $2, $3, $4, $5)"
+                    " ON CONFLICT (id) DO UPDATE SET code = excluded.code, title = excluded.title,"
+                    " body = excluded.body, updated_at = excluded.updated_at",
+                    (canned.id, canned.code, canned.title, canned.body, now),
+                )
+        except asyncpg.UniqueViolationError:
+            return False
         return True
 
     async def delete(self, canned_id: str) -> bool:

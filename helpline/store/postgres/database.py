@@ -55,6 +55,17 @@ _UNAVAILABLE = (
 _QUIET_ERRORS = {"log_error_verbosity": "terse", "log_min_error_statement": "panic"}
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection needs on its way back to the pool: nothing more than asyncpg's own clean-up.
+
+    asyncpg rolls back a transaction left open and drops listeners either way. Its default reset would also
+    run ``RESET ALL`` (and more) — a round trip on every unit of work, which also undoes the session settings
+    ``_quiet_errors`` made, letting a failed statement's values into the server's log. Pooled connections
+    hold no other session state: no ``LISTEN`` (the notifier has its own connection), no advisory lock (only
+    migrations take one, on a connection of their own), no ``SET`` but those.
+    """
+
+
 class PostgresStore:
     """Implements ``core.ports.Store`` (and ``Maintenance``) on a PostgreSQL database."""
 
@@ -127,6 +138,7 @@ class PostgresStore:
                 max_size=self._pool_max,
                 server_settings=self._settings(),
                 init=self._quiet_errors,
+                reset=_keep_session,
             )
         except _UNAVAILABLE:
             raise StoreUnavailable("the PostgreSQL database is not reachable") from None

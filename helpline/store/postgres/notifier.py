@@ -24,7 +24,10 @@ which its console and chat sockets and its workers take them. The table, not the
 * **Signals.** Events nothing stores (someone is typing) travel in a ``NOTIFY`` payload — ids and a flag,
   well under the 8,000-byte cap — to every instance, this one included, and are lost if the link is down.
 
-Rows older than ``keep`` are trimmed by whichever instance gets there first.
+Rows older than ``keep`` are trimmed by whichever instance gets there first. On the same connection, each
+instance links audit entries into the hash chain (``audit_link()``, migration 0018) at most every
+``LINK_SECONDS`` while anything wakes it, and at every poll: cheap when nothing waits, and whichever instance
+gets there first links what is pending.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ BATCH = 500
 # read again this often, a cheap indexed read, until they can be taken.
 HELD_RETRY_SECONDS = 0.005
 HELD_MAX_SECONDS = 0.05
+# How often, at most, audit entries are linked into the chain (each link is a transaction with a commit of its own).
+LINK_SECONDS = 0.2
 # The oldest transaction id still running in this database (the next to be handed out when none is): the
 # next id less the age of the oldest running one. Its age is read after the next id, so it can only come out
 # lower (held longer), never higher. A session of this database the role may not see falls back to the oldest
@@ -106,6 +111,7 @@ class PgNotifier:
         self._signals: list[str] = []
         self._cursor = Position(0, 0)
         self._next_trim: datetime | None = None
+        self._next_link = 0.0
         self._task: asyncio.Task[None] | None = None
         self._pid: int | None = None
         # Counts since start: reconnections of the listener, rows read, and reads that found rows held back.
@@ -167,6 +173,8 @@ class PgNotifier:
         return conn
 
     def _rung(self, conn: object, pid: int, channel: str, payload: str) -> None:
+        if pid == self._pid:
+            return  # our own ring, sent just before this instance read the table anyway
         self._wake.set()
 
     def _signalled(self, conn: object, pid: int, channel: str, payload: str) -> None:
@@ -214,6 +222,7 @@ class PgNotifier:
             before = self.read_rows
             held = await self._read(conn)
             await self._trim(conn)
+            await self._link_audit(conn)
             # Held rows are read again soon, then less and less often while one transaction holds them back; any
             # progress starts the pauses short again (under a steady load some row is nearly always held).
             if not held or self.read_rows > before:
@@ -250,6 +259,13 @@ class PgNotifier:
             self.read_rows += taken
             if len(rows) < BATCH:
                 return False
+
+    async def _link_audit(self, conn: asyncpg.Connection) -> None:
+        now = asyncio.get_running_loop().time()
+        if now < self._next_link:
+            return
+        self._next_link = now + LINK_SECONDS
+        await conn.execute("SELECT audit_link()")
 
     async def _trim(self, conn: asyncpg.Connection) -> None:
         now = self._clock.now()

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import asyncpg
 
-from helpline.audit.chain import StoredAuditRow, link
+from helpline.audit.chain import StoredAuditRow, canonical
 from helpline.audit.events import AuditEntry
 from helpline.core.models import (
     Accepted,
@@ -21,6 +21,7 @@ from helpline.core.models import (
     OutboxItem,
     StoredMessage,
 )
+from helpline.errors import StoreError
 from helpline.store.postgres.account_repos import PgSessions, PgSignInLimits, PgUsers
 from helpline.store.postgres.connection import PgConnection as Connection
 from helpline.store.postgres.console_repos import (
@@ -321,6 +322,19 @@ class PgConversations:
         return cursor.rowcount == 1
 
 
+# ``ConversationRepo.next_seq`` and the message's insert in one statement: the conversation's row is locked by
+# the update until the unit ends, so messages commit in sequence order. SET expressions read the row as it was:
+# the old priority decides whether the reason is replaced.
+_APPEND_MESSAGE = (
+    "WITH numbered AS (UPDATE conversations SET last_seq = last_seq + 1, priority = GREATEST(priority, $1),"
+    " risk_why = CASE WHEN $1 > priority AND $3::bytea IS NOT NULL THEN $3::bytea ELSE risk_why END"
+    " WHERE id = $2 RETURNING last_seq)"
+    " INSERT INTO messages (id, conversation_id, seq, direction, author_id, body, created_at, delivery,"
+    " delivery_error, provider_id) SELECT $4, $2, numbered.last_seq, $5, $6, $7, $8, $9, $10, $11 FROM numbered"
+    " RETURNING seq"
+)
+
+
 class PgMessages:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -360,6 +374,35 @@ class PgMessages:
                 sealed_provider_id,
             ),
         )
+
+    async def append(
+        self,
+        message: StoredMessage,
+        band: int = 0,
+        sealed_why: bytes | None = None,
+        sealed_provider_id: bytes | None = None,
+    ) -> int:
+        rows = list(
+            await self._conn.execute_fetchall(
+                _APPEND_MESSAGE,
+                (
+                    band,
+                    message.conversation_id,
+                    sealed_why,
+                    message.id,
+                    message.direction,
+                    message.author_id,
+                    message.body,
+                    message.created_at,
+                    message.delivery,
+                    message.delivery_error,
+                    sealed_provider_id,
+                ),
+            )
+        )
+        if not rows:
+            raise StoreError("a message was added to a conversation that does not exist")
+        return int(rows[0][0])
 
     async def get(self, message_id: str) -> StoredMessage | None:
         rows = list(await self._conn.execute_fetchall(f"{self._SELECT} WHERE m.id = $1", (message_id,)))
@@ -513,32 +556,34 @@ class PgOutbox:
 
 
 class PgAudit:
+    """The hash-chained audit log, appended to without a lock.
+
+    Appending straight onto the chain would serialise every auditing transaction on the chain head's row until
+    it commits. An entry is therefore inserted unchained, with its canonical bytes, into ``audit_pending``, and
+    the database function ``audit_link()`` (migration 0018) hashes the committed ones onto the chain in order:
+    the notifier runs it every fraction of a second on each instance, and ``rows`` runs it first.
+    """
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def append(self, entry: AuditEntry) -> None:
-        # The head's row lock is held until this transaction ends: appends take turns, and the chain never forks.
-        head = next(iter(await self._conn.execute_fetchall("SELECT seq, hash FROM audit_head FOR UPDATE")))
-        seq, previous = int(head["seq"]) + 1, bytes(head["hash"])
-        digest = link(previous, entry)
-        await self._conn.execute("UPDATE audit_head SET seq = $1, hash = $2", (seq, digest))
         await self._conn.execute(
-            "INSERT INTO audit (seq, at, actor, action, object_id, detail, prev_hash, hash)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO audit_pending (at, actor, action, object_id, detail, canonical)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
             (
-                seq,
                 entry.at,
                 entry.actor,
                 entry.action,
                 entry.object_id,
                 json.dumps(entry.detail, sort_keys=True),
-                previous,
-                digest,
+                canonical(entry),
             ),
         )
 
     async def rows(self) -> list[StoredAuditRow]:
-        """Every audit row in order, for verification."""
+        """Every audit row in order, for verification: the committed entries linked first."""
+        await self._conn.execute("SELECT audit_link()")
         rows = await self._conn.execute_fetchall("SELECT * FROM audit ORDER BY seq")
         return [
             StoredAuditRow(

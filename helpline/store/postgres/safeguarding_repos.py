@@ -182,7 +182,9 @@ class PgOversight:
     async def recently_audited(self, actor: str, action: str, object_id: str, since: datetime) -> bool:
         rows = list(
             await self._conn.execute_fetchall(
-                "SELECT 1 FROM audit WHERE object_id = $1 AND action = $2 AND actor = $3 AND at >= $4 LIMIT 1",
+                "SELECT 1 FROM audit WHERE object_id = $1 AND action = $2 AND actor = $3 AND at >= $4"
+                " UNION ALL SELECT 1 FROM audit_pending WHERE object_id = $1 AND action = $2 AND actor = $3"
+                " AND at >= $4 LIMIT 1",
                 (object_id, action, actor, since),
             )
         )

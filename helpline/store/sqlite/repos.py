@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from helpline.audit.chain import GENESIS, StoredAuditRow, link
@@ -352,6 +353,18 @@ class SqliteMessages:
                 sealed_provider_id,
             ),
         )
+
+    async def append(
+        self,
+        message: StoredMessage,
+        band: int = 0,
+        sealed_why: bytes | None = None,
+        sealed_provider_id: bytes | None = None,
+    ) -> int:
+        # The writer is this process's alone: two statements cost no more than one.
+        seq = await SqliteConversations(self._conn).next_seq(message.conversation_id, band, sealed_why)
+        await self.insert(replace(message, seq=seq), sealed_provider_id)
+        return seq
 
     async def get(self, message_id: str) -> StoredMessage | None:
         rows = list(await self._conn.execute_fetchall(f"{self._SELECT} WHERE m.id = ?", (message_id,)))

@@ -1,0 +1,2 @@
+-- Nothing on SQLite: its single writer appends each audit entry straight onto the chain. Instances sharing
+-- PostgreSQL write entries unchained first, and link them into the chain in order just after (audit_pending).
